@@ -1,0 +1,43 @@
+// @ts-check
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.stack/', 'jest.config.js'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unsafe-function-type': 'off', // entity class lists are Function[] in TypeORM's API
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The architecture rule: only the database module touches TypeORM's connection objects. Feature
+    // modules read and write through ReplicatedDatabase, so routing can never be bypassed by accident.
+    files: ['src/**/*.ts'],
+    ignores: ['src/database/**', 'src/seed.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'typeorm',
+              importNames: ['DataSource', 'Connection', 'QueryRunner', 'createConnection', 'getConnection'],
+              message: 'Feature modules use ReplicatedDatabase (src/database), never a TypeORM DataSource.',
+            },
+            { name: '@nestjs/typeorm', message: 'The database module owns connections: use ReplicatedDatabase.' },
+            { name: 'pg', message: 'The database module owns connections: use ReplicatedDatabase.' },
+          ],
+          patterns: [
+            {
+              group: ['**/database/database-node', '**/database/load-balancer', '**/database/replica-list'],
+              message: 'Feature modules use ReplicatedDatabase, not the routing internals.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

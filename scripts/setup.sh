@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One command from a fresh machine to the running stack:  bash scripts/setup.sh   (or: npm run setup)
+#   1. npm ci (Node 24 comes with it, as the `node` devDependency that every npm script runs on)
+#   2. the Debian packages the native stack needs, named before they are installed
+#   3. npm run stack -- up, then demo data
+# --install-only stops after step 2 (CI uses it before `npm test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "npm ci"
+npm ci --no-audit --no-fund
+
+missing=$(npx --no-install tsx stack/cli.ts missing-packages)
+if [ -n "$missing" ]; then
+  say "installing Debian packages the native stack needs: $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086  # the list is word-split on purpose
+  apt-get install -y -qq --no-install-recommends $missing
+else
+  say "Debian packages: all present"
+fi
+
+[ "${1:-}" = "--install-only" ] && exit 0
+
+say "starting the native stack"
+npm run --silent stack -- up
+npm run --silent stack -- seed
+cat <<'TXT'
+
+Try it, as a user would (resolving api.example.test through the stack's DNS, through nginx):
+  npm run stack -- exec client curl -si http://api.example.test/articles/1
+  npm run stack -- exec client curl -s  http://api.example.test/health/replication
+Stop it with: npm run stack -- down
+TXT

@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { LessThan } from 'typeorm';
+import { RedisCache } from '../cache/redis-cache';
+import { AppConfig } from '../config/app-config';
+import { ReplicatedDatabase } from '../database/replicated-database';
+import { EmptyUpdateError, ResourceNotFoundError } from '../errors/domain-errors';
+import { articleCacheKeys as keys } from './article-cache-keys';
+import { Article } from './article.entity';
+import { ArticlePage, ArticleResponse, CreateArticleDto, UpdateArticleDto } from './dto/article.dto';
+
+const toResponse = (a: Article): ArticleResponse => ({
+  id: a.id,
+  title: a.title,
+  body: a.body,
+  createdAt: a.createdAt.toISOString(),
+  updatedAt: a.updatedAt.toISOString(),
+});
+
+@Injectable()
+export class ArticlesService {
+  constructor(
+    private readonly db: ReplicatedDatabase,
+    private readonly cache: RedisCache,
+    private readonly config: AppConfig,
+  ) {}
+
+  async create(input: CreateArticleDto): Promise<ArticleResponse> {
+    const article = await this.db.write((em) => em.save(Article, em.create(Article, input)));
+    await this.cache.invalidate(keys.lists);
+    return toResponse(article);
+  }
+
+  async findOne(id: number): Promise<ArticleResponse> {
+    const article = await this.cache.getOrLoad(keys.article(id), this.config.CACHE_TTL_SECONDS, async () => {
+      const found = await this.db.read((em) => em.findOneBy(Article, { id }));
+      return found && toResponse(found);
+    });
+    if (!article) throw new ResourceNotFoundError('article', id);
+    return article;
+  }
+
+  /** Newest first; the cursor is the last id of the previous page (keyset pagination: no OFFSET scans). */
+  list(limit: number, cursor?: number): Promise<ArticlePage> {
+    return this.cache.getOrLoad(
+      keys.lists,
+      this.config.CACHE_LIST_TTL_SECONDS,
+      async () => {
+        const rows = await this.db.read((em) =>
+          em.find(Article, { where: cursor ? { id: LessThan(cursor) } : {}, order: { id: 'DESC' }, take: limit + 1 }),
+        );
+        const items = rows.slice(0, limit).map(toResponse);
+        return { items, nextCursor: rows.length > limit ? String(items[items.length - 1].id) : null };
+      },
+      keys.listPage(limit, cursor),
+    );
+  }
+
+  async update(id: number, changes: UpdateArticleDto): Promise<ArticleResponse> {
+    if (changes.title === undefined && changes.body === undefined) throw new EmptyUpdateError();
+    const article = await this.db.write(async (em) => {
+      const existing = await em.findOne(Article, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!existing) throw new ResourceNotFoundError('article', id);
+      return em.save(Article, em.merge(Article, existing, changes));
+    });
+    await this.cache.invalidate(keys.article(id), keys.lists);
+    return toResponse(article);
+  }
+
+  async remove(id: number): Promise<void> {
+    const { affected } = await this.db.write((em) => em.delete(Article, { id }));
+    if (!affected) throw new ResourceNotFoundError('article', id);
+    await this.cache.invalidate(keys.article(id), keys.lists);
+  }
+}

@@ -1,0 +1,39 @@
+import { AppConfig, InvalidConfigError, parseConfig } from './app-config';
+
+describe('AppConfig', () => {
+  it('should give every setting a default that fits the stack', () => {
+    const config = parseConfig({});
+
+    expect(config.DB_PRIMARY_HOST).toBe('db-primary');
+    expect(config.DB_REPLICA_HOSTS).toEqual(['db-replica-1', 'db-replica-2']);
+    expect(config.REDIS_URL).toBe('redis://redis:6379');
+    expect(config.PORT).toBe(3000);
+  });
+
+  it('should read replicas as a comma-separated list of host or host:port, and an empty value as none', () => {
+    expect(parseConfig({ DB_REPLICA_HOSTS: 'a, b:5433 ,' }).DB_REPLICA_HOSTS).toEqual(['a', 'b:5433']);
+    expect(parseConfig({ DB_REPLICA_HOSTS: '' }).DB_REPLICA_HOSTS).toEqual([]);
+  });
+
+  it('should coerce numbers and flags from strings', () => {
+    const config = parseConfig({ DB_POOL_MAX_REPLICA: '25', EXPOSE_DB_NODE: 'false' });
+
+    expect(config.DB_POOL_MAX_REPLICA).toBe(25);
+    expect(config.EXPOSE_DB_NODE).toBe(false);
+  });
+
+  it('should refuse to start naming every bad variable', () => {
+    const parse = () => parseConfig({ PORT: 'eighty', REDIS_URL: 'http://x', DB_REPLICA_HOSTS: 'bad host' });
+
+    expect(parse).toThrow(InvalidConfigError);
+    expect(parse).toThrow(/PORT/);
+    expect(parse).toThrow(/REDIS_URL/);
+    expect(parse).toThrow(/DB_REPLICA_HOSTS/);
+  });
+
+  it('should expose X-DB-Node by default outside production only', () => {
+    expect(AppConfig.fromEnv({ NODE_ENV: 'development' }).exposeDbNode).toBe(true);
+    expect(AppConfig.fromEnv({ NODE_ENV: 'production' }).exposeDbNode).toBe(false);
+    expect(AppConfig.fromEnv({ NODE_ENV: 'production', EXPOSE_DB_NODE: 'true' }).exposeDbNode).toBe(true);
+  });
+});

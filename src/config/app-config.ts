@@ -1,0 +1,92 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+const booleanFlag = z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => ['true', '1', 'on'].includes(v));
+
+/** `host` or `host:port`, comma-separated; an empty string means "no replicas". */
+const hostList = z
+  .string()
+  .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected host or host:port')));
+
+/**
+ * Every setting the app reads, with the default that fits the stack. This is the only place that reads
+ * process.env; the README's configuration table and .env.example list the same variables.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  APP_INSTANCE: z.string().min(1).default(hostname()),
+  PORT: integer(1, 65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HTTP_BODY_LIMIT_BYTES: integer(1024).default(1_048_576),
+  /** Above nginx's upstream keepalive_timeout (60 s) so nginx, not Node, closes idle connections: no 502 race. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1000).default(75_000),
+  /** `X-DB-Node` response header; defaults to on unless NODE_ENV=production. */
+  EXPOSE_DB_NODE: booleanFlag.optional(),
+  SHUTDOWN_GRACE_MS: integer(0).default(2000),
+
+  DB_PRIMARY_HOST: z.string().min(1).default('db-primary'),
+  DB_REPLICA_HOSTS: hostList.default(['db-replica-1', 'db-replica-2']),
+  DB_PORT: integer(1, 65535).default(5432),
+  DB_NAME: z.string().min(1).default('app'),
+  DB_USER: z.string().min(1).default('app'),
+  DB_PASSWORD: z.string().default('app-dev-password'),
+  DB_POOL_MAX_PRIMARY: integer(1, 1000).default(10),
+  DB_POOL_MAX_REPLICA: integer(1, 1000).default(10),
+  DB_CONNECT_TIMEOUT_MS: integer(100).default(2000),
+  DB_STATEMENT_TIMEOUT_MS: integer(100).default(5000),
+
+  REPLICA_PROBE_INTERVAL_MS: integer(100).default(1000),
+  REPLICA_PROBE_TIMEOUT_MS: integer(50).default(500),
+  REPLICA_MAX_LAG_BYTES: integer(0).default(8 * 1024 * 1024),
+  REPLICA_MAX_LAG_SECONDS: integer(0).default(30),
+  REPLICA_EXCLUDE_AFTER_PROBES: integer(1).default(2),
+  REPLICA_READMIT_AFTER_PROBES: integer(1).default(2),
+
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://redis:6379'),
+  REDIS_COMMAND_TIMEOUT_MS: integer(10).default(150),
+  CACHE_TTL_SECONDS: integer(1).default(60),
+  CACHE_LIST_TTL_SECONDS: integer(1).default(15),
+});
+
+export type AppConfigValues = z.output<typeof configSchema>;
+
+export class InvalidConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment once; throws naming every bad variable. Empty strings count as "unset". */
+export function parseConfig(env: NodeJS.ProcessEnv): AppConfigValues {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape)
+      .filter((key) => env[key] !== undefined && !(env[key] === '' && key !== 'DB_REPLICA_HOSTS' && key !== 'DB_PASSWORD'))
+      .map((key) => [key, env[key]]),
+  );
+  const result = configSchema.safeParse(known);
+  if (!result.success) {
+    throw new InvalidConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message} (got ${JSON.stringify(known[String(issue.path[0])])})`),
+    );
+  }
+  return result.data;
+}
+
+/** The injectable, typed view of the configuration (class token; the fields are AppConfigValues). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class AppConfig {
+  static fromEnv(env: NodeJS.ProcessEnv): AppConfig {
+    return Object.freeze(Object.assign(new AppConfig(), parseConfig(env)));
+  }
+
+  /** `X-DB-Node` is on unless NODE_ENV=production, where EXPOSE_DB_NODE can still turn it on. */
+  get exposeDbNode(): boolean {
+    return this.EXPOSE_DB_NODE ?? this.NODE_ENV !== 'production';
+  }
+}
+// Declaration merging: an AppConfig instance carries every parsed setting.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface AppConfig extends AppConfigValues {}

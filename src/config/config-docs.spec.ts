@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { configSchema, parseConfig } from './app-config';
+
+const root = join(__dirname, '..', '..');
+const settings = Object.keys(configSchema.shape);
+
+describe('configuration documentation', () => {
+  it('should list every setting in .env.example, with a value the schema accepts', () => {
+    const example = parseEnv(readFileSync(join(root, '.env.example'), 'utf8'));
+
+    expect(Object.keys(example).sort()).toEqual([...settings].sort());
+    expect(() => parseConfig(example)).not.toThrow();
+  });
+
+  it('should give every setting a row in the README configuration table', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+
+    expect([...new Set(rows)].sort()).toEqual([...settings].sort());
+  });
+
+  it('should give the stack only settings the schema knows', () => {
+    const stackEnv = parseEnv(readFileSync(join(root, 'stack', 'app.env'), 'utf8'));
+
+    expect(Object.keys(stackEnv).filter((key) => !settings.includes(key))).toEqual([]);
+    expect(() => parseConfig(stackEnv)).not.toThrow();
+  });
+});

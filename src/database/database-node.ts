@@ -1,0 +1,106 @@
+import { DataSource, EntityManager, MixedList } from 'typeorm';
+import { Pool } from 'pg';
+
+export type NodeRole = 'primary' | 'replica';
+
+export interface NodeEndpoint {
+  host: string;
+  port: number;
+}
+
+export interface NodeSettings {
+  user: string;
+  password: string;
+  database: string;
+  poolMax: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  probeTimeoutMs: number;
+  applicationName: string;
+  entities: MixedList<Function>;
+}
+
+/**
+ * One PostgreSQL server with its own pools: a TypeORM DataSource for the app's queries and a one-connection
+ * pool with a short timeout for health probes, so a probe never waits behind app queries.
+ * Connecting is lazy and retried on the next use after a failure: the app starts with any node down.
+ */
+export class DatabaseNode {
+  /** The server's own `cluster_name` once a probe has read it (`db-replica-1`), else the configured host. */
+  name: string;
+  private dataSource?: Promise<DataSource>;
+  readonly probes: Pool;
+
+  constructor(
+    readonly endpoint: NodeEndpoint,
+    readonly role: NodeRole,
+    private readonly settings: NodeSettings,
+  ) {
+    this.name = endpoint.host;
+    this.probes = new Pool({
+      ...this.connectionSettings(),
+      max: 1,
+      connectionTimeoutMillis: settings.probeTimeoutMs,
+      statement_timeout: settings.probeTimeoutMs,
+      query_timeout: settings.probeTimeoutMs + 200,
+      idleTimeoutMillis: 0,
+    });
+    this.probes.on('error', () => undefined); // a dropped idle connection; the next probe reports it
+  }
+
+  get address(): string {
+    return `${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  /** An EntityManager on this node, connecting first when needed. */
+  async manager(): Promise<EntityManager> {
+    return (await this.connect()).manager;
+  }
+
+  private connect(): Promise<DataSource> {
+    this.dataSource ??= this.createDataSource()
+      .initialize()
+      .catch((error: unknown) => {
+        this.dataSource = undefined; // retry on the next use
+        throw error;
+      });
+    return this.dataSource;
+  }
+
+  private createDataSource(): DataSource {
+    const { statementTimeoutMs, poolMax, connectTimeoutMs, applicationName } = this.settings;
+    return new DataSource({
+      type: 'postgres',
+      host: this.endpoint.host,
+      port: this.endpoint.port,
+      username: this.settings.user,
+      password: this.settings.password,
+      database: this.settings.database,
+      applicationName,
+      entities: this.settings.entities,
+      poolSize: poolMax,
+      connectTimeoutMS: connectTimeoutMs,
+      // Extensions are created by migrations on the primary; a replica would refuse CREATE EXTENSION anyway.
+      installExtensions: false,
+      extra: {
+        statement_timeout: statementTimeoutMs,
+        // Client-side bound too: a frozen server never answers, so its own statement_timeout never fires.
+        query_timeout: statementTimeoutMs + 1000,
+        idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+        // A write that reaches a replica fails loudly (25006) instead of being lost.
+        ...(this.role === 'replica' ? { options: '-c default_transaction_read_only=on' } : {}),
+      },
+    });
+  }
+
+  private connectionSettings() {
+    const { user, password, database, applicationName } = this.settings;
+    return { host: this.endpoint.host, port: this.endpoint.port, user, password, database, application_name: applicationName };
+  }
+
+  async close(): Promise<void> {
+    const dataSource = await this.dataSource?.catch(() => undefined);
+    this.dataSource = undefined;
+    await Promise.allSettled([dataSource?.isInitialized ? dataSource.destroy() : undefined, this.probes.end()]);
+  }
+}

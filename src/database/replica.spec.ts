@@ -1,0 +1,57 @@
+import { Replica } from './replica';
+import { fakeNode, hysteresis } from './testing/fakes';
+
+const good = { problem: null, observed: { reachable: true } };
+const bad = { problem: 'lag 9999 bytes > 1000', observed: { reachable: true } };
+
+describe('Replica', () => {
+  it('should not serve reads before its first probe', () => {
+    expect(new Replica(fakeNode('r1'), hysteresis).eligible).toBe(false);
+  });
+
+  it('should be admitted by its first good probe', () => {
+    const replica = new Replica(fakeNode('r1'), hysteresis);
+
+    replica.recordProbe(good);
+
+    expect(replica.eligible).toBe(true);
+    expect(replica.health.reason).toBeNull();
+  });
+
+  it('should stay admitted through fewer bad probes than excludeAfter (no flapping)', () => {
+    const replica = new Replica(fakeNode('r1'), hysteresis);
+    replica.recordProbe(good);
+
+    replica.recordProbe(bad);
+
+    expect(replica.eligible).toBe(true);
+    expect(replica.health.reason).toMatch(/1\/2 bad probes/);
+  });
+
+  it('should be excluded after excludeAfter consecutive bad probes and readmitted after readmitAfter good ones', () => {
+    const replica = new Replica(fakeNode('r1'), hysteresis);
+    replica.recordProbe(good);
+
+    replica.recordProbe(bad);
+    replica.recordProbe(bad);
+    expect(replica.eligible).toBe(false);
+    expect(replica.health.reason).toBe(bad.problem);
+
+    replica.recordProbe(good);
+    expect(replica.eligible).toBe(false);
+    expect(replica.health.reason).toMatch(/recovering: 1\/2/);
+
+    replica.recordProbe(good);
+    expect(replica.eligible).toBe(true);
+  });
+
+  it('should be excluded at once when a query on it fails', () => {
+    const replica = new Replica(fakeNode('r1'), hysteresis);
+    replica.recordProbe(good);
+
+    replica.markDown('query failed: ECONNREFUSED');
+
+    expect(replica.eligible).toBe(false);
+    expect(replica.health).toMatchObject({ reachable: false, reason: 'query failed: ECONNREFUSED' });
+  });
+});

@@ -1,0 +1,94 @@
+import { DatabaseNode } from './database-node';
+
+/** What the last probe saw on a replica, as `/health/replication` reports it. */
+export interface ReplicaHealth {
+  name: string;
+  address: string;
+  reachable: boolean;
+  inRecovery: boolean | null;
+  replayLsn: string | null;
+  receiveLsn: string | null;
+  lagBytes: number | null;
+  lagSeconds: number | null;
+  replayPaused: boolean | null;
+  eligible: boolean;
+  reason: string | null;
+  lastCheckedAt: string | null;
+}
+
+/** One probe's verdict: `problem` is null when the replica may serve reads. */
+export interface ProbeVerdict {
+  problem: string | null;
+  observed: Partial<ReplicaHealth>;
+}
+
+export interface Hysteresis {
+  /** Consecutive bad probes before an admitted replica is excluded. */
+  excludeAfter: number;
+  /** Consecutive good probes before an excluded replica is readmitted. */
+  readmitAfter: number;
+}
+
+/**
+ * One replica and its eligibility for reads. A probe changes eligibility only after a streak (hysteresis,
+ * so a replica hovering at a threshold does not flap); a failed query excludes it at once.
+ */
+export class Replica {
+  private admitted = false;
+  private everAdmitted = false;
+  private badStreak = 0;
+  private goodStreak = 0;
+  private state: Omit<ReplicaHealth, 'name' | 'address' | 'eligible'> = {
+    reachable: false,
+    inRecovery: null,
+    replayLsn: null,
+    receiveLsn: null,
+    lagBytes: null,
+    lagSeconds: null,
+    replayPaused: null,
+    reason: 'not probed yet',
+    lastCheckedAt: null,
+  };
+
+  constructor(
+    readonly node: DatabaseNode,
+    private readonly hysteresis: Hysteresis,
+  ) {}
+
+  get name(): string {
+    return this.node.name;
+  }
+
+  get eligible(): boolean {
+    return this.admitted;
+  }
+
+  get health(): ReplicaHealth {
+    return { name: this.name, address: this.node.address, ...this.state, eligible: this.admitted };
+  }
+
+  /** A query on this replica failed: stop sending reads now; probes readmit it. */
+  markDown(reason: string): void {
+    this.admitted = false;
+    this.goodStreak = 0;
+    this.state = { ...this.state, reachable: false, reason };
+  }
+
+  recordProbe({ problem, observed }: ProbeVerdict, now = new Date()): void {
+    this.state = { ...this.state, ...observed, lastCheckedAt: now.toISOString() };
+    if (problem === null) {
+      this.badStreak = 0;
+      this.goodStreak++;
+      // The first good probe admits a replica that was never admitted: nothing to be cautious about at start.
+      if (!this.admitted && (!this.everAdmitted || this.goodStreak >= this.hysteresis.readmitAfter)) {
+        this.admitted = this.everAdmitted = true;
+      }
+      this.state.reason = this.admitted ? null : `recovering: ${this.goodStreak}/${this.hysteresis.readmitAfter} good probes`;
+    } else {
+      this.goodStreak = 0;
+      this.badStreak++;
+      if (this.admitted && this.badStreak >= this.hysteresis.excludeAfter) this.admitted = false;
+      this.state.reason = this.admitted ? `${problem} (${this.badStreak}/${this.hysteresis.excludeAfter} bad probes)` : problem;
+    }
+  }
+}

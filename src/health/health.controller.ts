@@ -1,0 +1,48 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { DatabaseTopology } from '../database/database-topology';
+import { ReplicaLagMonitor } from '../database/replica-lag-monitor';
+import { CacheHealthIndicator } from './cache.health';
+import { PrimaryHealthIndicator } from './primary.health';
+import { ReplicasHealthIndicator } from './replicas.health';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly primary: PrimaryHealthIndicator,
+    private readonly replicas: ReplicasHealthIndicator,
+    private readonly cache: CacheHealthIndicator,
+    private readonly topology: DatabaseTopology,
+    private readonly monitor: ReplicaLagMonitor,
+  ) {}
+
+  /** The process answers; nothing else is checked. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** 200 while the primary is writable (replica or cache trouble only degrades); 503 otherwise and on shutdown. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.primary.isHealthy('primary'),
+      () => this.replicas.isHealthy('replicas'),
+      () => this.cache.isHealthy('cache'),
+    ]);
+  }
+
+  /** Each node as the lag monitor last saw it: LSNs, lag in bytes and seconds, eligibility and why not. */
+  @Get('replication')
+  replication() {
+    const replicas = this.topology.replicas.all().map((r) => r.health);
+    const primary = this.monitor.primaryState;
+    const status = primary.reachable && replicas.every((r) => r.eligible) ? 'ok' : 'degraded';
+    return { status, primary, replicas };
+  }
+}

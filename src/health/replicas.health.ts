@@ -1,0 +1,20 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { DatabaseTopology } from '../database/database-topology';
+
+/** Degraded, never down, when replicas are out: reads then go to the primary, the app still serves. */
+@Injectable()
+export class ReplicasHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly topology: DatabaseTopology,
+  ) {}
+
+  isHealthy<const Key extends string>(key: Key) {
+    const replicas = this.topology.replicas.all();
+    const eligible = replicas.filter((r) => r.eligible).map((r) => r.name);
+    const excluded = replicas.filter((r) => !r.eligible).map((r) => ({ name: r.name, reason: r.health.reason }));
+    const session = this.health.check(key);
+    return excluded.length === 0 ? session.up({ eligible }) : session.degraded({ eligible, excluded });
+  }
+}

@@ -1,0 +1,71 @@
+import { ValidationPipe } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { AppConfig } from '../config/app-config';
+import { RequestContext } from '../request-context/request-context';
+import { ProblemDetailsFilter } from './problem-details.filter';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request id: the caller's X-Request-Id (nginx always sends one) when it is sane, else a new UUID. */
+export function requestIdOf(raw: IncomingMessage): string {
+  const given = raw.headers['x-request-id'];
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  // pino-http reuses req.id, so log lines and the problem+json body carry the same id.
+  (raw as IncomingMessage & { id?: string }).id = id;
+  return id;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    requestContext: RequestContext;
+  }
+}
+
+/**
+ * Everything main.ts and the tests both need: the request context, response headers, validation, errors,
+ * and the OpenAPI document.
+ */
+export function configureHttp(app: NestFastifyApplication): void {
+  const config = app.get(AppConfig);
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.decorateRequest('requestContext', undefined as unknown as RequestContext);
+  fastify.addHook('onRequest', (request: FastifyRequest, reply, done) => {
+    request.requestContext = new RequestContext(String(request.id));
+    void reply.header('X-Request-Id', request.id).header('X-App-Instance', config.APP_INSTANCE);
+    RequestContext.run(request.requestContext, done);
+  });
+  // Body parsing runs on stream events, which lose the async context: enter it again before the handler.
+  fastify.addHook('preValidation', (request: FastifyRequest, _reply, done) => RequestContext.run(request.requestContext, done));
+  fastify.addHook('onSend', async (request: FastifyRequest, reply) => {
+    const context = request.requestContext;
+    if (config.exposeDbNode && context?.dbNodes.length) void reply.header('X-DB-Node', context.dbNodes.join(', '));
+    if (context?.cacheStatus) void reply.header('X-Cache', context.cacheStatus);
+  });
+
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
+  );
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('nest-replica-starter')
+      .setDescription('Example API: reads served by replicas, writes by the primary. Errors are RFC 9457 problem+json.')
+      .setVersion('0.1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+}

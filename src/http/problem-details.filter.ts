@@ -1,0 +1,66 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isReplicaFailure } from '../database/replica-failure';
+import { DomainError, EmptyUpdateError, ResourceNotFoundError } from '../errors/domain-errors';
+
+/** RFC 9457 problem details, with the request id so a user's report can be found in the logs. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  requestId: string;
+  code?: string;
+  errors?: string[];
+}
+
+const DOMAIN_STATUS = new Map<Function, number>([
+  [ResourceNotFoundError, HttpStatus.NOT_FOUND],
+  [EmptyUpdateError, HttpStatus.BAD_REQUEST],
+]);
+
+export function problem(status: number, requestId: string, extra: Partial<ProblemDetails> = {}): ProblemDetails {
+  return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, requestId, ...extra };
+}
+
+/** Maps every error to problem+json: the one place where errors become HTTP. */
+export function toProblem(error: unknown, requestId: string): ProblemDetails {
+  if (error instanceof DomainError) {
+    return problem(DOMAIN_STATUS.get(error.constructor) ?? HttpStatus.UNPROCESSABLE_ENTITY, requestId, { detail: error.message, code: error.code });
+  }
+  if (error instanceof HttpException) {
+    const response = error.getResponse();
+    const message = typeof response === 'object' ? (response as { message?: unknown }).message : response;
+    const errors = Array.isArray(message) ? message.map(String) : undefined;
+    return problem(error.getStatus(), requestId, { detail: errors ? 'The request is invalid.' : String(message ?? error.message), errors });
+  }
+  // Fastify's own errors before the handler runs: malformed JSON (400), body too large (413), media type (415).
+  const { statusCode, code, message } = (error ?? {}) as { statusCode?: number; code?: string; message?: string };
+  if (statusCode && statusCode >= 400 && statusCode < 500) return problem(statusCode, requestId, { detail: message, code });
+  if (isReplicaFailure(error)) {
+    return problem(HttpStatus.SERVICE_UNAVAILABLE, requestId, { detail: 'The database is unavailable; try again shortly.' });
+  }
+  return problem(HttpStatus.INTERNAL_SERVER_ERROR, requestId, { detail: 'An unexpected error occurred.' });
+}
+
+export function sendProblem(reply: FastifyReply, body: ProblemDetails): void {
+  if (body.status === HttpStatus.SERVICE_UNAVAILABLE) void reply.header('Retry-After', '1');
+  void reply.status(body.status).type('application/problem+json').send(body);
+}
+
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const body = toProblem(error, String(request.id));
+    body.instance = request.url;
+    // Expected errors (4xx, a 503 from readiness or an unavailable database) are the access log's business.
+    if (body.status === HttpStatus.INTERNAL_SERVER_ERROR) this.logger.error({ requestId: body.requestId, err: error }, (error as Error)?.stack);
+    sendProblem(http.getResponse<FastifyReply>(), body);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The native stack, with compose's verbs:  npm run stack -- <verb> [args]
+ *
+ *   up [--no-build]          build the app, start every service, wait until all are healthy (idempotent)
+ *   down [--volumes]         stop everything by pid, remove namespaces; --volumes also deletes the data
+ *   status                   each service: pid, address, healthy or not
+ *   start <service>          start one service (db-replica-3 is cloned and added to db-replicas)
+ *   stop <service> [--hard]  stop one service (--hard: SIGKILL, like a crash)
+ *   logs <service> [-f]      print (or follow) a service's log
+ *   psql <db-service> [-c SQL]   psql as postgres on that node
+ *   exec <service> <command…>    run a command in the service's namespace (client: as the user)
+ *   migrate | seed           run the one-shot jobs
+ *   missing-packages         the Debian packages the native stack needs and this machine lacks
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { SERVICES, service } from './topology';
+import { inNamespace } from './native/daemons';
+import { paths } from './native/paths';
+import { appEnv } from './native/services';
+import { down, missingPackages, runMigrate, start, status, stop, up } from './native/stack';
+
+/** The verbs, from this file's header comment. */
+const usage = () => (readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)?.[1] ?? '').replace(/^ \* ?/gm, '');
+
+function exitWith(argv: string[], env?: NodeJS.ProcessEnv): never {
+  const result = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', env: env ?? process.env });
+  process.exit(result.status ?? 1);
+}
+
+async function main(args: string[]): Promise<void> {
+  const [verb, ...rest] = args;
+  const flag = (name: string) => rest.includes(name);
+  const target = () => {
+    if (!rest[0]) throw new Error(`usage: npm run stack -- ${verb} <service>; services: ${SERVICES.map((s) => s.name).join(', ')}`);
+    return service(rest[0]).name;
+  };
+  switch (verb) {
+    case 'up':
+      return up({ build: !flag('--no-build') });
+    case 'down':
+      return down({ volumes: flag('--volumes') || flag('-v') });
+    case 'status': {
+      for (const s of await status()) {
+        const state = s.pid === null ? 'stopped' : s.healthy ? 'healthy' : 'unhealthy';
+        console.log(`${s.name.padEnd(14)}${state.padEnd(11)}${s.address.padEnd(14)}${s.pid ?? ''}`);
+      }
+      return;
+    }
+    case 'start':
+      return start(target());
+    case 'stop':
+      console.log((await stop(target(), { hard: flag('--hard') })) ? `${rest[0]} stopped` : `${rest[0]} was not running`);
+      return;
+    case 'logs': {
+      const file = paths.log(target());
+      if (!existsSync(file)) throw new Error(`no log yet for ${rest[0]}`);
+      return exitWith(flag('-f') ? ['tail', '-n', '100', '-f', file] : ['tail', '-n', '200', file]);
+    }
+    case 'psql': {
+      const name = target();
+      if (!service(name).kind.startsWith('postgres')) throw new Error(`${name} is not a PostgreSQL node`);
+      return exitWith(['psql', '-h', paths.socketDir(name), '-U', 'postgres', '-d', 'app', ...rest.slice(1)]);
+    }
+    case 'exec': {
+      const name = target();
+      if (rest.length < 2) throw new Error('usage: npm run stack -- exec <service> <command…>');
+      return exitWith(inNamespace(name, rest.slice(1)));
+    }
+    case 'missing-packages':
+      console.log(missingPackages().join(' '));
+      return;
+    case 'migrate':
+      return runMigrate(console.log);
+    case 'seed':
+      return exitWith(inNamespace('migrate', [process.execPath, paths.seedMain]), appEnv('seed'));
+    default:
+      console.log(usage());
+      process.exit(verb ? 2 : 0);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: Error) => {
+  console.error(`stack: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { namespaceOf } from '../topology';
+import { paths } from './paths';
+
+export interface DaemonOptions {
+  /** Run as this user (PostgreSQL refuses to run as root). setpriv execs, so the pid is the server's. */
+  user?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** argv that runs `command` inside the service's namespace, as `user` when given. */
+export function inNamespace(serviceName: string, command: string[], user?: string): string[] {
+  const asUser = user ? ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--'] : [];
+  return ['ip', 'netns', 'exec', namespaceOf(serviceName), ...asUser, ...command];
+}
+
+/** Starts a long-running server in its namespace, detached, logging to .stack/logs, pid in .stack/pids. */
+export function startDaemon(serviceName: string, command: string[], options: DaemonOptions = {}): number {
+  const logFile = paths.log(serviceName);
+  mkdirSync(dirname(logFile), { recursive: true });
+  mkdirSync(dirname(paths.pid(serviceName)), { recursive: true });
+  const log = openSync(logFile, 'a');
+  const argv = inNamespace(serviceName, command, options.user);
+  const child = spawn(argv[0], argv.slice(1), {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+  });
+  closeSync(log);
+  child.unref();
+  if (!child.pid) throw new Error(`could not start ${serviceName}`);
+  writeFileSync(paths.pid(serviceName), `${child.pid}\n`);
+  return child.pid;
+}
+
+export function daemonPid(serviceName: string): number | null {
+  const file = paths.pid(serviceName);
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return isAlive(pid) ? pid : null;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie answers kill(0) but is gone for every purpose that matters here.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops a daemon by its pid: `signal` first (SIGTERM: graceful; PostgreSQL: SIGINT = fast shutdown),
+ * SIGKILL once `timeoutMs` has passed. Returns false when it was not running.
+ */
+export async function stopDaemon(serviceName: string, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<boolean> {
+  const pid = daemonPid(serviceName);
+  rmSync(paths.pid(serviceName), { force: true });
+  if (pid === null) return false;
+  await killAndWait(pid, signal, timeoutMs);
+  return true;
+}
+
+export async function killAndWait(pid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

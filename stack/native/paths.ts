@@ -1,0 +1,24 @@
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+/** Everything the native stack writes lives here (git-ignored): data, logs, pids, endpoints.json. */
+export const STACK_DIR = resolve(process.env.STACK_DIR ?? join(REPO_ROOT, '.stack'));
+
+export const paths = {
+  endpoints: join(STACK_DIR, 'endpoints.json'),
+  log: (service: string) => join(STACK_DIR, 'logs', `${service}.log`),
+  pid: (service: string) => join(STACK_DIR, 'pids', `${service}.pid`),
+  data: (service: string) => join(STACK_DIR, 'data', service),
+  /** Each PostgreSQL gets its own socket directory: the machine's own server owns the default one. */
+  socketDir: (service: string) => join(STACK_DIR, 'run', service),
+  dnsHosts: join(STACK_DIR, 'dns', 'hosts'),
+  nginxPrefix: join(STACK_DIR, 'lb'),
+  appEnv: join(REPO_ROOT, 'stack', 'app.env'),
+  dnsmasqConf: join(REPO_ROOT, 'stack', 'native', 'dnsmasq.conf'),
+  nginxSiteConf: join(REPO_ROOT, 'nginx', 'conf.d', 'api.conf'),
+  appMain: join(REPO_ROOT, 'dist', 'main.js'),
+  migrateMain: join(REPO_ROOT, 'dist', 'database', 'migrate.js'),
+  seedMain: join(REPO_ROOT, 'dist', 'seed.js'),
+};
+
+export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';

@@ -1,0 +1,119 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import Redis from 'ioredis';
+import { PUBLIC_HOSTNAME, service, ServiceSpec } from '../topology';
+import { paths } from './paths';
+import { isPrimaryReady, isReplicaStreaming, serverCommand } from './postgres';
+
+/** How the native stack runs one kind of service: its command line, its user, and what "healthy" means. */
+export interface ServiceRunner {
+  command(spec: ServiceSpec): string[];
+  user?: string;
+  env?(spec: ServiceSpec): NodeJS.ProcessEnv;
+  healthy(spec: ServiceSpec): Promise<boolean>;
+  /** PostgreSQL: SIGINT is "fast shutdown"; SIGTERM would wait for every client to leave. */
+  stopSignal?: NodeJS.Signals;
+}
+
+/** The app settings docker-compose.yml gives app-1/app-2/migrate, from the same file. */
+export function appEnv(instance: string): NodeJS.ProcessEnv {
+  const shared = parseEnv(readFileSync(paths.appEnv, 'utf8'));
+  return { PATH: process.env.PATH, ...shared, APP_INSTANCE: instance };
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  await response.arrayBuffer();
+  return response.ok;
+}
+
+export function stackResolver(): Resolver {
+  const resolver = new Resolver({ timeout: 500, tries: 2 });
+  resolver.setServers([service('dns').address]);
+  return resolver;
+}
+
+function writeNginxConf(): string {
+  const prefix = paths.nginxPrefix;
+  for (const dir of ['tmp', 'logs']) mkdirSync(join(prefix, dir), { recursive: true });
+  // The official image's /etc/nginx/nginx.conf, pointed at private paths; the site is the compose file's.
+  const conf = `daemon off;
+worker_processes auto;
+pid ${prefix}/nginx.pid;
+error_log /dev/stderr notice;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    client_body_temp_path ${prefix}/tmp/client;
+    proxy_temp_path ${prefix}/tmp/proxy;
+    fastcgi_temp_path ${prefix}/tmp/fastcgi;
+    uwsgi_temp_path ${prefix}/tmp/uwsgi;
+    scgi_temp_path ${prefix}/tmp/scgi;
+    sendfile on;
+    keepalive_timeout 65;
+    include ${paths.nginxSiteConf};
+}
+`;
+  const file = join(prefix, 'nginx.conf');
+  writeFileSync(file, conf);
+  return file;
+}
+
+export const runners: Record<string, ServiceRunner> = {
+  dns: {
+    command: (spec) => [
+      'dnsmasq',
+      '--keep-in-foreground',
+      `--conf-file=${paths.dnsmasqConf}`,
+      `--addn-hosts=${paths.dnsHosts}`,
+      `--listen-address=${spec.address}`,
+      '--user=root',
+    ],
+    healthy: async () => (await stackResolver().resolve4(PUBLIC_HOSTNAME)).includes(service('lb').address),
+  },
+  'postgres-primary': {
+    command: (spec) => serverCommand(spec.name),
+    user: 'postgres',
+    stopSignal: 'SIGINT',
+    healthy: () => isPrimaryReady(),
+  },
+  'postgres-replica': {
+    command: (spec) => serverCommand(spec.name),
+    user: 'postgres',
+    stopSignal: 'SIGINT',
+    healthy: (spec) => isReplicaStreaming(spec.name),
+  },
+  redis: {
+    command: (spec) => [
+      'redis-server',
+      '--bind', spec.address,
+      '--port', String(spec.port),
+      '--save', '',
+      '--appendonly', 'no',
+      '--protected-mode', 'no',
+      '--dir', paths.data(spec.name),
+    ],
+    healthy: async (spec) => {
+      const redis = new Redis({ host: spec.address, port: spec.port!, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: () => null });
+      redis.on('error', () => undefined); // the failed connect() below reports it
+      try {
+        await redis.connect();
+        return (await redis.ping()) === 'PONG';
+      } finally {
+        redis.disconnect();
+      }
+    },
+  },
+  app: {
+    command: () => [process.execPath, paths.appMain],
+    env: (spec) => appEnv(spec.name),
+    healthy: (spec) => httpOk(`http://${spec.address}:${spec.port}/health/ready`),
+  },
+  lb: {
+    command: () => ['nginx', '-p', paths.nginxPrefix, '-c', writeNginxConf()],
+    healthy: (spec) => httpOk(`http://${spec.address}:${spec.port}/health/ready`),
+  },
+};

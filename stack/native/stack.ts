@@ -1,0 +1,205 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REPLICAS_NAME, service, SERVICES, ServiceSpec } from '../topology';
+import { daemonPid, inNamespace, killAndWait, startDaemon, stopDaemon } from './daemons';
+import { ensureBridge, ensureNamespace, listNamespaces, namespacePids, removeBridge, removeNamespace } from './netns';
+import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
+import { bootstrapPrimary, cloneReplica, createSlot, initPrimary, isInitialised } from './postgres';
+import { appEnv, runners } from './services';
+import { run, waitFor } from './shell';
+
+export type Progress = (line: string) => void;
+
+const defaultServices = () => SERVICES.filter((s) => !s.optional);
+const replicaNames = () => defaultServices().filter((s) => s.kind === 'postgres-replica').map((s) => s.name);
+
+/** Debian packages the native stack needs; `up` names the missing ones instead of installing them. */
+export const REQUIRED_PACKAGES: Record<string, string> = {
+  [`${PG_BIN}/postgres`]: 'postgresql-15',
+  '/usr/bin/redis-server': 'redis-server',
+  '/usr/sbin/nginx': 'nginx-light',
+  '/usr/sbin/dnsmasq': 'dnsmasq-base',
+  '/usr/sbin/ip': 'iproute2',
+  '/usr/bin/setpriv': 'util-linux',
+};
+
+export function missingPackages(): string[] {
+  return [...new Set(Object.entries(REQUIRED_PACKAGES).filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg))];
+}
+
+function assertPrerequisites(): void {
+  const missing = missingPackages();
+  if (missing.length > 0) {
+    throw new Error(`missing Debian packages: ${missing.join(' ')}\n  install them with: apt-get install -y ${missing.join(' ')}`);
+  }
+  if (process.getuid?.() !== 0) throw new Error('the native stack creates network namespaces: run it as root');
+}
+
+/** Services whose addresses `db-replicas` resolves to: the replicas that run (or are about to). */
+function writeDnsRecords(extraReplicas: string[] = []): void {
+  const running = new Set([...replicaNames(), ...extraReplicas, ...SERVICES.filter((s) => s.optional && daemonPid(s.name)).map((s) => s.name)]);
+  const records = SERVICES.filter((s) => !s.optional || running.has(s.name)).map((s) =>
+    s.aliases?.includes(REPLICAS_NAME) && !running.has(s.name) ? { ...s, aliases: s.aliases.filter((a) => a !== REPLICAS_NAME) } : s,
+  );
+  mkdirSync(dirname(paths.dnsHosts), { recursive: true });
+  writeFileSync(paths.dnsHosts, hostsFile(records));
+  const dnsPid = daemonPid('dns');
+  if (dnsPid) process.kill(dnsPid, 'SIGHUP'); // dnsmasq re-reads --addn-hosts on SIGHUP
+}
+
+async function startService(spec: ServiceSpec, progress: Progress): Promise<void> {
+  const runner = runners[spec.kind];
+  if (!runner) throw new Error(`${spec.name} is not a long-running service`);
+  const started = Date.now();
+  if (daemonPid(spec.name) === null) {
+    ensureNamespace(spec);
+    if (spec.kind === 'redis') mkdirSync(paths.data(spec.name), { recursive: true });
+    startDaemon(spec.name, runner.command(spec), { user: runner.user, env: runner.env?.(spec) ?? process.env, cwd: REPO_ROOT });
+  }
+  await waitFor(`${spec.name} to be healthy (log: ${paths.log(spec.name)})`, async () => {
+    if (daemonPid(spec.name) === null) throw new Error(`${spec.name} exited; see ${paths.log(spec.name)}`);
+    return runner.healthy(spec);
+  }, { timeoutMs: 60_000 });
+  progress(`  ✔ ${spec.name.padEnd(13)} healthy   ${spec.address}${spec.port ? `:${spec.port}` : ''}  (${Date.now() - started} ms)`);
+}
+
+async function startDatabase(progress: Progress): Promise<void> {
+  if (!isInitialised('db-primary')) {
+    progress('  · db-primary    initdb');
+    initPrimary();
+  }
+  await startService(service('db-primary'), progress);
+  await bootstrapPrimary(replicaNames());
+  await Promise.all(
+    replicaNames().map(async (name) => {
+      if (!isInitialised(name)) {
+        ensureNamespace(service(name));
+        progress(`  · ${name.padEnd(13)} pg_basebackup from db-primary`);
+        await cloneReplica(name);
+      }
+      await startService(service(name), progress);
+    }),
+  );
+}
+
+/** The one-shot `migrate` job, in its own namespace like the compose service. */
+export function runMigrate(progress: Progress): void {
+  ensureNamespace(service('migrate'));
+  const started = Date.now();
+  const output = run(inNamespace('migrate', [process.execPath, paths.migrateMain]), { env: appEnv('migrate'), cwd: REPO_ROOT });
+  writeFileSync(paths.log('migrate'), output, { flag: 'a' });
+  progress(`  ✔ migrate       completed (${Date.now() - started} ms)`);
+}
+
+export interface UpOptions {
+  build?: boolean;
+  progress?: Progress;
+}
+
+/** Starts every service of the topology and waits until each is healthy; does nothing for those already up. */
+export async function up({ build = true, progress = console.log }: UpOptions = {}): Promise<void> {
+  assertPrerequisites();
+  const started = Date.now();
+  progress(`native stack in ${STACK_DIR}`);
+  if (build) {
+    progress('  · building the app (npm run build)');
+    run(['npm', 'run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+  ensureBridge();
+  for (const spec of defaultServices()) ensureNamespace(spec);
+  writeDnsRecords();
+  await startService(service('dns'), progress);
+  await Promise.all([startDatabase(progress), startService(service('redis'), progress)]);
+  runMigrate(progress);
+  await Promise.all([startService(service('app-1'), progress), startService(service('app-2'), progress)]);
+  await startService(service('lb'), progress);
+  writeEndpoints();
+  progress(`stack is up in ${((Date.now() - started) / 1000).toFixed(1)} s: curl through the client with\n` +
+    `  npm run stack -- exec client curl -s http://${PUBLIC_HOSTNAME}/articles`);
+}
+
+/** Starts one service (also an optional one such as db-replica-3, cloned on first start). */
+export async function start(name: string, progress: Progress = console.log): Promise<void> {
+  const spec = service(name);
+  if (spec.kind === 'job') return runMigrate(progress);
+  if (spec.kind === 'postgres-replica' && !isInitialised(name)) {
+    ensureNamespace(spec);
+    await createSlot(name);
+    progress(`  · ${name} pg_basebackup from db-primary`);
+    await cloneReplica(name);
+  }
+  await startService(spec, progress);
+  if (spec.optional) writeDnsRecords([name]);
+  writeEndpoints();
+}
+
+/** Stops one service by pid; `hard` sends SIGKILL at once (a crash), otherwise its graceful signal. */
+export async function stop(name: string, { hard = false } = {}): Promise<boolean> {
+  const spec = service(name);
+  if (spec.optional) writeDnsRecords(); // drain: leave DNS first
+  const signal = hard ? 'SIGKILL' : (runners[spec.kind]?.stopSignal ?? 'SIGTERM');
+  return stopDaemon(name, signal);
+}
+
+/**
+ * Stops everything the stack started (by pid, then whatever is left in its namespaces, e.g. after a
+ * crash) and removes the namespaces and the bridge. `volumes` also deletes the data, as `compose down -v`.
+ */
+export async function down({ volumes = false, progress = console.log }: { volumes?: boolean; progress?: Progress } = {}): Promise<void> {
+  for (const spec of [...SERVICES].reverse()) {
+    if (await stop(spec.name).catch(() => false)) progress(`  ✔ ${spec.name} stopped`);
+  }
+  for (const ns of listNamespaces()) {
+    for (const pid of namespacePids(ns)) await killAndWait(pid, 'SIGKILL', 5000);
+    removeNamespace(ns);
+  }
+  removeBridge();
+  rmSync(paths.endpoints, { force: true });
+  if (volumes) rmSync(STACK_DIR, { recursive: true, force: true });
+  progress(volumes ? 'stack removed (data deleted)' : 'stack stopped (data kept in .stack/data; `down --volumes` deletes it)');
+}
+
+export interface ServiceStatus {
+  name: string;
+  address: string;
+  pid: number | null;
+  healthy: boolean;
+}
+
+export async function status(): Promise<ServiceStatus[]> {
+  return Promise.all(
+    SERVICES.filter((s) => runners[s.kind] && (!s.optional || daemonPid(s.name))).map(async (spec) => {
+      const pid = daemonPid(spec.name);
+      const healthy = pid !== null && (await runners[spec.kind].healthy(spec).catch(() => false));
+      return { name: spec.name, address: spec.address, pid, healthy };
+    }),
+  );
+}
+
+/** How to reach each service from this machine; the contract scripts and tests read. */
+export function writeEndpoints(): void {
+  const services = Object.fromEntries(
+    SERVICES.filter((s) => !s.optional || daemonPid(s.name)).map((s) => [
+      s.name,
+      {
+        address: s.address,
+        port: s.port,
+        // This machine sits on the stack bridge, so every service is reachable without entering a namespace.
+        namespace: null,
+        ownNamespace: namespaceOf(s.name),
+        hostnames: [s.name, ...(s.aliases ?? [])],
+        ...(s.kind.startsWith('postgres') ? { socketDir: paths.socketDir(s.name) } : {}),
+      },
+    ]),
+  );
+  const endpoints = {
+    publicHostname: PUBLIC_HOSTNAME,
+    publicUrl: `http://${PUBLIC_HOSTNAME}`,
+    dns: { address: service('dns').address, port: 53 },
+    client: { namespace: namespaceOf('client') },
+    services,
+  };
+  mkdirSync(STACK_DIR, { recursive: true });
+  writeFileSync(paths.endpoints, JSON.stringify(endpoints, null, 2) + '\n');
+}
+

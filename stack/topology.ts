@@ -1,0 +1,66 @@
+/**
+ * The stack's topology: one entry per service, the same names as docker-compose.yml.
+ * The native stack gives each service its own network namespace on one bridge, so every
+ * service listens on its usual port and resolves the others through the stack's DNS server.
+ */
+export type ServiceKind = 'dns' | 'lb' | 'app' | 'postgres-primary' | 'postgres-replica' | 'redis' | 'job' | 'client';
+
+export interface ServiceSpec {
+  name: string;
+  kind: ServiceKind;
+  /** Address on the stack bridge. */
+  address: string;
+  /** Port the service listens on (null for clients and one-shot jobs). */
+  port: number | null;
+  /** Extra DNS names that resolve to this service. */
+  aliases?: string[];
+  /** Not started by `up`: added on demand (e.g. `npm run stack -- start db-replica-3`). */
+  optional?: boolean;
+}
+
+export const SUBNET_PREFIX = '10.213.0';
+export const SUBNET = `${SUBNET_PREFIX}.0/24`;
+export const BRIDGE = 'nrs0';
+export const BRIDGE_ADDRESS = `${SUBNET_PREFIX}.1`;
+export const NAMESPACE_PREFIX = 'nrs-';
+export const PUBLIC_HOSTNAME = 'api.example.test';
+export const REPLICAS_NAME = 'db-replicas';
+
+export const SERVICES: readonly ServiceSpec[] = [
+  { name: 'dns', kind: 'dns', address: `${SUBNET_PREFIX}.2`, port: 53 },
+  { name: 'db-primary', kind: 'postgres-primary', address: `${SUBNET_PREFIX}.21`, port: 5432 },
+  { name: 'db-replica-1', kind: 'postgres-replica', address: `${SUBNET_PREFIX}.22`, port: 5432, aliases: [REPLICAS_NAME] },
+  { name: 'db-replica-2', kind: 'postgres-replica', address: `${SUBNET_PREFIX}.23`, port: 5432, aliases: [REPLICAS_NAME] },
+  {
+    name: 'db-replica-3',
+    kind: 'postgres-replica',
+    address: `${SUBNET_PREFIX}.24`,
+    port: 5432,
+    aliases: [REPLICAS_NAME],
+    optional: true,
+  },
+  { name: 'redis', kind: 'redis', address: `${SUBNET_PREFIX}.31`, port: 6379 },
+  { name: 'migrate', kind: 'job', address: `${SUBNET_PREFIX}.51`, port: null },
+  { name: 'app-1', kind: 'app', address: `${SUBNET_PREFIX}.11`, port: 3000 },
+  { name: 'app-2', kind: 'app', address: `${SUBNET_PREFIX}.12`, port: 3000 },
+  { name: 'lb', kind: 'lb', address: `${SUBNET_PREFIX}.3`, port: 80, aliases: [PUBLIC_HOSTNAME] },
+  { name: 'client', kind: 'client', address: `${SUBNET_PREFIX}.41`, port: null },
+];
+
+export function service(name: string): ServiceSpec {
+  const found = SERVICES.find((s) => s.name === name);
+  if (!found) {
+    throw new Error(`unknown service "${name}"; services: ${SERVICES.map((s) => s.name).join(', ')}`);
+  }
+  return found;
+}
+
+export const namespaceOf = (name: string): string => `${NAMESPACE_PREFIX}${name}`;
+
+/** Replication slot used by a replica: slot names allow only [a-z0-9_]. */
+export const slotOf = (replicaName: string): string => replicaName.replace(/-/g, '_');
+
+/** The DNS records the stack serves, in hosts-file form (one address, many names). */
+export function hostsFile(services: readonly ServiceSpec[]): string {
+  return services.map((s) => [s.address, s.name, ...(s.aliases ?? [])].join(' ')).join('\n') + '\n';
+}

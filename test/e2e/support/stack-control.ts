@@ -1,0 +1,44 @@
+import { Client } from 'pg';
+import { withSuperuser } from '../../../stack/native/postgres';
+import { start, stop } from '../../../stack/native/stack';
+
+const quiet = () => undefined;
+
+export const stopService = (name: string, hard = false) => stop(name, { hard });
+export const startService = (name: string) => start(name, quiet);
+
+/** Runs `fn` with a service stopped, and starts it again afterwards, also when `fn` fails. */
+export async function withServiceStopped<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  await stopService(name);
+  try {
+    return await fn();
+  } finally {
+    await startService(name);
+  }
+}
+
+/** SQL as superuser on one node of the stack, over its own unix socket, in the app's database. */
+export function onNode<T = Record<string, unknown>>(name: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  return withSuperuser(name, async (client: Client) => (await client.query(sql, params)).rows as T[], 'app');
+}
+
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Calls `step` over and over for `ms` milliseconds; returns how many times and the failures. */
+export async function loopFor(ms: number, step: (i: number) => Promise<void>): Promise<{ count: number; failures: string[] }> {
+  const failures: string[] = [];
+  const deadline = Date.now() + ms;
+  let count = 0;
+  while (Date.now() < deadline) {
+    await step(count++).catch((error: Error) => failures.push(error.message));
+  }
+  return { count, failures };
+}

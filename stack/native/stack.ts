@@ -21,6 +21,8 @@ export const REQUIRED_PACKAGES: Record<string, string> = {
   '/usr/sbin/dnsmasq': 'dnsmasq-base',
   '/usr/sbin/ip': 'iproute2',
   '/usr/bin/setpriv': 'util-linux',
+  // The client's tools: `npm run stack -- exec client curl …`.
+  '/usr/bin/curl': 'curl',
 };
 
 export function missingPackages(): string[] {

@@ -7,6 +7,10 @@ export default tseslint.config(
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', URL: 'readonly', process: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unsafe-function-type': 'off', // entity class lists are Function[] in TypeORM's API
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],

@@ -18,7 +18,7 @@ async function bootstrap(): Promise<void> {
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  configureHttp(app);
+  await configureHttp(app);
   await app.listen({ port: config.PORT, host: '0.0.0.0' });
 }
 

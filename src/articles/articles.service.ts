@@ -6,7 +6,7 @@ import { ReplicatedDatabase } from '../database/replicated-database';
 import { EmptyUpdateError, ResourceNotFoundError } from '../errors/domain-errors';
 import { articleCacheKeys as keys } from './article-cache-keys';
 import { Article } from './article.entity';
-import { ArticlePage, ArticleResponse, CreateArticleDto, UpdateArticleDto } from './dto/article.dto';
+import { ArticlePage, ArticleResponse, ArticleStats, CreateArticleDto, UpdateArticleDto } from './dto/article.dto';
 
 const toResponse = (a: Article): ArticleResponse => ({
   id: a.id,
@@ -53,6 +53,17 @@ export class ArticlesService {
       },
       keys.listPage(limit, cursor),
     );
+  }
+
+  async stats(): Promise<ArticleStats> {
+    const row = await this.db.read((em) => em.createQueryBuilder(Article, 'a').select('count(*)::int', 'count').addSelect('max(a.id)', 'newestId').getRawOne());
+    return { count: row?.count ?? 0, newestId: row?.newestId ?? null };
+  }
+
+  async latest(): Promise<ArticleResponse> {
+    const [article] = await this.db.read((em) => em.find(Article, { order: { id: 'DESC' }, take: 1 }));
+    if (!article) throw new ResourceNotFoundError('article', 'latest');
+    return toResponse(article);
   }
 
   async update(id: number, changes: UpdateArticleDto): Promise<ArticleResponse> {

@@ -1,30 +1,72 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { Lsn } from '../database/lsn';
 import { RequestContext } from '../request-context/request-context';
 
 export interface CacheStats {
   hits: number;
   misses: number;
   errors: number;
+  /** Fills refused because the data was read before the key's last invalidation had replayed there. */
+  skippedFills: number;
+  /** Entries not served because the client's token is newer than them. */
+  bypassed: number;
 }
 
+/** What is stored: the value and a lower bound of the WAL position it was read at (16 hex digits). */
+interface Entry<T> {
+  lsn: string;
+  v: T;
+}
+
+/** LSNs as fixed-width hex compare correctly as strings, also inside Lua. */
+const lsnKey = (lsn: Lsn | undefined): string => (lsn === undefined ? '' : lsn.toString(16).padStart(16, '0'));
+const markerOf = (key: string) => `${key}:invalidated-at`;
+
+// Store only if the data was read at or after the key's last invalidation (the write's LSN).
+const FILL = `
+local marker = redis.call('GET', KEYS[2])
+if marker and marker > ARGV[1] then return 0 end
+if ARGV[4] == '' then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+else redis.call('HSET', KEYS[1], ARGV[4], ARGV[2]); redis.call('EXPIRE', KEYS[1], ARGV[3], 'NX') end
+return 1`;
+
+// Record the write's LSN (never lowering it), then drop the entry.
+const INVALIDATE = `
+local marker = redis.call('GET', KEYS[2])
+if ARGV[1] ~= '' and (not marker or marker < ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) end
+redis.call('DEL', KEYS[1])
+return 1`;
+
+type ScriptedRedis = Redis & {
+  cacheFill(entryKey: string, markerKey: string, lsn: string, json: string, ttl: number, field: string): Promise<number>;
+  cacheInvalidate(entryKey: string, markerKey: string, lsn: string, markerTtl: number): Promise<number>;
+};
+
 /**
- * Cache-aside over Redis that never makes a request fail: when Redis is down or slow, every command gives up
- * within REDIS_COMMAND_TIMEOUT_MS and counts as a miss, so the request is served from the database.
+ * Cache-aside over Redis that replication cannot poison and that never fails a request.
+ *
+ * The race it closes: write → invalidate → a read on a lagging replica refills the entry with the old row,
+ * stale until its TTL. Here an invalidation records the write's LSN next to the key, a fill carries the
+ * position its data was read at, and Redis refuses (atomically) a fill older than the key's last
+ * invalidation. A request whose consistency token is newer than an entry does not get that entry.
+ *
+ * When Redis is down or slow, every command gives up within REDIS_COMMAND_TIMEOUT_MS and counts as a miss.
  */
 @Injectable()
 export class RedisCache implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisCache.name);
-  private readonly redis: Redis;
+  private readonly redis: ScriptedRedis;
   /** Concurrent misses of one key share one load: a hot key that expires causes one query, not hundreds. */
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new Map<string, Promise<Entry<unknown>>>();
   /**
-   * Keys whose invalidation failed while Redis was unreachable. They are deleted again when it is back, so
-   * an entry written before the outage cannot outlive a change made during it.
+   * Invalidations that failed while Redis was unreachable (key → write LSN). Applied again when it is back,
+   * so an entry written before the outage cannot outlive a change made during it.
    */
-  private readonly pendingInvalidations = new Set<string>();
-  readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0 };
+  private readonly pendingInvalidations = new Map<string, string>();
+  private readonly markerTtlSeconds: number;
+  readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, skippedFills: 0, bypassed: 0 };
 
   constructor(config: AppConfig) {
     this.redis = new Redis(config.REDIS_URL, {
@@ -33,7 +75,11 @@ export class RedisCache implements OnApplicationShutdown {
       maxRetriesPerRequest: 0,
       connectTimeout: 1000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000), // keep reconnecting, never give up
-    });
+    }) as ScriptedRedis;
+    this.redis.defineCommand('cacheFill', { numberOfKeys: 2, lua: FILL });
+    this.redis.defineCommand('cacheInvalidate', { numberOfKeys: 2, lua: INVALIDATE });
+    // A marker must outlive any entry and any replica still eligible to serve the old row.
+    this.markerTtlSeconds = Math.max(config.CACHE_TTL_SECONDS, config.CACHE_LIST_TTL_SECONDS, config.REPLICA_MAX_LAG_SECONDS) + 60;
     let lastError = '';
     this.redis.on('error', (error: Error) => {
       if (error.message !== lastError) this.logger.warn(`redis: ${error.message}`);
@@ -50,76 +96,99 @@ export class RedisCache implements OnApplicationShutdown {
     return this.redis.status;
   }
 
-  async ping(): Promise<boolean> {
-    return (await this.redis.ping().catch(() => null)) === 'PONG';
-  }
-
-  /** The cached value for `key`, or `load()`'s (stored for `ttlSeconds`). Records HIT/MISS on the request. */
+  /**
+   * The cached value for `key` (or the hash `key`'s `field`), else `load()`'s, stored for `ttlSeconds` when
+   * replication allows. Records HIT/MISS and the entry's position on the request.
+   */
   async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<T> {
-    const cached = await this.read<T>(key, field);
     const context = RequestContext.current();
-    if (cached !== undefined) {
+    const freshnessMatters = context !== undefined && (context.requiredLsn !== undefined || context.consistency.kind === 'strong' || context.tokenDistrust !== undefined);
+    const cached = context?.consistency.kind === 'strong' ? undefined : await this.read<T>(key, field);
+    if (cached && !this.olderThanClient(cached, context)) {
       this.stats.hits++;
       if (context) context.cacheStatus = 'HIT';
-      return cached;
+      context?.observe(cached.lsn ? BigInt(`0x${cached.lsn}`) : undefined);
+      return cached.v;
     }
+    if (cached) this.stats.bypassed++;
     this.stats.misses++;
     if (context) context.cacheStatus = 'MISS';
-    const flightKey = field ? `${key}\u0000${field}` : key;
-    const pending = this.inFlight.get(flightKey) as Promise<T> | undefined;
-    if (pending) return pending;
-    const loading = load()
-      .then(async (value) => {
-        if (value !== null && value !== undefined) await this.write(key, value, ttlSeconds, field);
-        return value;
-      })
-      .finally(() => this.inFlight.delete(flightKey));
-    this.inFlight.set(flightKey, loading);
-    return loading;
+    const flightKey = `${key}\u0000${field ?? ''}`;
+    // A request with its own freshness needs does its own read: the shared one may be older than its token.
+    const shared = freshnessMatters ? undefined : (this.inFlight.get(flightKey) as Promise<Entry<T>> | undefined);
+    if (shared) {
+      const entry = await shared;
+      context?.observe(entry.lsn ? BigInt(`0x${entry.lsn}`) : undefined);
+      return entry.v;
+    }
+    const loading = this.loadAndFill(key, ttlSeconds, load, field);
+    if (!freshnessMatters) {
+      this.inFlight.set(flightKey, loading);
+      void loading.finally(() => this.inFlight.delete(flightKey)).catch(() => undefined);
+    }
+    return (await loading).v;
   }
 
+  /** Drops the entries after a write, recording the write's LSN (from the request) against each key. */
   async invalidate(...keys: string[]): Promise<void> {
+    const lsn = lsnKey(RequestContext.current()?.writeLsn);
     try {
-      await this.redis.del(...keys);
+      await this.applyInvalidations(keys.map((key) => [key, lsn]));
     } catch (error) {
       this.stats.errors++;
-      keys.forEach((key) => this.pendingInvalidations.add(key));
+      for (const key of keys) {
+        const pending = this.pendingInvalidations.get(key) ?? '';
+        this.pendingInvalidations.set(key, pending > lsn ? pending : lsn);
+      }
       this.logger.warn(`invalidation of ${keys.join(', ')} deferred until Redis is back: ${(error as Error).message}`);
     }
   }
 
-  private async read<T>(key: string, field?: string): Promise<T | undefined> {
+  private olderThanClient(entry: Entry<unknown>, context: RequestContext | undefined): boolean {
+    if (context?.tokenDistrust) return true;
+    const required = context?.requiredLsn;
+    return required !== undefined && (entry.lsn === '' || BigInt(`0x${entry.lsn}`) < required);
+  }
+
+  private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<Entry<T>> {
+    const value = await load();
+    const entry = { lsn: lsnKey(RequestContext.current()?.readLowerBound), v: value };
+    if (value === null || value === undefined || this.pendingInvalidations.has(key)) return entry;
+    try {
+      const stored = await this.redis.cacheFill(key, markerOf(key), entry.lsn, JSON.stringify(entry), ttlSeconds, field ?? '');
+      if (stored === 0) this.stats.skippedFills++;
+    } catch {
+      this.stats.errors++;
+    }
+    return entry;
+  }
+
+  private async read<T>(key: string, field?: string): Promise<Entry<T> | undefined> {
     if (this.pendingInvalidations.has(key)) return undefined;
     try {
       const raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
-      return raw === null ? undefined : (JSON.parse(raw) as T);
+      return raw === null ? undefined : (JSON.parse(raw) as Entry<T>);
     } catch {
       this.stats.errors++;
       return undefined;
     }
   }
 
-  private async write(key: string, value: unknown, ttlSeconds: number, field?: string): Promise<void> {
-    if (this.pendingInvalidations.has(key)) return;
-    try {
-      const json = JSON.stringify(value);
-      if (field) {
-        await this.redis.multi().hset(key, field, json).expire(key, ttlSeconds, 'NX').exec();
-      } else {
-        await this.redis.set(key, json, 'EX', ttlSeconds);
-      }
-    } catch {
-      this.stats.errors++;
-    }
+  private async applyInvalidations(entries: [string, string][]): Promise<void> {
+    const pipeline = this.redis.pipeline() as unknown as { cacheInvalidate(...args: unknown[]): unknown; exec(): Promise<[Error | null, unknown][] | null> };
+    for (const [key, lsn] of entries) pipeline.cacheInvalidate(key, markerOf(key), lsn, this.markerTtlSeconds);
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
   }
 
   private async flushPendingInvalidations(): Promise<void> {
-    const keys = [...this.pendingInvalidations];
-    if (keys.length === 0) return;
+    const entries = [...this.pendingInvalidations];
+    if (entries.length === 0) return;
     try {
-      await this.redis.del(...keys);
-      keys.forEach((key) => this.pendingInvalidations.delete(key));
-      this.logger.log(`applied ${keys.length} deferred invalidation(s)`);
+      await this.applyInvalidations(entries);
+      entries.forEach(([key]) => this.pendingInvalidations.delete(key));
+      this.logger.log(`applied ${entries.length} deferred invalidation(s)`);
     } catch {
       // still unreachable: the next 'ready' tries again
     }

@@ -45,6 +45,23 @@ export const configSchema = z.object({
   REPLICA_EXCLUDE_AFTER_PROBES: integer(1).default(2),
   REPLICA_READMIT_AFTER_PROBES: integer(1).default(2),
 
+  REPLICA_FALLBACK: z.enum(['primary', 'least-lagging', 'fail']).default('primary'),
+  REPLICA_FALLBACK_MAX_LAG_BYTES: integer(0).default(64 * 1024 * 1024),
+  /** A DNS name that resolves to every replica (e.g. db-replicas); replaces DB_REPLICA_HOSTS when set. */
+  DB_REPLICAS_FROM_DNS: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(),
+  /** DNS servers for DB_REPLICAS_FROM_DNS; empty: the resolver's own (/etc/resolv.conf, e.g. the stack's DNS). */
+  DB_DNS_SERVERS: z
+    .string()
+    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()])))
+    .default([]),
+  DB_REPLICA_DISCOVERY_INTERVAL_MS: integer(100).default(2000),
+
+  CONSISTENCY_TOKENS: booleanFlag.default(true),
+  CONSISTENCY_TOKEN_SECRET: z.string().min(16).default('dev-only-consistency-token-secret'),
+  CONSISTENCY_TOKEN_TTL_SECONDS: integer(1).default(60),
+  CONSISTENCY_WAIT_MS: integer(0).default(150),
+
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://redis:6379'),
   REDIS_COMMAND_TIMEOUT_MS: integer(10).default(150),
   CACHE_TTL_SECONDS: integer(1).default(60),
@@ -59,11 +76,14 @@ export class InvalidConfigError extends Error {
   }
 }
 
+/** Settings where an empty value means something ("no replicas", "no password"), not "unset". */
+const EMPTY_ALLOWED = new Set(['DB_REPLICA_HOSTS', 'DB_PASSWORD', 'DB_DNS_SERVERS']);
+
 /** Parses the environment once; throws naming every bad variable. Empty strings count as "unset". */
 export function parseConfig(env: NodeJS.ProcessEnv): AppConfigValues {
   const known = Object.fromEntries(
     Object.keys(configSchema.shape)
-      .filter((key) => env[key] !== undefined && !(env[key] === '' && key !== 'DB_REPLICA_HOSTS' && key !== 'DB_PASSWORD'))
+      .filter((key) => env[key] !== undefined && !(env[key] === '' && !EMPTY_ALLOWED.has(key)))
       .map((key) => [key, env[key]]),
   );
   const result = configSchema.safeParse(known);

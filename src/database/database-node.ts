@@ -1,5 +1,8 @@
 import { DataSource, EntityManager, MixedList } from 'typeorm';
 import { Pool } from 'pg';
+import { performance } from 'node:perf_hooks';
+import type { PositionSource } from '../request-context/request-context';
+import { Lsn, parseLsn } from './lsn';
 
 export type NodeRole = 'primary' | 'replica';
 
@@ -25,11 +28,12 @@ export interface NodeSettings {
  * pool with a short timeout for health probes, so a probe never waits behind app queries.
  * Connecting is lazy and retried on the next use after a failure: the app starts with any node down.
  */
-export class DatabaseNode {
+export class DatabaseNode implements PositionSource {
   /** The server's own `cluster_name` once a probe has read it (`db-replica-1`), else the configured host. */
   name: string;
   private dataSource?: Promise<DataSource>;
   readonly probes: Pool;
+  private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
 
   constructor(
     readonly endpoint: NodeEndpoint,
@@ -55,6 +59,24 @@ export class DatabaseNode {
   /** An EntityManager on this node, connecting first when needed. */
   async manager(): Promise<EntityManager> {
     return (await this.connect()).manager;
+  }
+
+  /**
+   * The node's WAL position (replica: replayed; primary: inserted), read by a query that started after
+   * `moment` (a performance.now() value): an upper bound of what any query finished by then has seen.
+   * Concurrent callers share one query, so under load this costs far less than a round trip per request.
+   */
+  positionAfter(moment: number): Promise<Lsn | null> {
+    const current = this.positionQuery;
+    if (current && current.startedAt >= moment) return current.result;
+    const sql = this.role === 'primary' ? 'SELECT pg_current_wal_insert_lsn()::text AS lsn' : 'SELECT pg_last_wal_replay_lsn()::text AS lsn';
+    const startedAt = performance.now();
+    const result = this.connect()
+      .then((dataSource) => dataSource.query(sql))
+      .then((rows: { lsn: string | null }[]) => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null))
+      .catch(() => null);
+    this.positionQuery = { startedAt, result };
+    return result;
   }
 
   private connect(): Promise<DataSource> {

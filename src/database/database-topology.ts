@@ -6,18 +6,34 @@ import { ReplicaList } from './replica-list';
 
 /** The primary and the replicas named by the configuration, each with its own pools. */
 export class DatabaseTopology {
+  readonly replicas = new ReplicaList();
+
   constructor(
     readonly primary: DatabaseNode,
-    readonly replicas: ReplicaList,
+    private readonly newReplica: (hostAndPort: string) => Replica,
   ) {}
 
+  /** The primary, and the replicas of DB_REPLICA_HOSTS (none yet when they come from DNS). */
   static fromConfig(config: AppConfig, entities: MixedList<Function>): DatabaseTopology {
     const node = (endpoint: NodeEndpoint, role: NodeRole) => new DatabaseNode(endpoint, role, nodeSettings(config, role, entities));
     const hysteresis = { excludeAfter: config.REPLICA_EXCLUDE_AFTER_PROBES, readmitAfter: config.REPLICA_READMIT_AFTER_PROBES };
-    return new DatabaseTopology(
+    const topology = new DatabaseTopology(
       node({ host: config.DB_PRIMARY_HOST, port: config.DB_PORT }, 'primary'),
-      new ReplicaList(config.DB_REPLICA_HOSTS.map((host) => new Replica(node(parseEndpoint(host, config.DB_PORT), 'replica'), hysteresis))),
+      (hostAndPort) => new Replica(node(parseEndpoint(hostAndPort, config.DB_PORT), 'replica'), hysteresis),
     );
+    if (!config.DB_REPLICAS_FROM_DNS) config.DB_REPLICA_HOSTS.forEach((host) => topology.addReplica(host));
+    return topology;
+  }
+
+  addReplica(hostAndPort: string): Replica {
+    const replica = this.newReplica(hostAndPort);
+    this.replicas.add(replica);
+    return replica;
+  }
+
+  async removeReplica(replica: Replica): Promise<void> {
+    this.replicas.remove(replica);
+    await replica.node.close();
   }
 
   async close(): Promise<void> {

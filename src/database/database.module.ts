@@ -1,9 +1,13 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
+import { ConsistencyInterceptor } from './consistency';
+import { ConsistencyTokens } from './consistency-tokens';
 import { DatabaseTopology } from './database-topology';
 import { LoadBalancer } from './load-balancer';
 import { ReplicaLagMonitor } from './replica-lag-monitor';
 import { ReplicatedDatabase } from './replicated-database';
+import { ReplicaDiscovery } from './service-discovery';
 
 /** Entity classes registered by feature modules through DatabaseModule.forFeature(). */
 const registeredEntities = new Set<Function>();
@@ -15,9 +19,12 @@ const registeredEntities = new Set<Function>();
 @Global()
 @Module({})
 export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
+  private discovery?: ReplicaDiscovery;
+
   constructor(
     @Inject(DatabaseTopology) private readonly topology: DatabaseTopology,
     @Inject(ReplicaLagMonitor) private readonly monitor: ReplicaLagMonitor,
+    @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
   static forRoot(): DynamicModule {
@@ -42,12 +49,20 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
         },
         {
           provide: LoadBalancer,
-          inject: [DatabaseTopology],
-          useFactory: (topology: DatabaseTopology) => new LoadBalancer(topology.primary, topology.replicas),
+          inject: [DatabaseTopology, AppConfig, ReplicaLagMonitor],
+          useFactory: (topology: DatabaseTopology, config: AppConfig, monitor: ReplicaLagMonitor) =>
+            new LoadBalancer(
+              topology.primary,
+              topology.replicas,
+              { fallback: config.REPLICA_FALLBACK, fallbackMaxLagBytes: config.REPLICA_FALLBACK_MAX_LAG_BYTES, tokenWaitMs: config.CONSISTENCY_WAIT_MS },
+              monitor,
+            ),
         },
         ReplicatedDatabase,
+        ConsistencyTokens,
+        { provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor },
       ],
-      exports: [ReplicatedDatabase, DatabaseTopology, ReplicaLagMonitor],
+      exports: [ReplicatedDatabase, DatabaseTopology, ReplicaLagMonitor, ConsistencyTokens],
     };
   }
 
@@ -58,10 +73,16 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    const { DB_REPLICAS_FROM_DNS: name, DB_DNS_SERVERS: servers, DB_REPLICA_DISCOVERY_INTERVAL_MS: interval } = this.config;
+    if (name) {
+      this.discovery = new ReplicaDiscovery(name, ReplicaDiscovery.resolverFor(servers), this.topology, interval);
+      await this.discovery.start();
+    }
     await this.monitor.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.discovery?.stop();
     await this.monitor.stop();
     await this.topology.close();
   }

@@ -1,90 +1,192 @@
-import { RequestContext } from '../request-context/request-context';
-import { LoadBalancer } from './load-balancer';
+import { ConsistencyRequirement, RequestContext } from '../request-context/request-context';
+import { FallbackPolicy, LoadBalancer } from './load-balancer';
+import { parseLsn } from './lsn';
+import { Replica } from './replica';
 import { ReplicaList } from './replica-list';
-import { admittedReplica, fakeNode, whereItRan } from './testing/fakes';
+import { ReplicaUnavailableError } from './replica-unavailable.error';
+import { admittedReplica, excludedReplica, fakeNode, FakeNode, whereItRan } from './testing/fakes';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
 
-function balancerWith(failing: Record<string, Error> = {}) {
-  const nodes = Object.fromEntries(['r1', 'r2', 'primary'].map((n) => [n, { failure: failing[n] }]));
-  const replicas = new ReplicaList([admittedReplica('r1'), admittedReplica('r2')]);
-  return { balancer: new LoadBalancer(fakeNode('primary'), replicas), replicas, work: whereItRan(nodes) };
+function balancer(replicas: Replica[], { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode } = {}) {
+  const list = new ReplicaList(replicas);
+  return new LoadBalancer(fakeNode('primary', primary), list, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs });
 }
 
-const inRequest = <T>(fn: (context: RequestContext) => Promise<T>) => {
-  const context = new RequestContext('test');
+/** Two healthy replicas; `failing` makes nodes fail their queries. */
+function withTwoReplicas(failing: Record<string, Error> = {}) {
+  const nodes = Object.fromEntries(['r1', 'r2', 'primary'].map((n) => [n, { failure: failing[n] }]));
+  const replicas = [admittedReplica('r1'), admittedReplica('r2')];
+  return { lb: balancer(replicas), replicas: new ReplicaList(replicas), work: whereItRan(nodes), list: replicas };
+}
+
+const inRequest = <T>(fn: (context: RequestContext) => Promise<T>, setup: Partial<Pick<RequestContext, 'requiredLsn' | 'tokenDistrust'>> & { consistency?: ConsistencyRequirement } = {}) => {
+  const context = Object.assign(new RequestContext('test'), setup);
   return RequestContext.run(context, () => fn(context));
 };
 
 describe('LoadBalancer', () => {
-  it('should send reads to replicas in turn, one request at a time', async () => {
-    const { balancer, work } = balancerWith();
+  describe('plain reads', () => {
+    it('should send reads to replicas in turn, one request at a time', async () => {
+      const { lb, work } = withTwoReplicas();
 
-    const served = [await inRequest(() => balancer.read(work)), await inRequest(() => balancer.read(work))];
+      const served = [await inRequest(() => lb.read(work)), await inRequest(() => lb.read(work))];
 
-    expect(served).toEqual(['r1', 'r2']);
-  });
-
-  it('should keep a request on the replica it started on', async () => {
-    const { balancer, work } = balancerWith();
-
-    const served = await inRequest(async () => [await balancer.read(work), await balancer.read(work), await balancer.read(work)]);
-
-    expect(served).toEqual(['r1', 'r1', 'r1']);
-  });
-
-  it('should send writes to the primary, and the same request\'s later reads too', async () => {
-    const { balancer, work } = balancerWith();
-
-    const served = await inRequest(async (context) => {
-      const wrote = await balancer.write(work);
-      const read = await balancer.read(work);
-      return { wrote, read, nodes: context.dbNodes };
+      expect(served).toEqual(['r1', 'r2']);
     });
 
-    expect(served).toEqual({ wrote: 'primary', read: 'primary', nodes: ['primary'] });
-  });
+    it('should keep a request on the replica it started on', async () => {
+      const { lb, work } = withTwoReplicas();
 
-  it('should retry a failed read on another replica and exclude the failed one', async () => {
-    const { balancer, replicas, work } = balancerWith({ r1: refused() });
+      const served = await inRequest(async () => [await lb.read(work), await lb.read(work), await lb.read(work)]);
 
-    const served = await inRequest(() => balancer.read(work));
-
-    expect(served).toBe('r2');
-    expect(replicas.byName('r1')?.eligible).toBe(false);
-  });
-
-  it('should fall back to the primary when every replica fails', async () => {
-    const { balancer, work } = balancerWith({ r1: refused(), r2: refused() });
-
-    await expect(inRequest(() => balancer.read(work))).resolves.toBe('primary');
-  });
-
-  it('should fall back to the primary, not another replica, when the request\'s own replica fails mid-request', async () => {
-    const nodes: Record<string, { failure?: Error }> = { r1: {}, r2: {}, primary: {} };
-    const { balancer } = balancerWith();
-    const work = whereItRan(nodes);
-
-    const served = await inRequest(async () => {
-      const first = await balancer.read(work);
-      nodes.r1.failure = refused();
-      return [first, await balancer.read(work)];
+      expect(served).toEqual(['r1', 'r1', 'r1']);
     });
 
-    expect(served).toEqual(['r1', 'primary']);
+    it('should send writes to the primary, and the same request\'s later reads too', async () => {
+      const { lb, work } = withTwoReplicas();
+
+      const served = await inRequest(async (context) => {
+        const wrote = await lb.write(work);
+        const read = await lb.read(work);
+        return { wrote, read, nodes: context.dbNodes, routes: context.routes };
+      });
+
+      expect(served).toEqual({ wrote: 'primary', read: 'primary', nodes: ['primary'], routes: ['primary:write', 'primary:after-write'] });
+    });
+
+    it('should record the position after a write as the request\'s write position', async () => {
+      const lb = balancer([admittedReplica('r1')], { primary: { position: parseLsn('0/5000') } });
+
+      const writeLsn = await inRequest(async (context) => {
+        await lb.write(whereItRan({}));
+        return context.writeLsn;
+      });
+
+      expect(writeLsn).toBe(parseLsn('0/5000'));
+    });
   });
 
-  it('should rethrow errors that are the query\'s fault without trying other nodes', async () => {
-    const syntax = Object.assign(new Error('syntax error'), { code: '42601' });
-    const { balancer, replicas, work } = balancerWith({ r1: syntax });
+  describe('failures', () => {
+    it('should retry a failed read on another replica and exclude the failed one', async () => {
+      const { lb, list, work } = withTwoReplicas({ r1: refused() });
 
-    await expect(inRequest(() => balancer.read(work))).rejects.toBe(syntax);
-    expect(replicas.byName('r1')?.eligible).toBe(true);
+      const served = await inRequest(() => lb.read(work));
+
+      expect(served).toBe('r2');
+      expect(list[0].eligible).toBe(false);
+    });
+
+    it('should fall back to the primary when every replica fails', async () => {
+      const { lb, work } = withTwoReplicas({ r1: refused(), r2: refused() });
+
+      await expect(inRequest(() => lb.read(work))).resolves.toBe('primary');
+    });
+
+    it('should fall back to the primary, not another replica, when the request\'s own replica fails mid-request', async () => {
+      const nodes: Record<string, FakeNode> = { r1: {}, r2: {}, primary: {} };
+      const { lb } = withTwoReplicas();
+      const work = whereItRan(nodes);
+
+      const served = await inRequest(async () => {
+        const first = await lb.read(work);
+        nodes.r1.failure = refused();
+        return [first, await lb.read(work)];
+      });
+
+      expect(served).toEqual(['r1', 'primary']);
+    });
+
+    it('should rethrow errors that are the query\'s fault without trying other nodes', async () => {
+      const syntax = Object.assign(new Error('syntax error'), { code: '42601' });
+      const { lb, list, work } = withTwoReplicas({ r1: syntax });
+
+      await expect(inRequest(() => lb.read(work))).rejects.toBe(syntax);
+      expect(list[0].eligible).toBe(true);
+    });
   });
 
-  it('should read from the primary when no replica is eligible', async () => {
-    const balancer = new LoadBalancer(fakeNode('primary'), new ReplicaList([]));
+  describe('when no replica is eligible', () => {
+    it('should read from the primary by default, and say why', async () => {
+      const lb = balancer([excludedReplica('r1', 5000)]);
 
-    await expect(inRequest(() => balancer.read(whereItRan({})))).resolves.toBe('primary');
+      const routes = await inRequest(async (context) => {
+        await lb.read(whereItRan({}));
+        return context.routes;
+      });
+
+      expect(routes).toEqual(['primary:no-eligible-replica']);
+    });
+
+    it('should read from the least-lagging replica within the cap under least-lagging', async () => {
+      const lb = balancer([excludedReplica('r1', 900), excludedReplica('r2', 500)], { fallback: 'least-lagging' });
+
+      await expect(inRequest(() => lb.read(whereItRan({})))).resolves.toBe('r2');
+    });
+
+    it('should fail fast when no replica is within the cap under least-lagging', async () => {
+      const lb = balancer([excludedReplica('r1', 5000)], { fallback: 'least-lagging' });
+
+      await expect(inRequest(() => lb.read(whereItRan({})))).rejects.toBeInstanceOf(ReplicaUnavailableError);
+    });
+
+    it('should fail fast under fail', async () => {
+      const lb = balancer([excludedReplica('r1', 5000)], { fallback: 'fail' });
+
+      await expect(inRequest(() => lb.read(whereItRan({})))).rejects.toBeInstanceOf(ReplicaUnavailableError);
+    });
+  });
+
+  describe('read-your-writes (consistency tokens)', () => {
+    it('should pick a replica known to have replayed the token', async () => {
+      const lb = balancer([admittedReplica('behind', { replayLsn: '0/100' }), admittedReplica('ahead', { replayLsn: '0/300' })]);
+
+      await expect(inRequest(() => lb.read(whereItRan({})), { requiredLsn: parseLsn('0/200') })).resolves.toBe('ahead');
+    });
+
+    it('should wait for a replica that replays the token within the budget', async () => {
+      const catchingUp = admittedReplica('r1', { replayLsn: '0/100' });
+      const lb = balancer([catchingUp], { tokenWaitMs: 500 });
+      setTimeout(() => ((catchingUp.node as unknown as FakeNode).position = parseLsn('0/300')), 30);
+
+      const routes = await inRequest(async (context) => [await lb.read(whereItRan({})), ...context.routes], { requiredLsn: parseLsn('0/200') });
+
+      expect(routes).toEqual(['r1', 'replica:token-wait']);
+    });
+
+    it('should go to the primary when no replica catches up within the budget', async () => {
+      const lb = balancer([admittedReplica('r1', { replayLsn: '0/100', position: parseLsn('0/100') })], { tokenWaitMs: 30 });
+
+      const routes = await inRequest(async (context) => [await lb.read(whereItRan({})), ...context.routes], { requiredLsn: parseLsn('0/200') });
+
+      expect(routes).toEqual(['primary', 'primary:token-ahead']);
+    });
+
+    it.each(['invalid-token', 'foreign-token'] as const)('should go to the primary with an %s', async (distrust) => {
+      const lb = balancer([admittedReplica('r1', { replayLsn: '0/900' })]);
+
+      const routes = await inRequest(async (context) => [await lb.read(whereItRan({})), ...context.routes], { tokenDistrust: distrust });
+
+      expect(routes).toEqual(['primary', `primary:${distrust}`]);
+    });
+  });
+
+  describe('per-route consistency', () => {
+    it('should read strong routes from the primary', async () => {
+      const lb = balancer([admittedReplica('r1')]);
+
+      await expect(inRequest(() => lb.read(whereItRan({})), { consistency: { kind: 'strong' } })).resolves.toBe('primary');
+    });
+
+    it('should read bounded-staleness routes from a replica within the bound, ignoring the token', async () => {
+      const lb = balancer([admittedReplica('stale', { lagSeconds: 9 }), admittedReplica('fresh', { lagSeconds: 1, replayLsn: '0/100' })]);
+
+      const served = await inRequest(() => lb.read(whereItRan({})), {
+        consistency: { kind: 'bounded-staleness', maxStalenessMs: 2000 },
+        requiredLsn: parseLsn('9/0'),
+      });
+
+      expect(served).toBe('fresh');
+    });
   });
 });

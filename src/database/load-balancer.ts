@@ -1,16 +1,40 @@
 import { Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { EntityManager } from 'typeorm';
 import { RequestContext } from '../request-context/request-context';
 import { DatabaseNode } from './database-node';
+import { Lsn } from './lsn';
 import { Replica } from './replica';
 import { describeFailure, isReplicaFailure } from './replica-failure';
 import { ReplicaList } from './replica-list';
+import { ReplicaUnavailableError } from './replica-unavailable.error';
 
 export type Work<T> = (manager: EntityManager) => Promise<T>;
 
+export type FallbackPolicy = 'primary' | 'least-lagging' | 'fail';
+
+export interface RoutingPolicy {
+  /** When no replica is eligible for a plain read. */
+  fallback: FallbackPolicy;
+  /** least-lagging: the hard cap on that replica's lag. */
+  fallbackMaxLagBytes: number;
+  /** How long a read with a token may wait for a replica to replay up to it before going to the primary. */
+  tokenWaitMs: number;
+}
+
+/** Where the primary was at the last probe (the lag monitor knows). */
+export interface PrimaryPositionSource {
+  readonly primaryLsn: Lsn | undefined;
+}
+
+type Route = { replica: Replica; reason: string } | { replica?: undefined; reason: string };
+
+const TOKEN_WAIT_POLL_MS = 10;
+
 /**
- * Chooses the node for each query: reads go to an eligible replica (the same one for the whole request),
- * fall over to another replica and then to the primary when a replica fails; writes go to the primary.
+ * Chooses the node for each query. Reads go to an eligible replica — one that has replayed the client's
+ * consistency token when it sent one — and the same one for the whole request; they fall over to another
+ * replica and then to the primary when a replica fails. Writes go to the primary.
  */
 export class LoadBalancer {
   private readonly logger = new Logger(LoadBalancer.name);
@@ -18,27 +42,22 @@ export class LoadBalancer {
   constructor(
     readonly primary: DatabaseNode,
     readonly replicas: ReplicaList,
+    private readonly policy: RoutingPolicy,
+    private readonly primaryPosition: PrimaryPositionSource = { primaryLsn: undefined },
   ) {}
 
   async read<T>(work: Work<T>): Promise<T> {
     const context = RequestContext.current();
-    // Read-your-writes within a request: after its own write, the request reads where it wrote.
-    if (context?.wrote) return this.onPrimary(work);
-
-    const sticky = context?.stickyReplica ? this.replicas.byName(context.stickyReplica) : undefined;
-    if (context?.stickyReplica && !sticky?.eligible) {
-      // The request's replica left: another replica could be further behind, the primary never is.
-      return this.onPrimary(work);
-    }
     const tried = new Set<Replica>();
-    let replica = sticky ?? this.replicas.next();
-    while (replica) {
+    let route = await this.routeRead(context, tried);
+    while (route.replica) {
+      const { replica } = route;
+      // Taken before the read starts: a position observed later might be past what the read saw.
+      const lowerBound = replica.knownReplayLsn;
       try {
         const result = await work(await replica.node.manager());
-        if (context) {
-          context.stickyReplica = replica.name;
-          context.recordDbNode(replica.name);
-        }
+        this.recordRead(context, replica.node, route.reason, lowerBound);
+        if (context) context.stickyReplica = replica.name;
         return result;
       } catch (error) {
         if (!isReplicaFailure(error)) throw error;
@@ -46,26 +65,102 @@ export class LoadBalancer {
         this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
         replica.markDown(reason);
         tried.add(replica);
-        replica = sticky ? undefined : this.replicas.next(tried);
+        // A request that already read there goes to the primary: another replica could be further behind.
+        route = context?.stickyReplica ? { reason: 'primary:replica-failed' } : await this.routeRead(context, tried);
+        if (!route.replica) route = { reason: 'primary:replica-failed' };
       }
     }
-    return this.onPrimary(work);
+    return this.runOnPrimary(work, route.reason);
   }
 
   /** Runs on the primary without a transaction: strong reads and explicit primary-only work. */
-  async onPrimary<T>(work: Work<T>): Promise<T> {
-    const result = await work(await this.primary.manager());
-    RequestContext.current()?.recordDbNode(this.primary.name);
-    return result;
+  onPrimary<T>(work: Work<T>): Promise<T> {
+    return this.runOnPrimary(work, 'primary:strong');
   }
 
-  /** Runs in one transaction on the primary. */
+  /** Runs in one transaction on the primary; the request's later reads follow it there. */
   async write<T>(work: Work<T>): Promise<T> {
     const context = RequestContext.current();
     if (context) context.wrote = true;
     const manager = await this.primary.manager();
     const result = await manager.transaction(work);
-    context?.recordDbNode(this.primary.name);
+    if (context) {
+      context.recordDbNode(this.primary.name, 'primary:write');
+      // A position read after the commit returned is at or after the commit record.
+      const committed = await this.primary.positionAfter(performance.now());
+      if (committed !== null) context.writeLsn = committed;
+      context.observe(committed);
+    }
     return result;
+  }
+
+  private async runOnPrimary<T>(work: Work<T>, reason: string): Promise<T> {
+    const result = await work(await this.primary.manager());
+    const context = RequestContext.current();
+    // The primary has everything committed: at least its last probed position, the client's token, our write.
+    const lowerBound = [this.primaryPosition.primaryLsn, context?.requiredLsn, context?.seenLsn].reduce<Lsn | undefined>(
+      (max, lsn) => (lsn !== undefined && (max === undefined || lsn > max) ? lsn : max),
+      undefined,
+    );
+    this.recordRead(context, this.primary, reason, lowerBound);
+    return result;
+  }
+
+  private recordRead(context: RequestContext | undefined, node: DatabaseNode, reason: string, lowerBound: Lsn | undefined): void {
+    if (!context) return;
+    context.recordDbNode(node.name, reason);
+    context.lastRead = { node, doneAt: performance.now() };
+    if (context.readLowerBound === undefined) context.readLowerBound = lowerBound;
+  }
+
+  private async routeRead(context: RequestContext | undefined, tried: ReadonlySet<Replica>): Promise<Route> {
+    if (context?.wrote) return { reason: 'primary:after-write' };
+    const consistency = context?.consistency ?? { kind: 'read-your-writes' };
+    if (consistency.kind === 'strong') return { reason: 'primary:strong' };
+    if (context?.stickyReplica) {
+      const sticky = this.replicas.byName(context.stickyReplica);
+      return sticky?.eligible ? { replica: sticky, reason: 'replica' } : { reason: 'primary:replica-left' };
+    }
+    if (consistency.kind === 'bounded-staleness') {
+      const withinBound = (r: Replica) => (r.health.lagSeconds ?? Infinity) * 1000 <= consistency.maxStalenessMs;
+      const replica = this.replicas.next(tried, withinBound);
+      return replica ? { replica, reason: 'replica:bounded-staleness' } : { reason: 'primary:staleness-bound' };
+    }
+    if (context?.tokenDistrust) return { reason: `primary:${context.tokenDistrust}` };
+    const required = context?.requiredLsn;
+    if (required !== undefined) return this.routeToPosition(required, tried);
+    const replica = this.replicas.next(tried);
+    return replica ? { replica, reason: 'replica' } : this.fallback();
+  }
+
+  /** Read-your-writes: a replica known to have replayed `required`, else wait a little for one, else the primary. */
+  private async routeToPosition(required: Lsn, tried: ReadonlySet<Replica>): Promise<Route> {
+    const caughtUp = (r: Replica) => r.knownReplayLsn !== undefined && r.knownReplayLsn >= required;
+    const ready = this.replicas.next(tried, caughtUp);
+    if (ready) return { replica: ready, reason: 'replica' };
+    const deadline = performance.now() + this.policy.tokenWaitMs;
+    while (performance.now() < deadline) {
+      const candidates = this.replicas.all().filter((r) => r.eligible && !tried.has(r));
+      if (candidates.length === 0) break;
+      const started = performance.now();
+      await Promise.all(candidates.map(async (r) => r.observeReplay(await r.node.positionAfter(started))));
+      const replica = this.replicas.next(tried, caughtUp);
+      if (replica) return { replica, reason: 'replica:token-wait' };
+      await new Promise((r) => setTimeout(r, TOKEN_WAIT_POLL_MS));
+    }
+    return { reason: 'primary:token-ahead' };
+  }
+
+  private fallback(): Route {
+    if (this.policy.fallback === 'primary') return { reason: 'primary:no-eligible-replica' };
+    if (this.policy.fallback === 'least-lagging') {
+      const leastLagging = this.replicas
+        .all()
+        .filter((r) => !r.draining && r.health.reachable && r.health.inRecovery && (r.health.lagBytes ?? Infinity) <= this.policy.fallbackMaxLagBytes)
+        .sort((a, b) => (a.health.lagBytes ?? 0) - (b.health.lagBytes ?? 0))[0];
+      if (leastLagging) return { replica: leastLagging, reason: 'replica:least-lagging' };
+      throw new ReplicaUnavailableError(`no reachable replica within ${this.policy.fallbackMaxLagBytes} bytes of lag`);
+    }
+    throw new ReplicaUnavailableError('every replica is excluded (REPLICA_FALLBACK=fail)');
   }
 }

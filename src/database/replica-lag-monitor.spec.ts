@@ -9,6 +9,7 @@ const row = (overrides: Partial<Parameters<typeof judge>[0]> = {}) => ({
   receive_lsn: '0/1000',
   paused: false,
   replay_age_seconds: 3600,
+  apply_delay_ms: 0,
   ...overrides,
 });
 

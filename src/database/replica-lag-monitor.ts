@@ -26,6 +26,7 @@ interface ReplicaProbeRow {
   receive_lsn: string | null;
   paused: boolean;
   replay_age_seconds: number | null;
+  apply_delay_ms: number;
 }
 
 /**
@@ -50,6 +51,11 @@ export class ReplicaLagMonitor {
 
   get primaryState(): PrimaryPosition {
     return this.primaryPosition;
+  }
+
+  /** The primary's position at the last probe: a lower bound of what any read on it now sees. */
+  get primaryLsn(): Lsn | undefined {
+    return this.primaryPosition.currentLsn ? parseLsn(this.primaryPosition.currentLsn) : undefined;
   }
 
   /** Probes once now (so the first requests already have replicas), then keeps probing with jitter. */
@@ -110,7 +116,8 @@ export class ReplicaLagMonitor {
         `SELECT current_setting('cluster_name') AS cluster_name, pg_is_in_recovery() AS in_recovery,
                 pg_last_wal_replay_lsn()::text AS replay_lsn, pg_last_wal_receive_lsn()::text AS receive_lsn,
                 CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused,
-                extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS replay_age_seconds`,
+                extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS replay_age_seconds,
+                (SELECT setting::int FROM pg_settings WHERE name = 'recovery_min_apply_delay') AS apply_delay_ms`,
       );
       if (rows[0].cluster_name) replica.node.name = rows[0].cluster_name;
       verdict = judge(rows[0], primaryLsn, this.thresholds);
@@ -139,6 +146,7 @@ export function judge(row: ReplicaProbeRow, primaryLsn: Lsn | null, thresholds: 
     lagBytes: bytes,
     lagSeconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
     replayPaused: row.paused,
+    applyDelayMs: row.apply_delay_ms ?? 0,
   };
   let problem: string | null = null;
   if (!row.in_recovery) problem = 'not in recovery: this node is not a replica';

@@ -14,12 +14,12 @@ export class ReplicaList {
     return this.replicas.find((r) => r.name === name);
   }
 
-  /** The next eligible replica after the last one handed out, skipping `exclude`. */
-  next(exclude: ReadonlySet<Replica> = new Set()): Replica | undefined {
+  /** The next eligible replica after the last one handed out, skipping `exclude` and those `accept` refuses. */
+  next(exclude: ReadonlySet<Replica> = new Set(), accept: (replica: Replica) => boolean = () => true): Replica | undefined {
     const count = this.replicas.length;
     for (let i = 0; i < count; i++) {
       const candidate = this.replicas[(this.cursor + i) % count];
-      if (candidate.eligible && !exclude.has(candidate)) {
+      if (candidate.eligible && !exclude.has(candidate) && accept(candidate)) {
         this.cursor = (this.cursor + i + 1) % count;
         return candidate;
       }

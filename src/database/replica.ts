@@ -1,4 +1,5 @@
 import { DatabaseNode } from './database-node';
+import { Lsn, parseLsn } from './lsn';
 
 /** What the last probe saw on a replica, as `/health/replication` reports it. */
 export interface ReplicaHealth {
@@ -11,6 +12,8 @@ export interface ReplicaHealth {
   lagBytes: number | null;
   lagSeconds: number | null;
   replayPaused: boolean | null;
+  /** recovery_min_apply_delay: a replica delayed on purpose. */
+  applyDelayMs: number | null;
   eligible: boolean;
   reason: string | null;
   lastCheckedAt: string | null;
@@ -46,25 +49,40 @@ export class Replica {
     lagBytes: null,
     lagSeconds: null,
     replayPaused: null,
+    applyDelayMs: null,
     reason: 'not probed yet',
     lastCheckedAt: null,
   };
+
+  /** The highest replay position seen on this replica (by probes or queries): reads there see at least this. */
+  private replayed?: Lsn;
+  /** Being removed (it left DNS): no new reads. */
+  draining = false;
 
   constructor(
     readonly node: DatabaseNode,
     private readonly hysteresis: Hysteresis,
   ) {}
 
+  get knownReplayLsn(): Lsn | undefined {
+    return this.replayed;
+  }
+
+  observeReplay(lsn: Lsn | null | undefined): void {
+    if (lsn !== null && lsn !== undefined && (this.replayed === undefined || lsn > this.replayed)) this.replayed = lsn;
+  }
+
   get name(): string {
     return this.node.name;
   }
 
   get eligible(): boolean {
-    return this.admitted;
+    return this.admitted && !this.draining;
   }
 
   get health(): ReplicaHealth {
-    return { name: this.name, address: this.node.address, ...this.state, eligible: this.admitted };
+    const reason = this.draining ? 'draining: removed from discovery' : this.state.reason;
+    return { name: this.name, address: this.node.address, ...this.state, reason, eligible: this.eligible };
   }
 
   /** A query on this replica failed: stop sending reads now; probes readmit it. */
@@ -76,6 +94,7 @@ export class Replica {
 
   recordProbe({ problem, observed }: ProbeVerdict, now = new Date()): void {
     this.state = { ...this.state, ...observed, lastCheckedAt: now.toISOString() };
+    if (observed.replayLsn) this.observeReplay(parseLsn(observed.replayLsn));
     if (problem === null) {
       this.badStreak = 0;
       this.goodStreak++;

@@ -1,6 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { RedisCache } from '../cache/redis-cache';
+import { AppConfig } from '../config/app-config';
+import { ConsistencyTokens } from '../database/consistency-tokens';
 import { DatabaseTopology } from '../database/database-topology';
 import { ReplicaLagMonitor } from '../database/replica-lag-monitor';
 import { CacheHealthIndicator } from './cache.health';
@@ -17,6 +20,9 @@ export class HealthController {
     private readonly cache: CacheHealthIndicator,
     private readonly topology: DatabaseTopology,
     private readonly monitor: ReplicaLagMonitor,
+    private readonly tokens: ConsistencyTokens,
+    private readonly cacheStore: RedisCache,
+    private readonly config: AppConfig,
   ) {}
 
   /** The process answers; nothing else is checked. */
@@ -37,12 +43,21 @@ export class HealthController {
     ]);
   }
 
-  /** Each node as the lag monitor last saw it: LSNs, lag in bytes and seconds, eligibility and why not. */
+  /**
+   * Each node as the lag monitor last saw it (LSNs, lag in bytes and seconds, eligibility and why not), the
+   * routing policy, and what consistency tokens and the cache have done.
+   */
   @Get('replication')
   replication() {
     const replicas = this.topology.replicas.all().map((r) => r.health);
     const primary = this.monitor.primaryState;
-    const status = primary.reachable && replicas.every((r) => r.eligible) ? 'ok' : 'degraded';
-    return { status, primary, replicas };
+    const status = primary.reachable && replicas.length > 0 && replicas.every((r) => r.eligible) ? 'ok' : 'degraded';
+    const routing = {
+      fallbackWhenNoReplica: this.config.REPLICA_FALLBACK,
+      maxLagBytes: this.config.REPLICA_MAX_LAG_BYTES,
+      maxLagSeconds: this.config.REPLICA_MAX_LAG_SECONDS,
+      replicasFromDns: this.config.DB_REPLICAS_FROM_DNS ?? null,
+    };
+    return { status, primary, replicas, routing, consistencyTokens: this.tokens.stats, cache: this.cacheStore.stats };
   }
 }

@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -5,10 +6,14 @@ import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '../config/app-config';
+import { ConsistencyTokens } from '../database/consistency-tokens';
 import { RequestContext } from '../request-context/request-context';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const CONSISTENCY_TOKEN_HEADER = 'x-consistency-token';
+export const CONSISTENCY_TOKEN_COOKIE = 'consistency_token';
 
 /** The request id: the caller's X-Request-Id (nginx always sends one) when it is sane, else a new UUID. */
 export function requestIdOf(raw: IncomingMessage): string {
@@ -29,22 +34,38 @@ declare module 'fastify' {
  * Everything main.ts and the tests both need: the request context, response headers, validation, errors,
  * and the OpenAPI document.
  */
-export function configureHttp(app: NestFastifyApplication): void {
+export async function configureHttp(app: NestFastifyApplication): Promise<void> {
   const config = app.get(AppConfig);
+  const tokens = app.get(ConsistencyTokens);
   const fastify = app.getHttpAdapter().getInstance();
+  await app.register(fastifyCookie);
 
   fastify.decorateRequest('requestContext', undefined as unknown as RequestContext);
   fastify.addHook('onRequest', (request: FastifyRequest, reply, done) => {
-    request.requestContext = new RequestContext(String(request.id));
+    const context = (request.requestContext = new RequestContext(String(request.id)));
     void reply.header('X-Request-Id', request.id).header('X-App-Instance', config.APP_INSTANCE);
-    RequestContext.run(request.requestContext, done);
+    const header = request.headers[CONSISTENCY_TOKEN_HEADER];
+    tokens.accept((typeof header === 'string' ? header : undefined) ?? request.cookies?.[CONSISTENCY_TOKEN_COOKIE], context);
+    RequestContext.run(context, done);
   });
   // Body parsing runs on stream events, which lose the async context: enter it again before the handler.
   fastify.addHook('preValidation', (request: FastifyRequest, _reply, done) => RequestContext.run(request.requestContext, done));
   fastify.addHook('onSend', async (request: FastifyRequest, reply) => {
     const context = request.requestContext;
-    if (config.exposeDbNode && context?.dbNodes.length) void reply.header('X-DB-Node', context.dbNodes.join(', '));
-    if (context?.cacheStatus) void reply.header('X-Cache', context.cacheStatus);
+    if (!context) return;
+    if (config.exposeDbNode && context.dbNodes.length) {
+      void reply.header('X-DB-Node', context.dbNodes.join(', ')).header('X-DB-Route', context.routes.join(', '));
+    }
+    if (context.cacheStatus) void reply.header('X-Cache', context.cacheStatus);
+    const token = await tokens.issue(context);
+    if (token) {
+      void reply.header('X-Consistency-Token', token).setCookie(CONSISTENCY_TOKEN_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        path: '/',
+        maxAge: tokens.ttlSeconds,
+      });
+    }
   });
 
   app.useGlobalFilters(new ProblemDetailsFilter());

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isReplicaFailure } from '../database/replica-failure';
+import { ReplicaUnavailableError } from '../database/replica-unavailable.error';
 import { DomainError, EmptyUpdateError, ResourceNotFoundError } from '../errors/domain-errors';
 
 /** RFC 9457 problem details, with the request id so a user's report can be found in the logs. */
@@ -19,6 +20,7 @@ export interface ProblemDetails {
 const DOMAIN_STATUS = new Map<Function, number>([
   [ResourceNotFoundError, HttpStatus.NOT_FOUND],
   [EmptyUpdateError, HttpStatus.BAD_REQUEST],
+  [ReplicaUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
 ]);
 
 export function problem(status: number, requestId: string, extra: Partial<ProblemDetails> = {}): ProblemDetails {

@@ -51,3 +51,8 @@ export class ArticlePage {
   @ApiProperty({ type: [ArticleResponse] }) items: ArticleResponse[];
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
+
+export class ArticleStats {
+  @ApiProperty() count: number;
+  @ApiProperty({ type: Number, nullable: true }) newestId: number | null;
+}

@@ -1,23 +1,44 @@
 import { EntityManager } from 'typeorm';
 import { DatabaseNode } from '../database-node';
+import { Lsn } from '../lsn';
 import { Replica } from '../replica';
 
-/** A node whose manager() returns a marker object naming it, or fails with `failure` when set. */
-export function fakeNode(name: string, behaviour: { failure?: Error } = {}): DatabaseNode & { failure?: Error } {
+export interface FakeNode {
+  failure?: Error;
+  /** What positionAfter() answers: the node's replay (replica) or insert (primary) position. */
+  position?: Lsn;
+}
+
+/** A node whose manager() returns a marker object naming it; positionAfter() answers `position`. */
+export function fakeNode(name: string, behaviour: FakeNode = {}): DatabaseNode & FakeNode {
   const node = {
     name,
     address: `${name}:5432`,
-    failure: behaviour.failure,
+    ...behaviour,
     manager: async () => ({ node: name, transaction: async (work: (em: unknown) => unknown) => work({ node: name }) }) as unknown as EntityManager,
+    async positionAfter() {
+      return node.position ?? null;
+    },
   };
-  return node as unknown as DatabaseNode & { failure?: Error };
+  return node as unknown as DatabaseNode & FakeNode;
 }
 
 export const hysteresis = { excludeAfter: 2, readmitAfter: 2 };
 
-export function admittedReplica(name: string, behaviour: { failure?: Error } = {}): Replica {
+/** A replica admitted by one good probe, at `replayLsn` / `lagSeconds` when given. */
+export function admittedReplica(name: string, behaviour: FakeNode & { replayLsn?: string; lagSeconds?: number; lagBytes?: number } = {}): Replica {
   const replica = new Replica(fakeNode(name, behaviour), hysteresis);
-  replica.recordProbe({ problem: null, observed: { reachable: true } });
+  const { replayLsn = null, lagSeconds = 0, lagBytes = 0 } = behaviour;
+  replica.recordProbe({ problem: null, observed: { reachable: true, inRecovery: true, replayLsn, lagSeconds, lagBytes } });
+  return replica;
+}
+
+/** A replica that was admitted, then excluded by probes (e.g. lagging), still reachable. */
+export function excludedReplica(name: string, lagBytes: number): Replica {
+  const replica = admittedReplica(name, { lagBytes });
+  const lagging = { problem: `lag ${lagBytes} bytes`, observed: { reachable: true, inRecovery: true, lagBytes } };
+  replica.recordProbe(lagging);
+  replica.recordProbe(lagging);
   return replica;
 }
 

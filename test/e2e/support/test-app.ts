@@ -35,6 +35,7 @@ export class TestApp {
       ...appEnv('test-app'),
       DB_PRIMARY_HOST: service('db-primary').address,
       DB_REPLICA_HOSTS: [service('db-replica-1').address, service('db-replica-2').address].join(','),
+      DB_REPLICAS_FROM_DNS: '',
       REDIS_URL: `redis://${service('redis').address}:6379`,
       PORT: String(port),
       LOG_LEVEL: 'warn',

@@ -1,0 +1,45 @@
+import { ConsistencyTokenCodec } from './consistency-token';
+import { parseLsn } from './lsn';
+
+const codec = new ConsistencyTokenCodec('test-secret', 60_000);
+const token = (overrides = {}) => ({ systemId: '7310000000000000001', timeline: 1, lsn: parseLsn('0/3000060'), issuedAt: 1_000_000, ...overrides });
+
+describe('ConsistencyTokenCodec', () => {
+  it('should decode what it encoded', () => {
+    const text = codec.encode(token());
+
+    expect(codec.decode(text, 1_000_500)).toEqual({ status: 'valid', token: token() });
+  });
+
+  it('should reject a token with one character changed', () => {
+    const text = codec.encode(token());
+    const lsnAt = text.indexOf('3000060');
+    const altered = `${text.slice(0, lsnAt)}3000061${text.slice(lsnAt + 7)}`;
+
+    expect(codec.decode(altered, 1_000_500).status).toBe('bad-signature');
+  });
+
+  it('should reject a token with a flipped bit in its signature', () => {
+    const text = codec.encode(token());
+    const flipped = text.slice(0, -1) + (text.endsWith('A') ? 'B' : 'A');
+
+    expect(codec.decode(flipped, 1_000_500).status).toBe('bad-signature');
+  });
+
+  it('should reject a token signed with another key', () => {
+    const forged = new ConsistencyTokenCodec('attacker', 60_000).encode(token());
+
+    expect(codec.decode(forged, 1_000_500).status).toBe('bad-signature');
+  });
+
+  it.each(['', 'garbage', 'v1.a.b.c.d.e', 'v2.1.1.0/1.1.sig', 'v1.1.1.0/1.1', `v1.1.1.0/1.1.${'x'.repeat(300)}`])(
+    'should call %p malformed',
+    (text) => {
+      expect(codec.decode(text).status).toBe('malformed');
+    },
+  );
+
+  it('should expire after its time to live', () => {
+    expect(codec.decode(codec.encode(token()), 1_000_000 + 60_001).status).toBe('expired');
+  });
+});

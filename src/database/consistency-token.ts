@@ -1,0 +1,60 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { formatLsn, Lsn, parseLsn } from './lsn';
+
+/**
+ * "This client has seen the database up to `lsn` on this cluster": what a client carries between requests
+ * (header X-Consistency-Token, and a cookie), so that read-your-writes and monotonic reads hold whichever
+ * app server nginx picks, without any server-side session.
+ *
+ * The system identifier and timeline name the history the LSN belongs to: after a failover, a position on the
+ * old timeline says nothing about a node on the new one.
+ */
+export interface ConsistencyToken {
+  systemId: string;
+  timeline: number;
+  lsn: Lsn;
+  /** ms since the epoch; the token is void `ttlMs` later. */
+  issuedAt: number;
+}
+
+export type TokenVerdict =
+  | { status: 'valid'; token: ConsistencyToken }
+  | { status: 'expired' | 'malformed' | 'bad-signature'; token?: undefined };
+
+const VERSION = 'v1';
+
+/** Encodes and verifies tokens: `v1.<systemId>.<timeline>.<lsn>.<issuedAt>.<hmac>`, HMAC-SHA256 over the rest. */
+export class ConsistencyTokenCodec {
+  constructor(
+    private readonly secret: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  encode(token: ConsistencyToken): string {
+    const payload = [VERSION, token.systemId, token.timeline, formatLsn(token.lsn), token.issuedAt].join('.');
+    return `${payload}.${this.sign(payload)}`;
+  }
+
+  decode(text: string, now = Date.now()): TokenVerdict {
+    const parts = text.split('.');
+    if (parts.length !== 6 || parts[0] !== VERSION || text.length > 200) return { status: 'malformed' };
+    const [, systemId, timeline, lsn, issuedAt, signature] = parts;
+    if (!/^\d{1,20}$/.test(systemId) || !/^\d{1,10}$/.test(timeline) || !/^\d{1,15}$/.test(issuedAt)) return { status: 'malformed' };
+    let position: Lsn;
+    try {
+      position = parseLsn(lsn);
+    } catch {
+      return { status: 'malformed' };
+    }
+    const expected = Buffer.from(this.sign(parts.slice(0, 5).join('.')));
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { status: 'bad-signature' };
+    const token = { systemId, timeline: Number(timeline), lsn: position, issuedAt: Number(issuedAt) };
+    if (now - token.issuedAt > this.ttlMs || token.issuedAt - now > 60_000) return { status: 'expired' };
+    return { status: 'valid', token };
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.secret).update(payload).digest('base64url');
+  }
+}

@@ -1,0 +1,78 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { RequestContext } from '../request-context/request-context';
+import { ConsistencyTokenCodec } from './consistency-token';
+import { Lsn } from './lsn';
+import { ReplicaLagMonitor } from './replica-lag-monitor';
+
+export interface TokenStats {
+  accepted: number;
+  issued: number;
+  expired: number;
+  invalid: number;
+  foreign: number;
+}
+
+const max = (a: Lsn | undefined, b: Lsn | null | undefined): Lsn | undefined => (b !== null && b !== undefined && (a === undefined || b > a) ? b : a);
+
+/**
+ * Read-your-writes and monotonic reads across app servers: the position a client has seen travels with it,
+ * signed, in a token. Incoming tokens set what a request's reads must see; every response that read or wrote
+ * data carries the new position (GitLab keeps this in Redis per user; a token needs no shared state).
+ */
+@Injectable()
+export class ConsistencyTokens {
+  private readonly logger = new Logger(ConsistencyTokens.name);
+  private readonly codec: ConsistencyTokenCodec;
+  readonly enabled: boolean;
+  readonly ttlSeconds: number;
+  readonly stats: TokenStats = { accepted: 0, issued: 0, expired: 0, invalid: 0, foreign: 0 };
+
+  constructor(
+    config: AppConfig,
+    private readonly monitor: ReplicaLagMonitor,
+  ) {
+    this.enabled = config.CONSISTENCY_TOKENS;
+    this.ttlSeconds = config.CONSISTENCY_TOKEN_TTL_SECONDS;
+    this.codec = new ConsistencyTokenCodec(config.CONSISTENCY_TOKEN_SECRET, config.CONSISTENCY_TOKEN_TTL_SECONDS * 1000);
+  }
+
+  /** Applies a token the client sent. Never throws: a bad token is counted, logged and not trusted. */
+  accept(text: string | undefined, context: RequestContext): void {
+    if (!this.enabled || !text) return;
+    const verdict = this.codec.decode(text);
+    if (verdict.status === 'expired') {
+      this.stats.expired++; // its guarantee has lapsed: any eligible replica is recent enough
+      return;
+    }
+    if (verdict.status !== 'valid') {
+      this.stats.invalid++;
+      context.tokenDistrust = 'invalid-token';
+      this.logger.debug(`ignored a ${verdict.status} consistency token (request ${context.requestId})`);
+      return;
+    }
+    const { systemIdentifier, timeline } = this.monitor.primaryState;
+    const { token } = verdict;
+    // A position on another cluster or timeline (before a failover) proves nothing about the nodes now:
+    // the primary serves this client until the token expires.
+    if (systemIdentifier !== null && (token.systemId !== systemIdentifier || token.timeline !== timeline)) {
+      this.stats.foreign++;
+      context.tokenDistrust = 'foreign-token';
+      return;
+    }
+    this.stats.accepted++;
+    context.requiredLsn = token.lsn;
+  }
+
+  /** The token for this response: at or past everything the request read, wrote, or took from the cache. */
+  async issue(context: RequestContext): Promise<string | undefined> {
+    if (!this.enabled || (context.dbNodes.length === 0 && !context.cacheStatus)) return undefined;
+    const { systemIdentifier, timeline } = this.monitor.primaryState;
+    if (systemIdentifier === null || timeline === null) return undefined;
+    let lsn = max(context.requiredLsn, context.seenLsn);
+    if (context.lastRead) lsn = max(lsn, await context.lastRead.node.positionAfter(context.lastRead.doneAt));
+    if (lsn === undefined) return undefined;
+    this.stats.issued++;
+    return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt: Date.now() });
+  }
+}

@@ -1,0 +1,80 @@
+import { Logger } from '@nestjs/common';
+import { Resolver } from 'node:dns/promises';
+import { DatabaseTopology } from './database-topology';
+import { Replica } from './replica';
+
+/** How long a replica that left DNS keeps serving the reads already sent to it before its pools close. */
+const DRAIN_MS = 5000;
+
+/**
+ * The replica list from DNS: one name (e.g. `db-replicas`) that resolves to every replica, re-resolved
+ * periodically through the configured DNS servers. A new address becomes a replica (eligible once probed);
+ * an address that disappears is drained — no new reads — then closed. No restart either way.
+ */
+export class ReplicaDiscovery {
+  private readonly logger = new Logger(ReplicaDiscovery.name);
+  private readonly draining = new Map<Replica, NodeJS.Timeout>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly name: string,
+    private readonly resolver: Resolver,
+    private readonly topology: DatabaseTopology,
+    private readonly intervalMs: number,
+  ) {}
+
+  static resolverFor(servers: string[]): Resolver {
+    const resolver = new Resolver({ timeout: 1000, tries: 2 });
+    if (servers.length > 0) resolver.setServers(servers);
+    return resolver;
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.draining.forEach((timer) => clearTimeout(timer));
+  }
+
+  async refresh(): Promise<void> {
+    let addresses: string[];
+    try {
+      addresses = await this.resolver.resolve4(this.name);
+    } catch (error) {
+      // NXDOMAIN or no answer: keep the replicas we have rather than drop them all on a DNS hiccup.
+      this.logger.warn(`could not resolve ${this.name}: ${(error as Error).message}`);
+      return;
+    }
+    const known = new Map(this.topology.replicas.all().map((r) => [r.node.endpoint.host, r]));
+    for (const address of addresses) {
+      const replica = known.get(address);
+      if (!replica) {
+        this.topology.addReplica(address);
+        this.logger.log(`${this.name}: found replica ${address}`);
+      } else if (replica.draining) {
+        clearTimeout(this.draining.get(replica));
+        this.draining.delete(replica);
+        replica.draining = false;
+      }
+    }
+    for (const [address, replica] of known) {
+      if (!addresses.includes(address) && !replica.draining) this.drain(replica, address);
+    }
+  }
+
+  private drain(replica: Replica, address: string): void {
+    replica.draining = true;
+    this.logger.log(`${this.name}: ${replica.name} (${address}) left; draining`);
+    this.draining.set(
+      replica,
+      setTimeout(() => {
+        this.draining.delete(replica);
+        void this.topology.removeReplica(replica);
+      }, DRAIN_MS).unref(),
+    );
+  }
+}

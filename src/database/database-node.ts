@@ -6,6 +6,14 @@ import { Lsn, parseLsn } from './lsn';
 
 export type NodeRole = 'primary' | 'replica';
 
+/**
+ * On the primary, a position at or after every commit visible now. With synchronous_commit on, a commit
+ * returns once its record is flushed, so the flush position covers it and is one replicas can reach at once.
+ * With it off, a visible commit may not be flushed yet: only the insert position is sure to cover it.
+ */
+const PRIMARY_POSITION = `SELECT (CASE WHEN current_setting('synchronous_commit') = 'off'
+  THEN pg_current_wal_insert_lsn() ELSE pg_current_wal_flush_lsn() END)::text AS lsn`;
+
 export interface NodeEndpoint {
   host: string;
   port: number;
@@ -69,7 +77,7 @@ export class DatabaseNode implements PositionSource {
   positionAfter(moment: number): Promise<Lsn | null> {
     const current = this.positionQuery;
     if (current && current.startedAt >= moment) return current.result;
-    const sql = this.role === 'primary' ? 'SELECT pg_current_wal_insert_lsn()::text AS lsn' : 'SELECT pg_last_wal_replay_lsn()::text AS lsn';
+    const sql = this.role === 'primary' ? PRIMARY_POSITION : 'SELECT pg_last_wal_replay_lsn()::text AS lsn';
     const startedAt = performance.now();
     const result = this.connect()
       .then((dataSource) => dataSource.query(sql))

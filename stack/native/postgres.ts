@@ -46,7 +46,7 @@ function writeNodeConf(name: string): void {
 
 /** Throwaway data in tests: trade durability for speed, as immich does in its medium tests. */
 const fastSettings = () =>
-  process.env.STACK_FAST === '1' ? ['fsync = off', 'full_page_writes = off', 'synchronous_commit = off'] : [];
+  process.env.STACK_FAST === '1' ? ['fsync = off', 'full_page_writes = off'] : [];
 
 export function initPrimary(): void {
   const name = 'db-primary';

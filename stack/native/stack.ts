@@ -37,9 +37,13 @@ function assertPrerequisites(): void {
   if (process.getuid?.() !== 0) throw new Error('the native stack creates network namespaces: run it as root');
 }
 
-/** Services whose addresses `db-replicas` resolves to: the replicas that run (or are about to). */
-function writeDnsRecords(extraReplicas: string[] = []): void {
-  const running = new Set([...replicaNames(), ...extraReplicas, ...SERVICES.filter((s) => s.optional && daemonPid(s.name)).map((s) => s.name)]);
+/**
+ * The stack's DNS records. `db-replicas` resolves to the default replicas and the optional ones that run,
+ * plus `adding`, minus `removing` (about to start or stop).
+ */
+function writeDnsRecords({ adding = [] as string[], removing = [] as string[] } = {}): void {
+  const optionalRunning = SERVICES.filter((s) => s.optional && daemonPid(s.name)).map((s) => s.name);
+  const running = new Set([...replicaNames(), ...adding, ...optionalRunning].filter((name) => !removing.includes(name)));
   const records = SERVICES.filter((s) => !s.optional || running.has(s.name)).map((s) =>
     s.aliases?.includes(REPLICAS_NAME) && !running.has(s.name) ? { ...s, aliases: s.aliases.filter((a) => a !== REPLICAS_NAME) } : s,
   );
@@ -131,14 +135,14 @@ export async function start(name: string, progress: Progress = console.log): Pro
     await cloneReplica(name);
   }
   await startService(spec, progress);
-  if (spec.optional) writeDnsRecords([name]);
+  if (spec.optional) writeDnsRecords({ adding: [name] });
   writeEndpoints();
 }
 
 /** Stops one service by pid; `hard` sends SIGKILL at once (a crash), otherwise its graceful signal. */
 export async function stop(name: string, { hard = false } = {}): Promise<boolean> {
   const spec = service(name);
-  if (spec.optional) writeDnsRecords(); // drain: leave DNS first
+  if (spec.optional) writeDnsRecords({ removing: [name] }); // drain: leave DNS first
   const signal = hard ? 'SIGKILL' : (runners[spec.kind]?.stopSignal ?? 'SIGTERM');
   return stopDaemon(name, signal);
 }

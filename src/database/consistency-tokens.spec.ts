@@ -1,0 +1,71 @@
+import { AppConfig } from '../config/app-config';
+import { RequestContext } from '../request-context/request-context';
+import { ConsistencyTokenCodec } from './consistency-token';
+import { ConsistencyTokens } from './consistency-tokens';
+import { parseLsn } from './lsn';
+import { ReplicaLagMonitor } from './replica-lag-monitor';
+
+const SECRET = 'a-secret-of-sixteen-chars';
+const cluster = { systemIdentifier: '7300000000000000001', timeline: 2 };
+const config = AppConfig.fromEnv({ CONSISTENCY_TOKEN_SECRET: SECRET, CONSISTENCY_TOKEN_TTL_SECONDS: '60' });
+const tokens = () => new ConsistencyTokens(config, { primaryState: cluster } as unknown as ReplicaLagMonitor);
+const sign = (overrides = {}) =>
+  new ConsistencyTokenCodec(SECRET, 60_000).encode({ systemId: cluster.systemIdentifier, timeline: cluster.timeline, lsn: parseLsn('0/500'), issuedAt: Date.now(), ...overrides });
+
+describe('ConsistencyTokens', () => {
+  describe('accept', () => {
+    it('should require reads at the position of a valid token of this cluster', () => {
+      const context = new RequestContext('r');
+
+      tokens().accept(sign(), context);
+
+      expect(context.requiredLsn).toBe(parseLsn('0/500'));
+      expect(context.tokenDistrust).toBeUndefined();
+    });
+
+    it('should distrust a token of another timeline (from before a failover)', () => {
+      const context = new RequestContext('r');
+
+      tokens().accept(sign({ timeline: 1 }), context);
+
+      expect(context).toMatchObject({ requiredLsn: undefined, tokenDistrust: 'foreign-token' });
+    });
+
+    it('should distrust and count a token signed with another key', () => {
+      const service = tokens();
+      const context = new RequestContext('r');
+
+      service.accept(new ConsistencyTokenCodec('another-sixteen-char-key', 60_000).encode({ systemId: '1', timeline: 1, lsn: 1n, issuedAt: Date.now() }), context);
+
+      expect(context.tokenDistrust).toBe('invalid-token');
+      expect(service.stats.invalid).toBe(1);
+    });
+
+    it('should ignore an expired token altogether', () => {
+      const context = new RequestContext('r');
+
+      tokens().accept(sign({ issuedAt: Date.now() - 61_000 }), context);
+
+      expect(context).toMatchObject({ requiredLsn: undefined, tokenDistrust: undefined });
+    });
+  });
+
+  describe('issue', () => {
+    it('should issue nothing for a request that touched no data', async () => {
+      await expect(tokens().issue(new RequestContext('r'))).resolves.toBeUndefined();
+    });
+
+    it('should cover the client\'s token, the request\'s write and the position after its last read', async () => {
+      const context = new RequestContext('r');
+      context.recordDbNode('db-replica-1', 'replica');
+      context.requiredLsn = parseLsn('0/500');
+      context.observe(parseLsn('0/700'));
+      context.lastRead = { node: { positionAfter: async () => parseLsn('0/900') }, doneAt: 0 };
+
+      const issued = await tokens().issue(context);
+
+      const decoded = new ConsistencyTokenCodec(SECRET, 60_000).decode(issued!);
+      expect(decoded).toMatchObject({ status: 'valid', token: { systemId: cluster.systemIdentifier, timeline: 2, lsn: parseLsn('0/900') } });
+    });
+  });
+});

@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { ConsistencyTokenCodec } from '../../src/database/consistency-token';
+import { parseLsn } from '../../src/database/lsn';
+import { paths } from '../../stack/native/paths';
+import { service } from '../../stack/topology';
+import { articleDraft } from './support/articles';
+import { closeClient, get, request } from './support/client';
+import { onNode, startService, stopService, until } from './support/stack-control';
+import { TokenClient } from './support/token-client';
+
+const REPLICAS = ['db-replica-1', 'db-replica-2'];
+const onReplicas = (sql: string) => Promise.all(REPLICAS.map((r) => onNode(r, sql)));
+
+async function delayReplicas(delay: string): Promise<void> {
+  await onReplicas(`ALTER SYSTEM SET recovery_min_apply_delay = '${delay}'`);
+  await onReplicas('SELECT pg_reload_conf()');
+}
+
+async function undelayReplicas(): Promise<void> {
+  await onReplicas('ALTER SYSTEM RESET recovery_min_apply_delay');
+  await onReplicas('SELECT pg_reload_conf()');
+}
+
+async function caughtUp(): Promise<void> {
+  const [{ lsn }] = await onNode<{ lsn: string }>('db-primary', 'SELECT pg_current_wal_insert_lsn()::text AS lsn');
+  await until('replicas caught up', async () => {
+    const replayed = await Promise.all(REPLICAS.map((r) => onNode<{ lsn: string }>(r, 'SELECT pg_last_wal_replay_lsn()::text AS lsn')));
+    return replayed.every(([row]) => parseLsn(row.lsn) >= parseLsn(lsn));
+  }, 30_000);
+}
+
+/** `pairs` write→read pairs by `clients` concurrent clients; a read that does not show the write is stale. */
+async function writeThenRead(pairs: number, clients: number, sendsToken: boolean) {
+  const outcome = { stale: 0, failed: 0, reads: 0, byNode: new Map<string, number>(), writerIsNotReader: 0 };
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const client = new TokenClient(sendsToken);
+      for (let i = 0; i < pairs / clients; i++) {
+        const draft = articleDraft();
+        const written = await client.send('POST', '/articles', draft);
+        if (written.status !== 201) {
+          outcome.failed++;
+          continue;
+        }
+        const read = await client.send('GET', `/articles/${written.json().id}`);
+        outcome.reads++;
+        if (read.status >= 500) outcome.failed++;
+        else if (read.status !== 200 || read.json().title !== draft.title) outcome.stale++;
+        const node = String(read.headers['x-db-node'] ?? 'cache');
+        outcome.byNode.set(node, (outcome.byNode.get(node) ?? 0) + 1);
+        if (read.headers['x-app-instance'] !== written.headers['x-app-instance']) outcome.writerIsNotReader++;
+      }
+    }),
+  );
+  return outcome;
+}
+
+/** Each app server's own view (nginx's round robin is per worker: two requests may reach the same app). */
+const eachAppsReplication = () =>
+  Promise.all(['app-1', 'app-2'].map(async (app) => (await request('GET', '/health/replication', { baseUrl: `http://${service(app).address}:3000` })).json()));
+
+describe('Replication awareness, proven through nginx on the native stack', () => {
+  afterAll(() => closeClient());
+
+  describe('read-your-writes across both app servers', () => {
+    it('should serve 0 stale reads in 500 write→read pairs when clients send their token, replicas 500 ms behind', async () => {
+      await delayReplicas('500ms');
+      try {
+        const outcome = await writeThenRead(500, 10, true);
+
+        expect(outcome).toMatchObject({ stale: 0, failed: 0, reads: 500 });
+        expect(outcome.writerIsNotReader).toBeGreaterThan(100); // the read often lands on the other app server
+      } finally {
+        await undelayReplicas();
+      }
+    });
+
+    it('should show stale reads exist when the same clients do not send their token (the test can fail)', async () => {
+      await delayReplicas('500ms');
+      try {
+        const outcome = await writeThenRead(50, 5, false);
+
+        expect(outcome.failed).toBe(0);
+        expect(outcome.stale).toBeGreaterThan(0);
+      } finally {
+        await undelayReplicas();
+      }
+    });
+
+    it('should serve at least 90 % of those reads from replicas when replication keeps up', async () => {
+      await caughtUp();
+
+      const outcome = await writeThenRead(200, 4, true);
+
+      const fromReplicas = [...outcome.byNode].filter(([node]) => node.startsWith('db-replica-')).reduce((n, [, count]) => n + count, 0);
+      expect(outcome).toMatchObject({ stale: 0, failed: 0 });
+      expect(fromReplicas / outcome.reads).toBeGreaterThanOrEqual(0.9);
+    });
+
+    it('should advance the token on reads, never backwards', async () => {
+      const client = new TokenClient();
+      const { id } = (await client.send('POST', '/articles', articleDraft())).json();
+      const positions = [client.lsn!];
+
+      for (let i = 0; i < 10; i++) {
+        await client.send('GET', i % 2 ? `/articles/${id}` : `/articles?limit=${i + 1}`);
+        positions.push(client.lsn!);
+      }
+
+      expect(positions.every((lsn, i) => i === 0 || lsn >= positions[i - 1])).toBe(true);
+    });
+  });
+
+  describe('plain reads', () => {
+    it('should serve at least 90 % of GETs from replicas', async () => {
+      await caughtUp();
+      const nodes: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const response = await get(`/articles?limit=${1 + (i % 100)}&cursor=${1_800_000_000 - i}`);
+        expect(response.status).toBe(200);
+        nodes.push(String(response.headers['x-db-node']));
+      }
+
+      expect(nodes.filter((n) => n.startsWith('db-replica-')).length).toBeGreaterThanOrEqual(90);
+    });
+  });
+
+  describe('lag monitor', () => {
+    it('should exclude a paused replica once its lag passes the byte threshold, move reads away, and readmit it', async () => {
+      await onNode('db-replica-1', 'SELECT pg_wal_replay_pause()');
+      try {
+        // ~16 MB of WAL, past REPLICA_MAX_LAG_BYTES (8 MiB).
+        await onNode('db-primary', "CREATE TABLE wal_filler AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 30000) g");
+        const excluded = await until('db-replica-1 excluded on both app servers', async () => {
+          const views = await eachAppsReplication();
+          const states = views.map((v) => v.replicas.find((r: { name: string }) => r.name === 'db-replica-1'));
+          return states.every((s) => s && !s.eligible) && states[0];
+        }, 15_000);
+        expect(excluded.reason).toMatch(/lag/);
+        expect(excluded.lagBytes).toBeGreaterThan(8 * 1024 * 1024);
+
+        const served = new Set<string>();
+        for (let i = 0; i < 20; i++) served.add(String((await get(`/articles?limit=${1 + i}&cursor=${1_700_000_000 - i}`)).headers['x-db-node']));
+        expect(served).toEqual(new Set(['db-replica-2']));
+      } finally {
+        await onNode('db-replica-1', 'SELECT pg_wal_replay_resume()');
+        await onNode('db-primary', 'DROP TABLE IF EXISTS wal_filler');
+      }
+      await until('db-replica-1 readmitted on both app servers', async () => {
+        const views = await eachAppsReplication();
+        return views.every((v) => v.replicas.every((r: { eligible: boolean }) => r.eligible));
+      }, 20_000);
+    });
+  });
+
+  describe('cache', () => {
+    it('should never serve a stale value from the cache after a write read back from a lagging replica', async () => {
+      const writer = new TokenClient();
+      const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'v1' }))).json();
+      await caughtUp();
+      await get(`/articles/${id}`);
+      expect((await get(`/articles/${id}`)).headers['x-cache']).toBe('HIT');
+
+      await onReplicas('SELECT pg_wal_replay_pause()');
+      try {
+        expect((await writer.send('PATCH', `/articles/${id}`, { title: 'v2' })).status).toBe(200);
+        // Token-less readers now read the old row from the paused replicas: allowed for them, but the old row
+        // must not go back into the cache.
+        const during = [await get(`/articles/${id}`), await get(`/articles/${id}`), await get(`/articles/${id}`)];
+        expect(during.map((r) => [r.json().title, r.headers['x-cache']])).toEqual([['v1', 'MISS'], ['v1', 'MISS'], ['v1', 'MISS']]);
+        // The writer, with its token, sees its write.
+        expect((await writer.send('GET', `/articles/${id}`)).json().title).toBe('v2');
+      } finally {
+        await onReplicas('SELECT pg_wal_replay_resume()');
+      }
+      await caughtUp();
+
+      const after = await Promise.all(Array.from({ length: 6 }, () => get(`/articles/${id}`)));
+      expect(after.map((r) => r.json().title)).toEqual(Array(6).fill('v2'));
+      const skipped = (await eachAppsReplication()).reduce((n, h) => n + h.cache.skippedFills, 0);
+      expect(skipped).toBeGreaterThan(0);
+    });
+  });
+
+  describe('replicas discovered through DNS', () => {
+    it('should start reading from a third replica added to db-replicas, without a restart, and drain it when removed', async () => {
+      try {
+        await startService('db-replica-3');
+        const path = (i: number) => `/articles?limit=${1 + (i % 100)}&cursor=${1_600_000_000 - i}`;
+        let i = 0;
+        await until('a read served by db-replica-3', async () => (await get(path(i++))).headers['x-db-node'] === 'db-replica-3', 20_000);
+        for (const health of await eachAppsReplication()) {
+          expect(health.replicas.map((r: { name: string }) => r.name).sort()).toEqual(['db-replica-1', 'db-replica-2', 'db-replica-3']);
+        }
+      } finally {
+        await stopService('db-replica-3');
+      }
+      await until('db-replica-3 gone from both app servers', async () => {
+        const views = await eachAppsReplication();
+        return views.every((v) => v.replicas.length === 2);
+      }, 20_000);
+      for (let i = 0; i < 20; i++) {
+        const response = await get(`/articles?limit=${1 + i}&cursor=${1_500_000_000 - i}`);
+        expect(response.status).toBe(200);
+        expect(response.headers['x-db-node']).not.toBe('db-replica-3');
+      }
+    });
+  });
+
+  describe('tokens that cannot be trusted', () => {
+    const secret = parseEnv(readFileSync(paths.appEnv, 'utf8')).CONSISTENCY_TOKEN_SECRET!;
+
+    it.each([
+      ['a forged token', (_valid: string) => 'v1.7000000000000000001.1.0/1.1700000000000.bm90LWEtc2lnbmF0dXJl'],
+      ['a token with a flipped bit', (valid: string) => valid.slice(0, -2) + (valid.at(-2) === 'A' ? 'B' : 'A') + valid.at(-1)],
+      ['garbage', () => 'not a token at all'],
+      [
+        'a token from another cluster',
+        (valid: string) => {
+          const [, , timeline, lsn] = valid.split('.');
+          return new ConsistencyTokenCodec(secret, 60_000).encode({ systemId: '1', timeline: Number(timeline), lsn: parseLsn(lsn), issuedAt: Date.now() });
+        },
+      ],
+    ])('should answer a read with %s without a 5xx and without a stale read', async (_what, tamper) => {
+      const writer = new TokenClient();
+      const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'before' }))).json();
+      await caughtUp();
+      await onReplicas('SELECT pg_wal_replay_pause()');
+      try {
+        await writer.send('PATCH', `/articles/${id}`, { title: 'after' });
+
+        const read = await request('GET', `/articles/${id}`, { headers: { 'x-consistency-token': tamper(writer.token!) } });
+
+        expect(read.status).toBe(200);
+        expect(read.json().title).toBe('after');
+        expect(read.headers['x-db-route']).toMatch(/^primary:(invalid|foreign)-token$/);
+        expect(read.headers['x-consistency-token']).toEqual(expect.any(String));
+      } finally {
+        await onReplicas('SELECT pg_wal_replay_resume()');
+      }
+    });
+  });
+});

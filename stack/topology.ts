@@ -18,11 +18,21 @@ export interface ServiceSpec {
   optional?: boolean;
 }
 
-export const SUBNET_PREFIX = '10.213.0';
+/**
+ * Which native stack: 0 (the default) is the one `npm run stack` and the tests use. Another index gives a second,
+ * separate stack on the same machine (its own subnet, namespaces, bridge and .stack-N directory), so that
+ * two checkouts can run their stacks at once.
+ */
+export const STACK_INDEX = Number(process.env.STACK_INDEX ?? 0);
+const TAG = STACK_INDEX === 0 ? 'nrs' : `nrs${STACK_INDEX}`;
+
+export const SUBNET_PREFIX = `10.213.${STACK_INDEX}`;
 export const SUBNET = `${SUBNET_PREFIX}.0/24`;
-export const BRIDGE = 'nrs0';
+export const BRIDGE = `${TAG}-br`;
 export const BRIDGE_ADDRESS = `${SUBNET_PREFIX}.1`;
-export const NAMESPACE_PREFIX = 'nrs-';
+export const NAMESPACE_PREFIX = `${TAG}-`;
+/** This machine's end of a service's veth pair (interface names have at most 15 characters). */
+export const hostVethOf = (spec: ServiceSpec): string => `${TAG}v${spec.address.split('.').pop()}`;
 export const PUBLIC_HOSTNAME = 'api.example.test';
 export const REPLICAS_NAME = 'db-replicas';
 

@@ -32,7 +32,7 @@ export class ConsistencyTokens {
     config: AppConfig,
     private readonly monitor: ReplicaLagMonitor,
   ) {
-    this.enabled = config.CONSISTENCY_TOKENS;
+    this.enabled = config.CONSISTENCY_TOKENS && config.REPLICA_ROUTING === 'aware';
     this.ttlSeconds = config.CONSISTENCY_TOKEN_TTL_SECONDS;
     this.codec = new ConsistencyTokenCodec(config.CONSISTENCY_TOKEN_SECRET, config.CONSISTENCY_TOKEN_TTL_SECONDS * 1000);
   }

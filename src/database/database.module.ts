@@ -54,7 +54,12 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
             new LoadBalancer(
               topology.primary,
               topology.replicas,
-              { fallback: config.REPLICA_FALLBACK, fallbackMaxLagBytes: config.REPLICA_FALLBACK_MAX_LAG_BYTES, tokenWaitMs: config.CONSISTENCY_WAIT_MS },
+              {
+                fallback: config.REPLICA_FALLBACK,
+                fallbackMaxLagBytes: config.REPLICA_FALLBACK_MAX_LAG_BYTES,
+                tokenWaitMs: config.CONSISTENCY_WAIT_MS,
+                trackPositions: config.REPLICA_ROUTING === 'aware',
+              },
               monitor,
             ),
         },
@@ -74,10 +79,20 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     const { DB_REPLICAS_FROM_DNS: name, DB_DNS_SERVERS: servers, DB_REPLICA_DISCOVERY_INTERVAL_MS: interval } = this.config;
-    if (name) {
-      this.discovery = new ReplicaDiscovery(name, ReplicaDiscovery.resolverFor(servers), this.topology, interval);
-      await this.discovery.start();
+    const discovery = name
+      ? new ReplicaDiscovery(name, ReplicaDiscovery.resolverFor(servers), this.topology, interval, (replica) => this.monitor.probeNow(replica))
+      : undefined;
+    if (this.config.REPLICA_ROUTING === 'fixed') {
+      // Find the replicas and their names once, then nothing runs in the background.
+      await discovery?.refresh();
+      await this.monitor.probeAll();
+      const [first, ...others] = this.topology.replicas.all();
+      first?.admitWithoutProbes();
+      others.forEach((replica) => replica.markDown('REPLICA_ROUTING=fixed: reads go to the first replica only'));
+      return;
     }
+    this.discovery = discovery;
+    await discovery?.start();
     await this.monitor.start();
   }
 

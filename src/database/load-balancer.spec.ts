@@ -10,7 +10,7 @@ const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: '
 
 function balancer(replicas: Replica[], { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode } = {}) {
   const list = new ReplicaList(replicas);
-  return new LoadBalancer(fakeNode('primary', primary), list, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs });
+  return new LoadBalancer(fakeNode('primary', primary), list, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true });
 }
 
 /** Two healthy replicas; `failing` makes nodes fail their queries. */

@@ -20,6 +20,8 @@ export interface RoutingPolicy {
   fallbackMaxLagBytes: number;
   /** How long a read with a token may wait for a replica to replay up to it before going to the primary. */
   tokenWaitMs: number;
+  /** Read the primary's position after each write (for tokens and cache invalidation markers). */
+  trackPositions: boolean;
 }
 
 /** Where the primary was at the last probe (the lag monitor knows). */
@@ -84,8 +86,8 @@ export class LoadBalancer {
     if (context) context.wrote = true;
     const manager = await this.primary.manager();
     const result = await manager.transaction(work);
-    if (context) {
-      context.recordDbNode(this.primary.name, 'primary:write');
+    if (context) context.recordDbNode(this.primary.name, 'primary:write');
+    if (context && this.policy.trackPositions) {
       // A position read after the commit returned is at or after the commit record.
       const committed = await this.primary.positionAfter(performance.now());
       if (committed !== null) context.writeLsn = committed;

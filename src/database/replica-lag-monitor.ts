@@ -109,6 +109,11 @@ export class ReplicaLagMonitor {
     }
   }
 
+  /** Probes one replica now (a newly discovered one), against the primary position of the last round. */
+  probeNow(replica: Replica): Promise<void> {
+    return this.probeReplica(replica, this.primaryLsn ?? null);
+  }
+
   private async probeReplica(replica: Replica, primaryLsn: Lsn | null): Promise<void> {
     let verdict: ProbeVerdict;
     try {

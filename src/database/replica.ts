@@ -85,6 +85,12 @@ export class Replica {
     return { name: this.name, address: this.node.address, ...this.state, reason, eligible: this.eligible };
   }
 
+  /** REPLICA_ROUTING=fixed: serve reads with no probe ever run. */
+  admitWithoutProbes(): void {
+    this.admitted = this.everAdmitted = true;
+    this.state = { ...this.state, reason: null };
+  }
+
   /** A query on this replica failed: stop sending reads now; probes readmit it. */
   markDown(reason: string): void {
     this.admitted = false;

@@ -21,6 +21,8 @@ export class ReplicaDiscovery {
     private readonly resolver: Resolver,
     private readonly topology: DatabaseTopology,
     private readonly intervalMs: number,
+    /** Called for each new replica: probe it now rather than at the next round, to use it sooner. */
+    private readonly onFound: (replica: Replica) => Promise<void> = async () => undefined,
   ) {}
 
   static resolverFor(servers: string[]): Resolver {
@@ -53,8 +55,8 @@ export class ReplicaDiscovery {
     for (const address of addresses) {
       const replica = known.get(address);
       if (!replica) {
-        this.topology.addReplica(address);
         this.logger.log(`${this.name}: found replica ${address}`);
+        await this.onFound(this.topology.addReplica(address));
       } else if (replica.draining) {
         clearTimeout(this.draining.get(replica));
         this.draining.delete(replica);

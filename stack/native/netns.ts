@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { BRIDGE, BRIDGE_ADDRESS, NAMESPACE_PREFIX, namespaceOf, service, ServiceSpec, SUBNET } from '../topology';
+import { BRIDGE, BRIDGE_ADDRESS, hostVethOf as hostVeth, NAMESPACE_PREFIX, namespaceOf, service, ServiceSpec, SUBNET } from '../topology';
 import { run, succeeds } from './shell';
 
 /**
@@ -9,7 +9,6 @@ import { run, succeeds } from './shell';
  */
 const dnsAddress = () => service('dns').address;
 const prefixLength = SUBNET.split('/')[1];
-const hostVeth = (spec: ServiceSpec) => `nrsv${spec.address.split('.').pop()}`;
 
 export function namespaceExists(name: string): boolean {
   return listNamespaces().includes(namespaceOf(name));

@@ -1,8 +1,9 @@
 import { join, resolve } from 'node:path';
+import { STACK_INDEX } from '../topology';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 /** Everything the native stack writes lives here (git-ignored): data, logs, pids, endpoints.json. */
-export const STACK_DIR = resolve(process.env.STACK_DIR ?? join(REPO_ROOT, '.stack'));
+export const STACK_DIR = resolve(process.env.STACK_DIR ?? join(REPO_ROOT, STACK_INDEX === 0 ? '.stack' : `.stack-${STACK_INDEX}`));
 
 export const paths = {
   endpoints: join(STACK_DIR, 'endpoints.json'),

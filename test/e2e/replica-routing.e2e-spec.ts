@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../stack/native/paths';
+import { service } from '../../stack/topology';
 import { MIGRATIONS } from '../../src/database/migrations';
 import { articleDraft, expectProblem } from './support/articles';
 import { loopFor, onNode, startService, stopService, until, withServiceStopped } from './support/stack-control';
@@ -237,7 +238,7 @@ describe('The app on real streaming replication', () => {
       const runMigrate = () =>
         new Promise<{ code: number | null; output: string }>((resolve) => {
           const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'database', 'migrate.js')], {
-            env: { ...process.env, DB_PRIMARY_HOST: '10.213.0.21', DB_NAME: 'migrate_race', DB_PASSWORD: 'app-dev-password' },
+            env: { ...process.env, DB_PRIMARY_HOST: service('db-primary').address, DB_NAME: 'migrate_race', DB_PASSWORD: 'app-dev-password' },
           });
           let output = '';
           child.stdout.on('data', (d) => (output += d));
@@ -252,7 +253,7 @@ describe('The app on real streaming replication', () => {
       expect(runs.filter((r) => r.output.includes('nothing to apply')).length).toBe(1);
       const applied = await onNode('db-primary', 'SELECT 1').then(() =>
         import('pg').then(async ({ Client }) => {
-          const client = new Client({ host: '10.213.0.21', user: 'app', password: 'app-dev-password', database: 'migrate_race' });
+          const client = new Client({ host: service('db-primary').address, user: 'app', password: 'app-dev-password', database: 'migrate_race' });
           await client.connect();
           try {
             return (await client.query('SELECT name FROM migrations')).rows.map((r) => r.name);
@@ -263,6 +264,21 @@ describe('The app on real streaming replication', () => {
       );
       expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
       await onNode('db-primary', 'DROP DATABASE migrate_race WITH (FORCE)');
+    });
+  });
+
+  describe('REPLICA_ROUTING=fixed (the benchmark baseline)', () => {
+    it('should send every read to the first replica and issue no consistency token', async () => {
+      const naive = await TestApp.start({ REPLICA_ROUTING: 'fixed' });
+      try {
+        const reads = [];
+        for (let i = 0; i < 10; i++) reads.push(await naive.get(uncachedListPath()));
+
+        expect(reads.map((r) => r.headers['x-db-node'])).toEqual(Array(10).fill('db-replica-1'));
+        expect(reads.some((r) => r.headers['x-consistency-token'])).toBe(false);
+      } finally {
+        await naive.stop();
+      }
     });
   });
 

@@ -5,14 +5,16 @@
 import { DataSource } from 'typeorm';
 import { Article } from './articles/article.entity';
 import { AppConfig } from './config/app-config';
+import { locatePrimary } from './database/primary-locator';
 
 const SAMPLES = 50;
 
 async function seed(config: AppConfig): Promise<number> {
+  const primary = await locatePrimary(config);
   const dataSource = await new DataSource({
     type: 'postgres',
-    host: config.DB_PRIMARY_HOST,
-    port: config.DB_PORT,
+    host: primary.host,
+    port: primary.port,
     username: config.DB_USER,
     password: config.DB_PASSWORD,
     database: config.DB_NAME,

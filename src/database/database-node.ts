@@ -4,16 +4,6 @@ import { performance } from 'node:perf_hooks';
 import type { PositionSource } from '../request-context/request-context';
 import { Lsn, parseLsn } from './lsn';
 
-export type NodeRole = 'primary' | 'replica';
-
-/**
- * On the primary, a position at or after every commit visible now. With synchronous_commit on, a commit
- * returns once its record is flushed, so the flush position covers it and is one replicas can reach at once.
- * With it off, a visible commit may not be flushed yet: only the insert position is sure to cover it.
- */
-const PRIMARY_POSITION = `SELECT (CASE WHEN current_setting('synchronous_commit') = 'off'
-  THEN pg_current_wal_insert_lsn() ELSE pg_current_wal_flush_lsn() END)::text AS lsn`;
-
 export interface NodeEndpoint {
   host: string;
   port: number;
@@ -23,7 +13,9 @@ export interface NodeSettings {
   user: string;
   password: string;
   database: string;
-  poolMax: number;
+  /** Connections per node for reads (DB_POOL_MAX_REPLICA) and, on the primary, for writes (DB_POOL_MAX_PRIMARY). */
+  readPoolMax: number;
+  writePoolMax: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
   probeTimeoutMs: number;
@@ -32,29 +24,47 @@ export interface NodeSettings {
 }
 
 /**
- * One PostgreSQL server with its own pools: a TypeORM DataSource for the app's queries and a one-connection
- * pool with a short timeout for health probes, so a probe never waits behind app queries.
+ * The node's WAL position: replayed on a replica; on the primary, at or after every commit visible now. With
+ * synchronous_commit on, a commit returns once its record is flushed, so the flush position covers it and is
+ * one replicas can reach at once; with it off, only the insert position is sure to cover a visible commit.
+ */
+const POSITION = `SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
+  WHEN current_setting('synchronous_commit') = 'off' THEN pg_current_wal_insert_lsn()
+  ELSE pg_current_wal_flush_lsn() END)::text AS lsn`;
+
+type PoolKind = 'reads' | 'writes';
+
+/**
+ * One PostgreSQL server, whatever its role today (a failover manager moves roles between nodes). It has its
+ * own pools: reads (sessions with default_transaction_read_only, so a write sent there by mistake fails loudly
+ * instead of landing on the wrong node), writes (created when the node first serves as primary), and a
+ * one-connection pool with a short timeout for health probes, so a probe never waits behind app queries.
  * Connecting is lazy and retried on the next use after a failure: the app starts with any node down.
  */
 export class DatabaseNode implements PositionSource {
   /** The server's own `cluster_name` once a probe has read it (`db-replica-1`), else the configured host. */
   name: string;
-  private dataSource?: Promise<DataSource>;
+  private readonly dataSources: Partial<Record<PoolKind, Promise<DataSource>>> = {};
   readonly probes: Pool;
   private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
 
   constructor(
     readonly endpoint: NodeEndpoint,
-    readonly role: NodeRole,
     private readonly settings: NodeSettings,
   ) {
     this.name = endpoint.host;
+    const { user, password, database, applicationName, probeTimeoutMs } = settings;
     this.probes = new Pool({
-      ...this.connectionSettings(),
+      host: endpoint.host,
+      port: endpoint.port,
+      user,
+      password,
+      database,
+      application_name: `${applicationName}-probe`,
       max: 1,
-      connectionTimeoutMillis: settings.probeTimeoutMs,
-      statement_timeout: settings.probeTimeoutMs,
-      query_timeout: settings.probeTimeoutMs + 200,
+      connectionTimeoutMillis: probeTimeoutMs,
+      statement_timeout: probeTimeoutMs,
+      query_timeout: probeTimeoutMs + 200,
       idleTimeoutMillis: 0,
     });
     this.probes.on('error', () => undefined); // a dropped idle connection; the next probe reports it
@@ -64,41 +74,45 @@ export class DatabaseNode implements PositionSource {
     return `${this.endpoint.host}:${this.endpoint.port}`;
   }
 
-  /** An EntityManager on this node, connecting first when needed. */
+  /** An EntityManager for reads on this node (read-only sessions). */
   async manager(): Promise<EntityManager> {
-    return (await this.connect()).manager;
+    return (await this.connect('reads')).manager;
+  }
+
+  /** An EntityManager for writes: only ever asked of the node that is primary now. */
+  async writeManager(): Promise<EntityManager> {
+    return (await this.connect('writes')).manager;
   }
 
   /**
-   * The node's WAL position (replica: replayed; primary: inserted), read by a query that started after
-   * `moment` (a performance.now() value): an upper bound of what any query finished by then has seen.
-   * Concurrent callers share one query, so under load this costs far less than a round trip per request.
+   * The node's position, read by a query that started after `moment` (a performance.now() value): an upper
+   * bound of what any query finished by then has seen. Concurrent callers share one query, so under load this
+   * costs far less than a round trip per request.
    */
   positionAfter(moment: number): Promise<Lsn | null> {
     const current = this.positionQuery;
     if (current && current.startedAt >= moment) return current.result;
-    const sql = this.role === 'primary' ? PRIMARY_POSITION : 'SELECT pg_last_wal_replay_lsn()::text AS lsn';
     const startedAt = performance.now();
-    const result = this.connect()
-      .then((dataSource) => dataSource.query(sql))
+    const result = this.connect('reads')
+      .then((dataSource) => dataSource.query(POSITION))
       .then((rows: { lsn: string | null }[]) => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null))
       .catch(() => null);
     this.positionQuery = { startedAt, result };
     return result;
   }
 
-  private connect(): Promise<DataSource> {
-    this.dataSource ??= this.createDataSource()
+  private connect(kind: PoolKind): Promise<DataSource> {
+    this.dataSources[kind] ??= this.createDataSource(kind)
       .initialize()
       .catch((error: unknown) => {
-        this.dataSource = undefined; // retry on the next use
+        this.dataSources[kind] = undefined; // retry on the next use
         throw error;
       });
-    return this.dataSource;
+    return this.dataSources[kind];
   }
 
-  private createDataSource(): DataSource {
-    const { statementTimeoutMs, poolMax, connectTimeoutMs, applicationName } = this.settings;
+  private createDataSource(kind: PoolKind): DataSource {
+    const { statementTimeoutMs, readPoolMax, writePoolMax, connectTimeoutMs, applicationName } = this.settings;
     return new DataSource({
       type: 'postgres',
       host: this.endpoint.host,
@@ -108,7 +122,7 @@ export class DatabaseNode implements PositionSource {
       database: this.settings.database,
       applicationName,
       entities: this.settings.entities,
-      poolSize: poolMax,
+      poolSize: kind === 'reads' ? readPoolMax : writePoolMax,
       connectTimeoutMS: connectTimeoutMs,
       // Extensions are created by migrations on the primary; a replica would refuse CREATE EXTENSION anyway.
       installExtensions: false,
@@ -117,20 +131,15 @@ export class DatabaseNode implements PositionSource {
         // Client-side bound too: a frozen server never answers, so its own statement_timeout never fires.
         query_timeout: statementTimeoutMs + 1000,
         idle_in_transaction_session_timeout: statementTimeoutMs * 2,
-        // A write that reaches a replica fails loudly (25006) instead of being lost.
-        ...(this.role === 'replica' ? { options: '-c default_transaction_read_only=on' } : {}),
+        ...(kind === 'reads' ? { options: '-c default_transaction_read_only=on' } : {}),
       },
     });
   }
 
-  private connectionSettings() {
-    const { user, password, database, applicationName } = this.settings;
-    return { host: this.endpoint.host, port: this.endpoint.port, user, password, database, application_name: applicationName };
-  }
-
   async close(): Promise<void> {
-    const dataSource = await this.dataSource?.catch(() => undefined);
-    this.dataSource = undefined;
-    await Promise.allSettled([dataSource?.isInitialized ? dataSource.destroy() : undefined, this.probes.end()]);
+    const pending = Object.values(this.dataSources);
+    for (const kind of Object.keys(this.dataSources) as PoolKind[]) this.dataSources[kind] = undefined;
+    const dataSources = await Promise.all(pending.map((p) => p?.catch(() => undefined)));
+    await Promise.allSettled([...dataSources.map((ds) => (ds?.isInitialized ? ds.destroy() : undefined)), this.probes.end()]);
   }
 }

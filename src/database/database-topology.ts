@@ -1,43 +1,58 @@
 import { MixedList } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { DatabaseNode, NodeEndpoint, NodeRole, NodeSettings } from './database-node';
+import { DatabaseNode, NodeEndpoint, NodeSettings } from './database-node';
+
+export type { NodeEndpoint };
 import { Replica } from './replica';
 import { ReplicaList } from './replica-list';
 
-/** The primary and the replicas named by the configuration, each with its own pools. */
+/**
+ * Every PostgreSQL node the app knows, and which of them is primary now. Roles are not configured but found:
+ * DB_PRIMARY_HOST and the replicas are where nodes may be; the lag monitor probes them all and elects the
+ * primary (see primary-election.ts), so that the app follows a failover without a restart.
+ */
 export class DatabaseTopology {
+  /** Every node as a candidate for reads; one out of recovery (the primary) is never eligible. */
   readonly replicas = new ReplicaList();
+  private current?: DatabaseNode;
+  /** Why there is no primary now (for health and errors). */
+  primaryProblem = 'not probed yet';
 
-  constructor(
-    readonly primary: DatabaseNode,
-    private readonly newReplica: (hostAndPort: string) => Replica,
-  ) {}
+  constructor(private readonly newNode: (hostAndPort: string) => Replica) {}
 
-  /** The primary, and the replicas of DB_REPLICA_HOSTS (none yet when they come from DNS). */
   static fromConfig(config: AppConfig, entities: MixedList<Function>): DatabaseTopology {
-    const node = (endpoint: NodeEndpoint, role: NodeRole) => new DatabaseNode(endpoint, role, nodeSettings(config, role, entities));
+    const settings = nodeSettings(config, entities);
     const hysteresis = { excludeAfter: config.REPLICA_EXCLUDE_AFTER_PROBES, readmitAfter: config.REPLICA_READMIT_AFTER_PROBES };
-    const topology = new DatabaseTopology(
-      node({ host: config.DB_PRIMARY_HOST, port: config.DB_PORT }, 'primary'),
-      (hostAndPort) => new Replica(node(parseEndpoint(hostAndPort, config.DB_PORT), 'replica'), hysteresis),
-    );
-    if (!config.DB_REPLICAS_FROM_DNS) config.DB_REPLICA_HOSTS.forEach((host) => topology.addReplica(host));
+    const topology = new DatabaseTopology((hostAndPort) => new Replica(new DatabaseNode(parseEndpoint(hostAndPort, config.DB_PORT), settings), hysteresis));
+    const candidates = [config.DB_PRIMARY_HOST, ...(config.DB_REPLICAS_FROM_DNS ? [] : config.DB_REPLICA_HOSTS)];
+    [...new Set(candidates)].forEach((host) => (topology.addReplica(host).pinned = true));
     return topology;
   }
 
+  /** The node that takes writes now, or none (no primary, or two claimants). */
+  get primary(): DatabaseNode | undefined {
+    return this.current;
+  }
+
+  setPrimary(node: DatabaseNode | undefined, problem = ''): void {
+    this.current = node;
+    this.primaryProblem = node ? '' : problem;
+  }
+
   addReplica(hostAndPort: string): Replica {
-    const replica = this.newReplica(hostAndPort);
+    const replica = this.newNode(hostAndPort);
     this.replicas.add(replica);
     return replica;
   }
 
   async removeReplica(replica: Replica): Promise<void> {
     this.replicas.remove(replica);
+    if (this.current === replica.node) this.setPrimary(undefined, `${replica.name} was removed`);
     await replica.node.close();
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.primary, ...this.replicas.all().map((r) => r.node)].map((n) => n.close()));
+    await Promise.all(this.replicas.all().map((r) => r.node.close()));
   }
 }
 
@@ -46,12 +61,13 @@ export function parseEndpoint(hostAndPort: string, defaultPort: number): NodeEnd
   return { host, port: port ? Number(port) : defaultPort };
 }
 
-function nodeSettings(config: AppConfig, role: NodeRole, entities: MixedList<Function>): NodeSettings {
+function nodeSettings(config: AppConfig, entities: MixedList<Function>): NodeSettings {
   return {
     user: config.DB_USER,
     password: config.DB_PASSWORD,
     database: config.DB_NAME,
-    poolMax: role === 'primary' ? config.DB_POOL_MAX_PRIMARY : config.DB_POOL_MAX_REPLICA,
+    readPoolMax: config.DB_POOL_MAX_REPLICA,
+    writePoolMax: config.DB_POOL_MAX_PRIMARY,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     probeTimeoutMs: config.REPLICA_PROBE_TIMEOUT_MS,

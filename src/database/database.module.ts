@@ -41,8 +41,7 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
           inject: [DatabaseTopology, AppConfig],
           useFactory: (topology: DatabaseTopology, config: AppConfig) =>
             new ReplicaLagMonitor(
-              topology.primary,
-              topology.replicas,
+              topology,
               { maxLagBytes: config.REPLICA_MAX_LAG_BYTES, maxLagSeconds: config.REPLICA_MAX_LAG_SECONDS },
               config.REPLICA_PROBE_INTERVAL_MS,
             ),
@@ -52,8 +51,7 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
           inject: [DatabaseTopology, AppConfig, ReplicaLagMonitor],
           useFactory: (topology: DatabaseTopology, config: AppConfig, monitor: ReplicaLagMonitor) =>
             new LoadBalancer(
-              topology.primary,
-              topology.replicas,
+              topology,
               {
                 fallback: config.REPLICA_FALLBACK,
                 fallbackMaxLagBytes: config.REPLICA_FALLBACK_MAX_LAG_BYTES,
@@ -86,7 +84,7 @@ export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
       // Find the replicas and their names once, then nothing runs in the background.
       await discovery?.refresh();
       await this.monitor.probeAll();
-      const [first, ...others] = this.topology.replicas.all();
+      const [first, ...others] = this.topology.replicas.all().filter((r) => r.health.role === 'replica');
       first?.admitWithoutProbes();
       others.forEach((replica) => replica.markDown('REPLICA_ROUTING=fixed: reads go to the first replica only'));
       return;

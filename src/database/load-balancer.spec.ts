@@ -2,22 +2,28 @@ import { ConsistencyRequirement, RequestContext } from '../request-context/reque
 import { FallbackPolicy, LoadBalancer } from './load-balancer';
 import { parseLsn } from './lsn';
 import { Replica } from './replica';
-import { ReplicaList } from './replica-list';
+import { DatabaseTopology } from './database-topology';
+import { PrimaryUnavailableError } from './primary-unavailable.error';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 import { admittedReplica, excludedReplica, fakeNode, FakeNode, whereItRan } from './testing/fakes';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
 
-function balancer(replicas: Replica[], { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode } = {}) {
-  const list = new ReplicaList(replicas);
-  return new LoadBalancer(fakeNode('primary', primary), list, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true });
+function balancer(replicas: Replica[], { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode | null } = {}) {
+  const topology = new DatabaseTopology(() => {
+    throw new Error('not in unit tests');
+  });
+  replicas.forEach((r) => topology.replicas.add(r));
+  topology.setPrimary(primary ? fakeNode('primary', primary) : undefined, 'no reachable node accepts writes');
+  const position = { primaryLsn: undefined, primaryTimeline: undefined, probeAll: async () => undefined };
+  return new LoadBalancer(topology, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true }, position);
 }
 
 /** Two healthy replicas; `failing` makes nodes fail their queries. */
 function withTwoReplicas(failing: Record<string, Error> = {}) {
   const nodes = Object.fromEntries(['r1', 'r2', 'primary'].map((n) => [n, { failure: failing[n] }]));
   const replicas = [admittedReplica('r1'), admittedReplica('r2')];
-  return { lb: balancer(replicas), replicas: new ReplicaList(replicas), work: whereItRan(nodes), list: replicas };
+  return { lb: balancer(replicas), work: whereItRan(nodes), list: replicas };
 }
 
 const inRequest = <T>(fn: (context: RequestContext) => Promise<T>, setup: Partial<Pick<RequestContext, 'requiredLsn' | 'tokenDistrust'>> & { consistency?: ConsistencyRequirement } = {}) => {
@@ -168,6 +174,38 @@ describe('LoadBalancer', () => {
       const routes = await inRequest(async (context) => [await lb.read(whereItRan({})), ...context.routes], { tokenDistrust: distrust });
 
       expect(routes).toEqual(['primary', `primary:${distrust}`]);
+    });
+  });
+
+  describe('while there is no primary (a failover in progress)', () => {
+    it('should fail writes fast', async () => {
+      const lb = balancer([admittedReplica('r1')], { primary: null });
+
+      await expect(inRequest(() => lb.write(whereItRan({})))).rejects.toBeInstanceOf(PrimaryUnavailableError);
+    });
+
+    it('should keep plain reads on replicas', async () => {
+      const lb = balancer([admittedReplica('r1')], { primary: null });
+
+      await expect(inRequest(() => lb.read(whereItRan({})))).resolves.toBe('r1');
+    });
+
+    it('should serve a read that wanted the primary from the most advanced replica', async () => {
+      const lb = balancer([excludedReplica('r1', 5000), admittedReplica('r2', { replayLsn: '0/900', lagBytes: 5000 })], { primary: null });
+      (lb as unknown as { replicas: { all(): Replica[] } }).replicas.all()[0].observeReplay(parseLsn('0/100'));
+
+      const routes = await inRequest(async (context) => {
+        context.wrote = true; // reads after a write want the primary
+        return [await lb.read(whereItRan({})), ...context.routes];
+      });
+
+      expect(routes).toEqual(['r2', 'replica:no-primary(primary:after-write)']);
+    });
+
+    it('should fail a strong read fast rather than serve it stale', async () => {
+      const lb = balancer([admittedReplica('r1')], { primary: null });
+
+      await expect(inRequest(() => lb.read(whereItRan({})), { consistency: { kind: 'strong' } })).rejects.toBeInstanceOf(PrimaryUnavailableError);
     });
   });
 

@@ -3,7 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { EntityManager } from 'typeorm';
 import { RequestContext } from '../request-context/request-context';
 import { DatabaseNode } from './database-node';
+import { DatabaseTopology } from './database-topology';
 import { Lsn } from './lsn';
+import { PrimaryUnavailableError } from './primary-unavailable.error';
 import { Replica } from './replica';
 import { describeFailure, isReplicaFailure } from './replica-failure';
 import { ReplicaList } from './replica-list';
@@ -24,9 +26,12 @@ export interface RoutingPolicy {
   trackPositions: boolean;
 }
 
-/** Where the primary was at the last probe (the lag monitor knows). */
+/** Where the primary was at the last probe, and its timeline (the lag monitor knows). */
 export interface PrimaryPositionSource {
   readonly primaryLsn: Lsn | undefined;
+  readonly primaryTimeline: number | undefined;
+  /** Probe every node now: a write just failed, the primary may have gone. */
+  probeAll(): Promise<void>;
 }
 
 type Route = { replica: Replica; reason: string } | { replica?: undefined; reason: string };
@@ -41,12 +46,22 @@ const TOKEN_WAIT_POLL_MS = 10;
 export class LoadBalancer {
   private readonly logger = new Logger(LoadBalancer.name);
 
+  private readonly replicas: ReplicaList;
+
   constructor(
-    readonly primary: DatabaseNode,
-    readonly replicas: ReplicaList,
+    private readonly topology: DatabaseTopology,
     private readonly policy: RoutingPolicy,
-    private readonly primaryPosition: PrimaryPositionSource = { primaryLsn: undefined },
-  ) {}
+    private readonly primaryPosition: PrimaryPositionSource,
+  ) {
+    this.replicas = topology.replicas;
+  }
+
+  /** The node that takes writes now; fails fast when there is none (during a failover). */
+  private get primary(): DatabaseNode {
+    const primary = this.topology.primary;
+    if (!primary) throw new PrimaryUnavailableError(this.topology.primaryProblem);
+    return primary;
+  }
 
   async read<T>(work: Work<T>): Promise<T> {
     const context = RequestContext.current();
@@ -84,12 +99,19 @@ export class LoadBalancer {
   async write<T>(work: Work<T>): Promise<T> {
     const context = RequestContext.current();
     if (context) context.wrote = true;
-    const manager = await this.primary.manager();
-    const result = await manager.transaction(work);
-    if (context) context.recordDbNode(this.primary.name, 'primary:write');
+    const primary = this.primary;
+    let result: T;
+    try {
+      result = await (await primary.writeManager()).transaction(work);
+    } catch (error) {
+      // The primary may have died: look again now rather than at the next probe round.
+      if (isReplicaFailure(error)) void this.primaryPosition.probeAll();
+      throw error;
+    }
+    if (context) context.recordDbNode(primary.name, 'primary:write');
     if (context && this.policy.trackPositions) {
       // A position read after the commit returned is at or after the commit record.
-      const committed = await this.primary.positionAfter(performance.now());
+      const committed = await primary.positionAfter(performance.now());
       if (committed !== null) context.writeLsn = committed;
       context.observe(committed);
     }
@@ -97,14 +119,40 @@ export class LoadBalancer {
   }
 
   private async runOnPrimary<T>(work: Work<T>, reason: string): Promise<T> {
-    const result = await work(await this.primary.manager());
+    const primary = this.topology.primary;
+    // No primary (a failover in progress): a replica's data beats no data for a read that only wanted fresh.
+    if (!primary) return this.readDuringFailover(work, reason);
+    const result = await work(await primary.manager());
     const context = RequestContext.current();
     // The primary has everything committed: at least its last probed position, the client's token, our write.
     const lowerBound = [this.primaryPosition.primaryLsn, context?.requiredLsn, context?.seenLsn].reduce<Lsn | undefined>(
       (max, lsn) => (lsn !== undefined && (max === undefined || lsn > max) ? lsn : max),
       undefined,
     );
-    this.recordRead(context, this.primary, reason, lowerBound);
+    this.recordRead(context, primary, reason, lowerBound);
+    return result;
+  }
+
+  /**
+   * While there is no primary, reads that wanted it go to the most advanced reachable replica — except those
+   * that must see the latest writes (a strong route, or a token the replicas have not reached), which fail
+   * fast instead of being served stale.
+   */
+  private async readDuringFailover<T>(work: Work<T>, wanted: string): Promise<T> {
+    const context = RequestContext.current();
+    const required = context?.requiredLsn;
+    const candidates = this.replicas
+      .all()
+      .filter((r) => r.health.reachable && r.health.role === 'replica' && !r.draining)
+      .filter((r) => required === undefined || (r.knownReplayLsn !== undefined && r.knownReplayLsn >= required))
+      .sort((a, b) => Number((b.knownReplayLsn ?? 0n) - (a.knownReplayLsn ?? 0n)));
+    if (context?.consistency.kind === 'strong' || context?.tokenDistrust || candidates.length === 0) {
+      throw new PrimaryUnavailableError(this.topology.primaryProblem);
+    }
+    const [replica] = candidates;
+    const lowerBound = replica.knownReplayLsn;
+    const result = await work(await replica.node.manager());
+    this.recordRead(context, replica.node, `replica:no-primary(${wanted})`, lowerBound);
     return result;
   }
 
@@ -137,7 +185,10 @@ export class LoadBalancer {
 
   /** Read-your-writes: a replica known to have replayed `required`, else wait a little for one, else the primary. */
   private async routeToPosition(required: Lsn, tried: ReadonlySet<Replica>): Promise<Route> {
-    const caughtUp = (r: Replica) => r.knownReplayLsn !== undefined && r.knownReplayLsn >= required;
+    // Same timeline as the primary that issued the token: a node on a diverged history never satisfies it.
+    const timeline = this.primaryPosition.primaryTimeline;
+    const caughtUp = (r: Replica) =>
+      r.knownReplayLsn !== undefined && r.knownReplayLsn >= required && (timeline === undefined || r.health.timeline === timeline);
     const ready = this.replicas.next(tried, caughtUp);
     if (ready) return { replica: ready, reason: 'replica' };
     const deadline = performance.now() + this.policy.tokenWaitMs;

@@ -6,28 +6,17 @@
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { MIGRATIONS } from './migrations';
+import { locatePrimary } from './primary-locator';
 
 /** Any constant works as long as every migrate job uses the same one; this spells "migrate". */
 export const MIGRATION_LOCK_KEY = 0x6d6967726174;
 
-async function connectWithRetry(dataSource: DataSource, deadline: number): Promise<void> {
-  for (;;) {
-    try {
-      await dataSource.initialize();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      console.log(`migrate: primary not reachable yet (${(error as Error).message}); retrying`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
-
 export async function migrate(config: AppConfig): Promise<string[]> {
+  const primary = await locatePrimary(config);
   const dataSource = new DataSource({
     type: 'postgres',
-    host: config.DB_PRIMARY_HOST,
-    port: config.DB_PORT,
+    host: primary.host,
+    port: primary.port,
     username: config.DB_USER,
     password: config.DB_PASSWORD,
     database: config.DB_NAME,
@@ -39,7 +28,7 @@ export async function migrate(config: AppConfig): Promise<string[]> {
     poolSize: 1,
     extra: { idleTimeoutMillis: 0 },
   });
-  await connectWithRetry(dataSource, Date.now() + 30_000);
+  await dataSource.initialize();
   try {
     const [{ locked }] = await dataSource.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY]);
     if (!locked) {

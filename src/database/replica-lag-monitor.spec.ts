@@ -1,15 +1,18 @@
 import { parseLsn } from './lsn';
-import { judge } from './replica-lag-monitor';
+import { judge, NodeProbeRow } from './replica-lag-monitor';
 
 const thresholds = { maxLagBytes: 1000, maxLagSeconds: 5 };
-const row = (overrides: Partial<Parameters<typeof judge>[0]> = {}) => ({
+const row = (overrides: Partial<NodeProbeRow> = {}): NodeProbeRow => ({
   cluster_name: 'db-replica-1',
   in_recovery: true,
-  replay_lsn: '0/1000',
+  read_only: true,
+  lsn: '0/1000',
   receive_lsn: '0/1000',
   paused: false,
   replay_age_seconds: 3600,
   apply_delay_ms: 0,
+  timeline: 1,
+  system_identifier: '7300000000000000001',
   ...overrides,
 });
 
@@ -36,8 +39,10 @@ describe('judge (one replica probe)', () => {
     expect(judge(row({ replay_age_seconds: 9 }), parseLsn('0/1010'), thresholds).problem).toMatch(/lag 9\.0 s > 5 s/);
   });
 
-  it('should refuse a node that is no longer in recovery', () => {
-    expect(judge(row({ in_recovery: false }), parseLsn('0/1000'), thresholds).problem).toMatch(/not a replica/);
+  it('should refuse a node out of recovery (a primary) at once, without waiting for a streak', () => {
+    const verdict = judge(row({ in_recovery: false, read_only: false }), parseLsn('0/1000'), thresholds);
+
+    expect(verdict).toMatchObject({ problem: expect.stringMatching(/takes writes/), immediate: true, observed: { role: 'primary' } });
   });
 
   it('should keep a reachable replica eligible while the primary is unreachable', () => {

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { DatabaseNode } from './database-node';
+import { DatabaseTopology } from './database-topology';
 import { formatLsn, lagBytes, Lsn, parseLsn } from './lsn';
+import { electPrimary, RoleObservation } from './primary-election';
 import { ProbeVerdict, Replica } from './replica';
-import { ReplicaList } from './replica-list';
 
 export interface LagThresholds {
   maxLagBytes: number;
@@ -10,44 +10,71 @@ export interface LagThresholds {
 }
 
 export interface PrimaryPosition {
-  name: string;
+  name: string | null;
   reachable: boolean;
   currentLsn: string | null;
   timeline: number | null;
   systemIdentifier: string | null;
   lastCheckedAt: string | null;
-  error?: string;
+  /** Why there is no primary now. */
+  problem?: string;
 }
 
-interface ReplicaProbeRow {
+/** One node as a probe sees it. `lsn` is the replay position in recovery, the current position otherwise. */
+export interface NodeProbeRow {
   cluster_name: string;
   in_recovery: boolean;
-  replay_lsn: string | null;
+  read_only: boolean;
+  lsn: string | null;
   receive_lsn: string | null;
   paused: boolean;
   replay_age_seconds: number | null;
   apply_delay_ms: number;
+  timeline: number | null;
+  system_identifier: string;
 }
 
+const PROBE = `
+  SELECT current_setting('cluster_name') AS cluster_name,
+         pg_is_in_recovery() AS in_recovery,
+         current_setting('transaction_read_only') = 'on' AS read_only,
+         (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text AS lsn,
+         pg_last_wal_receive_lsn()::text AS receive_lsn,
+         CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused,
+         extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS replay_age_seconds,
+         (SELECT setting::int FROM pg_settings WHERE name = 'recovery_min_apply_delay') AS apply_delay_ms,
+         -- A primary's timeline is in its current WAL file's name (the checkpoint's may be older just after a
+         -- promotion); a replica's is the one its WAL receiver streams on.
+         CASE WHEN pg_is_in_recovery()
+              THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
+              ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
+         (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier`;
+
 /**
- * Probes the primary and every replica in the background, never in a request's path. Lag is measured on
- * each replica itself (its replay LSN against the primary's current LSN), not read from the primary's
- * pg_stat_replication, where a broken replica simply disappears and idle lag columns go NULL.
+ * Probes every node in the background, never in a request's path: elects the primary (following a failover)
+ * and measures each replica's lag on the replica itself (its replay LSN against the primary's current LSN),
+ * not from the primary's pg_stat_replication, where a broken replica simply disappears and idle lag columns
+ * go NULL.
  */
 export class ReplicaLagMonitor {
   private readonly logger = new Logger(ReplicaLagMonitor.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  private primaryPosition: PrimaryPosition;
+  private primaryPosition: PrimaryPosition = {
+    name: null,
+    reachable: false,
+    currentLsn: null,
+    timeline: null,
+    systemIdentifier: null,
+    lastCheckedAt: null,
+    problem: 'not probed yet',
+  };
 
   constructor(
-    private readonly primary: DatabaseNode,
-    private readonly replicas: ReplicaList,
+    private readonly topology: DatabaseTopology,
     private readonly thresholds: LagThresholds,
     private readonly intervalMs: number,
-  ) {
-    this.primaryPosition = { name: primary.name, reachable: false, currentLsn: null, timeline: null, systemIdentifier: null, lastCheckedAt: null };
-  }
+  ) {}
 
   get primaryState(): PrimaryPosition {
     return this.primaryPosition;
@@ -56,6 +83,10 @@ export class ReplicaLagMonitor {
   /** The primary's position at the last probe: a lower bound of what any read on it now sees. */
   get primaryLsn(): Lsn | undefined {
     return this.primaryPosition.currentLsn ? parseLsn(this.primaryPosition.currentLsn) : undefined;
+  }
+
+  get primaryTimeline(): number | undefined {
+    return this.primaryPosition.timeline ?? undefined;
   }
 
   /** Probes once now (so the first requests already have replicas), then keeps probing with jitter. */
@@ -79,56 +110,72 @@ export class ReplicaLagMonitor {
     await this.running;
   }
 
-  async probeAll(): Promise<void> {
-    const primaryLsn = await this.probePrimary();
-    await Promise.all(this.replicas.all().map((replica) => this.probeReplica(replica, primaryLsn)));
+  /** One round: every node probed at once, the primary elected, each replica judged against it. */
+  probeAll(): Promise<void> {
+    this.round ??= this.probeRound().finally(() => (this.round = undefined));
+    return this.round;
   }
 
-  private async probePrimary(): Promise<Lsn | null> {
-    const now = new Date().toISOString();
+  private round?: Promise<void>;
+
+  private async probeRound(): Promise<void> {
+    const replicas = this.topology.replicas.all();
+    const rows = await Promise.all(replicas.map((r) => this.probe(r)));
+    const observations: RoleObservation[] = replicas.map((r, i) => {
+      const row = rows[i];
+      return row instanceof Error
+        ? { node: r.node, reachable: false }
+        : { node: r.node, reachable: true, name: row.cluster_name, inRecovery: row.in_recovery, readOnly: row.read_only, timeline: row.timeline };
+    });
+    const election = electPrimary(observations);
+    this.followPrimary(election.primary ? replicas.findIndex((r) => r.node === election.primary) : -1, rows, election.reason);
+    const primaryLsn = this.primaryLsn ?? null;
+    replicas.forEach((replica, i) => this.record(replica, rows[i], primaryLsn));
+  }
+
+  /** Probes one node now (a newly discovered one), against the primary position of the last round. */
+  async probeNow(replica: Replica): Promise<void> {
+    this.record(replica, await this.probe(replica), this.primaryLsn ?? null);
+  }
+
+  private async probe(replica: Replica): Promise<NodeProbeRow | Error> {
     try {
-      const { rows } = await this.primary.probes.query(
-        `SELECT pg_current_wal_lsn()::text AS lsn, current_setting('cluster_name') AS cluster_name,
-                (SELECT timeline_id FROM pg_control_checkpoint()) AS timeline,
-                (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier`,
-      );
-      const [row] = rows;
-      if (row.cluster_name) this.primary.name = row.cluster_name;
+      const { rows } = await replica.node.probes.query<NodeProbeRow>(PROBE);
+      if (rows[0].cluster_name) replica.node.name = rows[0].cluster_name;
+      return rows[0];
+    } catch (error) {
+      return error as Error;
+    }
+  }
+
+  private followPrimary(index: number, rows: (NodeProbeRow | Error)[], problem = ''): void {
+    const before = this.topology.primary;
+    const now = new Date().toISOString();
+    const node = index >= 0 ? this.topology.replicas.all()[index].node : undefined;
+    this.topology.setPrimary(node, problem);
+    if (node) {
+      const row = rows[index] as NodeProbeRow;
       this.primaryPosition = {
-        name: this.primary.name,
+        name: node.name,
         reachable: true,
         currentLsn: row.lsn,
         timeline: row.timeline,
         systemIdentifier: row.system_identifier,
         lastCheckedAt: now,
       };
-      return parseLsn(row.lsn);
-    } catch (error) {
-      this.primaryPosition = { ...this.primaryPosition, reachable: false, lastCheckedAt: now, error: (error as Error).message };
-      return null;
+    } else {
+      // Keep the last known identity and position: tokens stay checkable while there is no primary.
+      this.primaryPosition = { ...this.primaryPosition, name: null, reachable: false, lastCheckedAt: now, problem };
+    }
+    if (before !== node) {
+      if (node) this.logger.warn(`primary is now ${node.name} (timeline ${this.primaryPosition.timeline})`);
+      else this.logger.error(`no primary: ${problem}; writes fail fast until there is one`);
     }
   }
 
-  /** Probes one replica now (a newly discovered one), against the primary position of the last round. */
-  probeNow(replica: Replica): Promise<void> {
-    return this.probeReplica(replica, this.primaryLsn ?? null);
-  }
-
-  private async probeReplica(replica: Replica, primaryLsn: Lsn | null): Promise<void> {
-    let verdict: ProbeVerdict;
-    try {
-      const { rows } = await replica.node.probes.query<ReplicaProbeRow>(
-        `SELECT current_setting('cluster_name') AS cluster_name, pg_is_in_recovery() AS in_recovery,
-                pg_last_wal_replay_lsn()::text AS replay_lsn, pg_last_wal_receive_lsn()::text AS receive_lsn,
-                CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused,
-                extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS replay_age_seconds,
-                (SELECT setting::int FROM pg_settings WHERE name = 'recovery_min_apply_delay') AS apply_delay_ms`,
-      );
-      if (rows[0].cluster_name) replica.node.name = rows[0].cluster_name;
-      verdict = judge(rows[0], primaryLsn, this.thresholds);
-    } catch (error) {
-      verdict = { problem: `unreachable: ${(error as Error).message}`, observed: { reachable: false } };
-    }
+  private record(replica: Replica, row: NodeProbeRow | Error, primaryLsn: Lsn | null): void {
+    const verdict: ProbeVerdict =
+      row instanceof Error ? { problem: `unreachable: ${row.message}`, observed: { reachable: false, role: 'unknown' } } : judge(row, primaryLsn, this.thresholds);
     const wasEligible = replica.eligible;
     replica.recordProbe(verdict);
     if (!wasEligible && replica.eligible) this.logger.log(`${replica.name} admitted for reads`);
@@ -137,25 +184,28 @@ export class ReplicaLagMonitor {
 }
 
 /** Pure: turns one probe row into observations and a problem (or none). Exported for unit tests. */
-export function judge(row: ReplicaProbeRow, primaryLsn: Lsn | null, thresholds: LagThresholds): ProbeVerdict {
-  const replay = row.replay_lsn ? parseLsn(row.replay_lsn) : null;
+export function judge(row: NodeProbeRow, primaryLsn: Lsn | null, thresholds: LagThresholds): ProbeVerdict {
+  const base = { reachable: true, inRecovery: row.in_recovery, timeline: row.timeline, applyDelayMs: row.apply_delay_ms ?? 0 };
+  // A node out of recovery is a primary (this cluster's, or a stray one): never a replica, not even for a probe's length.
+  if (!row.in_recovery) {
+    return { problem: 'not in recovery: this node takes writes', immediate: true, observed: { ...base, role: 'primary', replayPaused: false } };
+  }
+  const replay = row.lsn ? parseLsn(row.lsn) : null;
   const bytes = primaryLsn !== null && replay !== null ? lagBytes(primaryLsn, replay) : null;
   // Idle-safe: a replica that has replayed everything is 0 s behind, however long ago the last commit was
   // (now() - pg_last_xact_replay_timestamp() alone grows forever on an idle primary).
   const seconds = bytes === 0 ? 0 : bytes === null ? null : Math.max(0, row.replay_age_seconds ?? 0);
   const observed = {
-    reachable: true,
-    inRecovery: row.in_recovery,
+    ...base,
+    role: 'replica' as const,
     replayLsn: replay === null ? null : formatLsn(replay),
     receiveLsn: row.receive_lsn,
     lagBytes: bytes,
     lagSeconds: seconds === null ? null : Math.round(seconds * 1000) / 1000,
     replayPaused: row.paused,
-    applyDelayMs: row.apply_delay_ms ?? 0,
   };
   let problem: string | null = null;
-  if (!row.in_recovery) problem = 'not in recovery: this node is not a replica';
-  else if (replay === null) problem = 'nothing replayed yet';
+  if (replay === null) problem = 'nothing replayed yet';
   // With the primary unreachable, lag is unknown: keep serving reads from replicas rather than from nowhere.
   else if (bytes !== null && bytes > thresholds.maxLagBytes) problem = `lag ${bytes} bytes > ${thresholds.maxLagBytes}`;
   else if ((seconds ?? 0) > thresholds.maxLagSeconds) problem = `lag ${seconds!.toFixed(1)} s > ${thresholds.maxLagSeconds} s`;

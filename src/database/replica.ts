@@ -5,6 +5,9 @@ import { Lsn, parseLsn } from './lsn';
 export interface ReplicaHealth {
   name: string;
   address: string;
+  /** What the node is now: roles move when a failover manager promotes a replica. */
+  role: 'primary' | 'replica' | 'unknown';
+  timeline: number | null;
   reachable: boolean;
   inRecovery: boolean | null;
   replayLsn: string | null;
@@ -22,6 +25,8 @@ export interface ReplicaHealth {
 /** One probe's verdict: `problem` is null when the replica may serve reads. */
 export interface ProbeVerdict {
   problem: string | null;
+  /** Exclude now, without waiting for a streak (a role change, not a blip). */
+  immediate?: boolean;
   observed: Partial<ReplicaHealth>;
 }
 
@@ -42,6 +47,8 @@ export class Replica {
   private badStreak = 0;
   private goodStreak = 0;
   private state: Omit<ReplicaHealth, 'name' | 'address' | 'eligible'> = {
+    role: 'unknown',
+    timeline: null,
     reachable: false,
     inRecovery: null,
     replayLsn: null,
@@ -58,6 +65,8 @@ export class Replica {
   private replayed?: Lsn;
   /** Being removed (it left DNS): no new reads. */
   draining = false;
+  /** Configured (DB_PRIMARY_HOST, DB_REPLICA_HOSTS) rather than discovered: DNS never drains it. */
+  pinned = false;
 
   constructor(
     readonly node: DatabaseNode,
@@ -95,10 +104,10 @@ export class Replica {
   markDown(reason: string): void {
     this.admitted = false;
     this.goodStreak = 0;
-    this.state = { ...this.state, reachable: false, reason };
+    this.state = { ...this.state, reachable: false, role: 'unknown', reason };
   }
 
-  recordProbe({ problem, observed }: ProbeVerdict, now = new Date()): void {
+  recordProbe({ problem, immediate = false, observed }: ProbeVerdict, now = new Date()): void {
     this.state = { ...this.state, ...observed, lastCheckedAt: now.toISOString() };
     if (observed.replayLsn) this.observeReplay(parseLsn(observed.replayLsn));
     if (problem === null) {
@@ -112,7 +121,7 @@ export class Replica {
     } else {
       this.goodStreak = 0;
       this.badStreak++;
-      if (this.admitted && this.badStreak >= this.hysteresis.excludeAfter) this.admitted = false;
+      if (this.admitted && (immediate || this.badStreak >= this.hysteresis.excludeAfter)) this.admitted = false;
       this.state.reason = this.admitted ? `${problem} (${this.badStreak}/${this.hysteresis.excludeAfter} bad probes)` : problem;
     }
   }

@@ -51,7 +51,7 @@ export class ReplicaDiscovery {
       this.logger.warn(`could not resolve ${this.name}: ${(error as Error).message}`);
       return;
     }
-    const known = new Map(this.topology.replicas.all().map((r) => [r.node.endpoint.host, r]));
+    const known = new Map(this.topology.replicas.all().filter((r) => !r.pinned).map((r) => [r.node.endpoint.host, r]));
     for (const address of addresses) {
       const replica = known.get(address);
       if (!replica) {

@@ -49,9 +49,13 @@ export class HealthController {
    */
   @Get('replication')
   replication() {
-    const replicas = this.topology.replicas.all().map((r) => r.health);
+    const current = this.topology.primary;
+    const replicas = this.topology.replicas
+      .all()
+      .filter((r) => r.node !== current)
+      .map((r) => r.health);
     const primary = this.monitor.primaryState;
-    const status = primary.reachable && replicas.length > 0 && replicas.every((r) => r.eligible) ? 'ok' : 'degraded';
+    const status = current && replicas.length > 0 && replicas.every((r) => r.eligible) ? 'ok' : 'degraded';
     const routing = {
       fallbackWhenNoReplica: this.config.REPLICA_FALLBACK,
       maxLagBytes: this.config.REPLICA_MAX_LAG_BYTES,

@@ -12,6 +12,7 @@ export class PrimaryHealthIndicator {
 
   isHealthy<const Key extends string>(key: Key) {
     const { primary } = this.topology;
+    if (!primary) return this.health.check(key).down({ reason: `no primary: ${this.topology.primaryProblem}` });
     return this.health
       .check(key)
       .attempt(async () => {

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isReplicaFailure } from '../database/replica-failure';
+import { PrimaryUnavailableError } from '../database/primary-unavailable.error';
 import { ReplicaUnavailableError } from '../database/replica-unavailable.error';
 import { DomainError, EmptyUpdateError, ResourceNotFoundError } from '../errors/domain-errors';
 
@@ -21,6 +22,7 @@ const DOMAIN_STATUS = new Map<Function, number>([
   [ResourceNotFoundError, HttpStatus.NOT_FOUND],
   [EmptyUpdateError, HttpStatus.BAD_REQUEST],
   [ReplicaUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
+  [PrimaryUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
 ]);
 
 export function problem(status: number, requestId: string, extra: Partial<ProblemDetails> = {}): ProblemDetails {

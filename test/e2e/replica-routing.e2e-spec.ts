@@ -238,7 +238,7 @@ describe('The app on real streaming replication', () => {
       const runMigrate = () =>
         new Promise<{ code: number | null; output: string }>((resolve) => {
           const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'database', 'migrate.js')], {
-            env: { ...process.env, DB_PRIMARY_HOST: service('db-primary').address, DB_NAME: 'migrate_race', DB_PASSWORD: 'app-dev-password' },
+            env: { ...process.env, DB_PRIMARY_HOST: service('db-primary').address, DB_REPLICA_HOSTS: '', DB_NAME: 'migrate_race', DB_PASSWORD: 'app-dev-password' },
           });
           let output = '';
           child.stdout.on('data', (d) => (output += d));

@@ -16,6 +16,7 @@ export function fakeNode(name: string, behaviour: FakeNode = {}): DatabaseNode &
     address: `${name}:5432`,
     ...behaviour,
     manager: async () => ({ node: name, transaction: async (work: (em: unknown) => unknown) => work({ node: name }) }) as unknown as EntityManager,
+    writeManager: async () => node.manager(),
     async positionAfter() {
       return node.position ?? null;
     },
@@ -29,14 +30,14 @@ export const hysteresis = { excludeAfter: 2, readmitAfter: 2 };
 export function admittedReplica(name: string, behaviour: FakeNode & { replayLsn?: string; lagSeconds?: number; lagBytes?: number } = {}): Replica {
   const replica = new Replica(fakeNode(name, behaviour), hysteresis);
   const { replayLsn = null, lagSeconds = 0, lagBytes = 0 } = behaviour;
-  replica.recordProbe({ problem: null, observed: { reachable: true, inRecovery: true, replayLsn, lagSeconds, lagBytes } });
+  replica.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true, replayLsn, lagSeconds, lagBytes } });
   return replica;
 }
 
 /** A replica that was admitted, then excluded by probes (e.g. lagging), still reachable. */
 export function excludedReplica(name: string, lagBytes: number): Replica {
   const replica = admittedReplica(name, { lagBytes });
-  const lagging = { problem: `lag ${lagBytes} bytes`, observed: { reachable: true, inRecovery: true, lagBytes } };
+  const lagging = { problem: `lag ${lagBytes} bytes`, observed: { reachable: true, role: 'replica' as const, inRecovery: true, lagBytes } };
   replica.recordProbe(lagging);
   replica.recordProbe(lagging);
   return replica;

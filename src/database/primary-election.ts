@@ -1,0 +1,38 @@
+import { DatabaseNode } from './database-node';
+
+/** What one probe saw of a node's role. */
+export interface RoleObservation {
+  node: DatabaseNode;
+  reachable: boolean;
+  name?: string;
+  inRecovery?: boolean;
+  readOnly?: boolean;
+  timeline?: number | null;
+}
+
+export type Election = { primary: DatabaseNode; reason?: undefined } | { primary?: undefined; reason: string };
+
+/**
+ * Which node takes writes now. Promotion is the failover manager's job (Patroni); following it is ours.
+ * The primary is the one node that is out of recovery, not read-only, and on the highest timeline any
+ * reachable node reports. When two nodes claim it, or the only claimant is on an older timeline than a
+ * replica has seen (an old primary cut off from a promoted one), there is no primary: writing to either could
+ * split the history, so the app writes to neither until the manager settles it.
+ */
+export function electPrimary(observations: RoleObservation[]): Election {
+  const reachable = observations.filter((o) => o.reachable);
+  const byName = new Map<string, RoleObservation>();
+  for (const o of reachable) {
+    const key = o.name ?? o.node.address; // one node may be known by two addresses
+    if (!o.inRecovery && !o.readOnly && !byName.has(key)) byName.set(key, o);
+  }
+  const claimants = [...byName.values()];
+  if (claimants.length === 0) return { reason: reachable.length ? 'no reachable node accepts writes' : 'no node reachable' };
+  const highest = Math.max(...reachable.map((o) => o.timeline ?? 0));
+  const current = claimants.filter((o) => (o.timeline ?? 0) === highest);
+  if (current.length === 0) {
+    return { reason: `${claimants.map((o) => o.name).join(', ')} accepts writes on timeline ${claimants[0].timeline}, behind timeline ${highest}` };
+  }
+  if (current.length > 1) return { reason: `${current.map((o) => o.name).join(' and ')} all claim to be primary` };
+  return { primary: current[0].node };
+}

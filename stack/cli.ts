@@ -9,6 +9,8 @@
  *   logs <service> [-f]      print (or follow) a service's log
  *   psql <db-service> [-c SQL]   psql as postgres on that node
  *   exec <service> <command…>    run a command in the service's namespace (client: as the user)
+ *   switchover <db-node>     planned switchover: Patroni makes that node the primary
+ *   patronictl <args…>       Patroni's own CLI for the cluster (list, edit-config, history, …)
  *   migrate | seed           run the one-shot jobs
  *   missing-packages         the Debian packages the native stack needs and this machine lacks
  */
@@ -18,7 +20,7 @@ import { SERVICES, service } from './topology';
 import { inNamespace } from './native/daemons';
 import { paths } from './native/paths';
 import { appEnv } from './native/services';
-import { down, missingPackages, runMigrate, start, status, stop, up } from './native/stack';
+import { down, missingPackages, patronictl, runMigrate, start, status, stop, switchover, up } from './native/stack';
 
 /** The verbs, from this file's header comment. */
 const usage = () => (readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)?.[1] ?? '').replace(/^ \* ?/gm, '');
@@ -43,7 +45,7 @@ async function main(args: string[]): Promise<void> {
     case 'status': {
       for (const s of await status()) {
         const state = s.pid === null ? 'stopped' : s.healthy ? 'healthy' : 'unhealthy';
-        console.log(`${s.name.padEnd(14)}${state.padEnd(11)}${s.address.padEnd(14)}${s.pid ?? ''}`);
+        console.log(`${s.name.padEnd(14)}${state.padEnd(11)}${(s.role ?? '').padEnd(9)}${s.address.padEnd(14)}${s.pid ?? ''}`);
       }
       return;
     }
@@ -67,6 +69,13 @@ async function main(args: string[]): Promise<void> {
       if (rest.length < 2) throw new Error('usage: npm run stack -- exec <service> <command…>');
       return exitWith(inNamespace(name, rest.slice(1)));
     }
+    case 'switchover':
+      await switchover(target());
+      console.log(`${rest[0]} is the primary`);
+      return;
+    case 'patronictl':
+      process.stdout.write(patronictl(rest));
+      return;
     case 'missing-packages':
       console.log(missingPackages().join(' '));
       return;

@@ -3,7 +3,11 @@
  * The native stack gives each service its own network namespace on one bridge, so every
  * service listens on its usual port and resolves the others through the stack's DNS server.
  */
-export type ServiceKind = 'dns' | 'lb' | 'app' | 'postgres-primary' | 'postgres-replica' | 'redis' | 'job' | 'client';
+/**
+ * `postgres-primary` / `postgres-replica`: a PostgreSQL node under Patroni, by the role it starts with. The
+ * names are identities; the roles move on failover (Patroni promotes, the apps follow).
+ */
+export type ServiceKind = 'dns' | 'lb' | 'app' | 'etcd' | 'postgres-primary' | 'postgres-replica' | 'redis' | 'job' | 'client';
 
 export interface ServiceSpec {
   name: string;
@@ -26,6 +30,9 @@ export interface ServiceSpec {
 export const STACK_INDEX = Number(process.env.STACK_INDEX ?? 0);
 const TAG = STACK_INDEX === 0 ? 'nrs' : `nrs${STACK_INDEX}`;
 
+/** Patroni's REST API port on every PostgreSQL node. */
+export const PATRONI_PORT = 8008;
+
 export const SUBNET_PREFIX = `10.213.${STACK_INDEX}`;
 export const SUBNET = `${SUBNET_PREFIX}.0/24`;
 export const BRIDGE = `${TAG}-br`;
@@ -38,6 +45,7 @@ export const REPLICAS_NAME = 'db-replicas';
 
 export const SERVICES: readonly ServiceSpec[] = [
   { name: 'dns', kind: 'dns', address: `${SUBNET_PREFIX}.2`, port: 53 },
+  { name: 'etcd', kind: 'etcd', address: `${SUBNET_PREFIX}.6`, port: 2379 },
   { name: 'db-primary', kind: 'postgres-primary', address: `${SUBNET_PREFIX}.21`, port: 5432 },
   { name: 'db-replica-1', kind: 'postgres-replica', address: `${SUBNET_PREFIX}.22`, port: 5432, aliases: [REPLICAS_NAME] },
   { name: 'db-replica-2', kind: 'postgres-replica', address: `${SUBNET_PREFIX}.23`, port: 5432, aliases: [REPLICAS_NAME] },

@@ -35,7 +35,9 @@ export interface NodeProbeRow {
 }
 
 const PROBE = `
-  SELECT current_setting('cluster_name') AS cluster_name,
+  -- The node's name: node.name where a failover manager owns cluster_name (Patroni sets it to the cluster's
+  -- scope on every node), else cluster_name.
+  SELECT coalesce(nullif(current_setting('node.name', true), ''), current_setting('cluster_name')) AS cluster_name,
          pg_is_in_recovery() AS in_recovery,
          current_setting('transaction_read_only') = 'on' AS read_only,
          (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text AS lsn,

@@ -13,6 +13,7 @@ export const paths = {
   /** Each PostgreSQL gets its own socket directory: the machine's own server owns the default one. */
   socketDir: (service: string) => join(STACK_DIR, 'run', service),
   dnsHosts: join(STACK_DIR, 'dns', 'hosts'),
+  patroniConfig: (service: string) => join(STACK_DIR, 'patroni', `${service}.yml`),
   nginxPrefix: join(STACK_DIR, 'lb'),
   appEnv: join(REPO_ROOT, 'stack', 'app.env'),
   dnsmasqConf: join(REPO_ROOT, 'stack', 'native', 'dnsmasq.conf'),

@@ -1,25 +1,21 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { service, slotOf, SUBNET } from '../topology';
-import { inNamespace } from './daemons';
-import { paths, PG_BIN } from './paths';
-import { run, runAsync } from './shell';
+import { parseDocument } from 'yaml';
+import { PATRONI_PORT, service } from '../topology';
+import { paths, PG_BIN, REPO_ROOT } from './paths';
+import { run } from './shell';
 
 /** Dev-only credentials, the same defaults as docker-compose.yml and stack/app.env. */
 export const credentials = {
   app: { user: 'app', password: 'app-dev-password', database: 'app' },
+  superuser: { user: 'postgres', password: 'postgres-dev-password' },
   replicator: { user: 'replicator', password: 'replicator-dev-password' },
 };
 
 const PG_USER = 'postgres';
-
-function ownedByPostgres(dir: string, mode = 0o700): void {
-  mkdirSync(dir, { recursive: true });
-  const { uid, gid } = postgresIds();
-  chownSync(dir, uid, gid);
-  chmodSync(dir, mode);
-}
+const TEMPLATE = join(REPO_ROOT, 'stack', 'patroni', 'patroni.yml');
+const POST_BOOTSTRAP = join(REPO_ROOT, 'stack', 'patroni', 'post-bootstrap.sh');
 
 let ids: { uid: number; gid: number } | undefined;
 function postgresIds(): { uid: number; gid: number } {
@@ -27,57 +23,95 @@ function postgresIds(): { uid: number; gid: number } {
   return ids;
 }
 
+function ownedByPostgres(dir: string, mode: number): void {
+  mkdirSync(dir, { recursive: true });
+  const { uid, gid } = postgresIds();
+  chownSync(dir, uid, gid);
+  chmodSync(dir, mode);
+}
+
 export const isInitialised = (name: string) => existsSync(join(paths.data(name), 'PG_VERSION'));
 
 /**
- * Settings of one node only. Kept in node.conf, which postgresql.conf includes, so that a base backup of
- * the primary does not carry the primary's name and socket directory over to a replica.
+ * Synchronous mode (no acknowledged write lost on failover) for a new cluster: `SYNCHRONOUS_MODE=true`, the
+ * same variable docker compose reads. On a running cluster: `npm run stack -- patronictl edit-config -s synchronous_mode=true --force`.
  */
-function writeNodeConf(name: string): void {
-  const conf = [
-    `cluster_name = '${name}'`,
-    `listen_addresses = '${service(name).address}'`,
-    `port = 5432`,
-    `unix_socket_directories = '${paths.socketDir(name)}'`,
-  ].join('\n');
-  writeFileSync(join(paths.data(name), 'node.conf'), conf + '\n');
+const synchronousMode = () => process.env.SYNCHRONOUS_MODE === 'true';
+
+/**
+ * The shared Patroni configuration (stack/patroni/patroni.yml, also used by docker compose) filled in for one
+ * node. Tests add fast settings (STACK_FAST=1: fsync off; the data is throwaway).
+ */
+export function writePatroniConfig(name: string): string {
+  const values: Record<string, string> = {
+    NAME: name,
+    HOST: name,
+    LISTEN: service(name).address,
+    ETCD_HOSTS: `etcd:${service('etcd').port}`,
+    DATA_DIR: paths.data(name),
+    SOCKET_DIR: paths.socketDir(name),
+    BIN_DIR: PG_BIN,
+    PGPASS: join(paths.socketDir(name), 'pgpass'),
+    SUPERUSER_PASSWORD: credentials.superuser.password,
+    REPLICATION_PASSWORD: credentials.replicator.password,
+    SYNCHRONOUS_MODE: String(synchronousMode()),
+    POST_BOOTSTRAP,
+  };
+  const rendered = readFileSync(TEMPLATE, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (_, key: string) => {
+    if (!(key in values)) throw new Error(`patroni.yml: no value for \${${key}}`);
+    return values[key];
+  });
+  const document = parseDocument(rendered);
+  if (process.env.STACK_FAST === '1') {
+    document.setIn(['bootstrap', 'dcs', 'postgresql', 'parameters', 'fsync'], 'off');
+    document.setIn(['bootstrap', 'dcs', 'postgresql', 'parameters', 'full_page_writes'], 'off');
+  }
+  const file = paths.patroniConfig(name);
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, document.toString());
+  return file;
+}
+
+/** Directories Patroni needs, owned by postgres: an empty data directory (0700) and the socket directory. */
+export function prepareNode(name: string): void {
+  ownedByPostgres(paths.data(name), 0o700);
   ownedByPostgres(paths.socketDir(name), 0o755);
 }
 
-/** Throwaway data in tests: trade durability for speed, as immich does in its medium tests. */
-const fastSettings = () =>
-  process.env.STACK_FAST === '1' ? ['fsync = off', 'full_page_writes = off'] : [];
-
-export function initPrimary(): void {
-  const name = 'db-primary';
-  const data = paths.data(name);
-  rmSync(data, { recursive: true, force: true });
-  ownedByPostgres(data);
-  run(inNamespace(name, [`${PG_BIN}/initdb`, '-D', data, '-U', PG_USER, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8'], PG_USER));
-  const settings = [
-    "include_if_exists = 'node.conf'",
-    'wal_level = replica',
-    'max_wal_senders = 10',
-    'max_replication_slots = 10',
-    "max_slot_wal_keep_size = '1GB'",
-    'hot_standby = on',
-    // Replicas tell the primary which rows their queries still need: fewer
-    // "canceling statement due to conflict with recovery" errors on long replica reads.
-    'hot_standby_feedback = on',
-    'wal_receiver_status_interval = 1s',
-    "log_line_prefix = '%m [%p] %q%u@%d '",
-    ...fastSettings(),
-  ];
-  run(['sh', '-c', `cat >> '${join(data, 'postgresql.conf')}'`], { input: settings.join('\n') + '\n' });
-  run(['sh', '-c', `cat >> '${join(data, 'pg_hba.conf')}'`], {
-    input: [`host all all ${SUBNET} scram-sha-256`, `host replication ${credentials.replicator.user} ${SUBNET} scram-sha-256`].join('\n') + '\n',
-  });
-  writeNodeConf(name);
+/** Patroni 3.0.2 needs umask 0077, and must not inherit PGPASSWORD (it would override its replication password). */
+export function patroniCommand(name: string): string[] {
+  return ['sh', '-c', 'umask 0077 && exec patroni "$0"', writePatroniConfig(name)];
 }
 
-export function serverCommand(name: string): string[] {
-  return [`${PG_BIN}/postgres`, '-D', paths.data(name)];
+export function patroniEnv(): NodeJS.ProcessEnv {
+  const { app } = credentials;
+  return {
+    PATH: process.env.PATH,
+    HOME: '/var/lib/postgresql',
+    LANG: 'C.UTF-8',
+    APP_DB_USER: app.user,
+    APP_DB_PASSWORD: app.password,
+    APP_DB_NAME: app.database,
+  };
 }
+
+export interface PatroniState {
+  state: string;
+  role: string;
+  timeline?: number;
+}
+
+/** What the node's Patroni says of it (GET /patroni), or null when Patroni does not answer. */
+export async function patroniState(name: string): Promise<PatroniState | null> {
+  try {
+    const response = await fetch(`http://${service(name).address}:${PATRONI_PORT}/patroni`, { signal: AbortSignal.timeout(1000) });
+    return (await response.json()) as PatroniState;
+  } catch {
+    return null;
+  }
+}
+
+export const isLeaderRole = (role: string | undefined) => role === 'master' || role === 'primary';
 
 /** A superuser connection over the node's own unix socket (trust), from this machine's namespace. */
 export async function withSuperuser<T>(name: string, work: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {
@@ -90,65 +124,10 @@ export async function withSuperuser<T>(name: string, work: (client: Client) => P
   }
 }
 
-/** Roles, database and one physical slot per replica; safe to run again. */
-export async function bootstrapPrimary(replicaNames: string[]): Promise<void> {
-  await withSuperuser('db-primary', async (db) => {
-    const { app, replicator } = credentials;
-    await db.query(`DO $$ BEGIN
-      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${app.user}') THEN
-        CREATE ROLE ${app.user} LOGIN PASSWORD '${app.password}';
-      END IF;
-      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${replicator.user}') THEN
-        CREATE ROLE ${replicator.user} LOGIN REPLICATION PASSWORD '${replicator.password}';
-      END IF;
-    END $$`);
-    const exists = await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [app.database]);
-    if (exists.rowCount === 0) await db.query(`CREATE DATABASE ${app.database} OWNER ${app.user}`);
-    // Slots first, then base backups: `pg_basebackup -C -S` run twice at once races on slot creation.
-    for (const replica of replicaNames) await ensureSlot(db, slotOf(replica));
-  });
-}
-
-/** The slot reserves WAL from now (immediately_reserve), so the base backup's WAL cannot be recycled first. */
-async function ensureSlot(db: Client, slot: string): Promise<void> {
-  await db.query(
-    'SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)',
-    [slot],
-  );
-}
-
-export async function createSlot(replicaName: string): Promise<void> {
-  await withSuperuser('db-primary', (db) => ensureSlot(db, slotOf(replicaName)));
-}
-
-export async function dropSlot(replicaName: string): Promise<void> {
-  await withSuperuser('db-primary', (db) =>
-    db.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slotOf(replicaName)]),
-  );
-}
-
-/** A replica from a base backup taken inside its own namespace, so `db-primary` resolves through the stack DNS. */
-export async function cloneReplica(name: string): Promise<void> {
-  const data = paths.data(name);
-  rmSync(data, { recursive: true, force: true });
-  ownedByPostgres(data);
-  const argv = inNamespace(
-    name,
-    [`${PG_BIN}/pg_basebackup`, '-h', 'db-primary', '-U', credentials.replicator.user, '-D', data, '-R', '-X', 'stream', '-c', 'fast', '-S', slotOf(name)],
-    PG_USER,
-  );
-  await runAsync(argv, { ...process.env, PGPASSWORD: credentials.replicator.password, PGCONNECT_TIMEOUT: '5' });
-  writeNodeConf(name);
-}
-
-export async function isPrimaryReady(): Promise<boolean> {
-  return withSuperuser('db-primary', async (db) => (await db.query('SELECT NOT pg_is_in_recovery() AS ok')).rows[0].ok);
-}
-
-/** Healthy means the replica's own WAL receiver streams, not just that it accepts connections. */
-export async function isReplicaStreaming(name: string): Promise<boolean> {
-  return withSuperuser(name, async (db) => {
-    const { rows } = await db.query("SELECT status FROM pg_stat_wal_receiver");
-    return rows[0]?.status === 'streaming';
-  });
+/** Healthy: Patroni runs PostgreSQL, and a replica's own WAL receiver streams (not just "accepts connections"). */
+export async function isNodeHealthy(name: string): Promise<boolean> {
+  const state = await patroniState(name);
+  if (state?.state !== 'running') return false;
+  if (isLeaderRole(state.role)) return true;
+  return withSuperuser(name, async (db) => (await db.query('SELECT status FROM pg_stat_wal_receiver')).rows[0]?.status === 'streaming');
 }

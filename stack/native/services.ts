@@ -5,7 +5,7 @@ import { parseEnv } from 'node:util';
 import Redis from 'ioredis';
 import { PUBLIC_HOSTNAME, service, ServiceSpec } from '../topology';
 import { paths } from './paths';
-import { isPrimaryReady, isReplicaStreaming, serverCommand } from './postgres';
+import { isNodeHealthy, patroniCommand, patroniEnv } from './postgres';
 
 /** How the native stack runs one kind of service: its command line, its user, and what "healthy" means. */
 export interface ServiceRunner {
@@ -74,17 +74,34 @@ export const runners: Record<string, ServiceRunner> = {
     ],
     healthy: async () => (await stackResolver().resolve4(PUBLIC_HOSTNAME)).includes(service('lb').address),
   },
+  etcd: {
+    command: (spec) => [
+      'etcd',
+      '--name', spec.name,
+      '--data-dir', paths.data(spec.name),
+      '--listen-client-urls', `http://${spec.address}:${spec.port}`,
+      '--advertise-client-urls', `http://${spec.name}:${spec.port}`,
+      '--listen-peer-urls', `http://${spec.address}:2380`,
+      '--initial-advertise-peer-urls', `http://${spec.address}:2380`,
+      '--initial-cluster', `${spec.name}=http://${spec.address}:2380`,
+    ],
+    healthy: async (spec) => {
+      const response = await fetch(`http://${spec.address}:${spec.port}/health`, { signal: AbortSignal.timeout(1000) });
+      return ((await response.json()) as { health?: string }).health === 'true';
+    },
+  },
+  // Patroni runs each PostgreSQL node; SIGTERM makes it stop PostgreSQL and hand the leader key over.
   'postgres-primary': {
-    command: (spec) => serverCommand(spec.name),
+    command: (spec) => patroniCommand(spec.name),
     user: 'postgres',
-    stopSignal: 'SIGINT',
-    healthy: () => isPrimaryReady(),
+    env: () => patroniEnv(),
+    healthy: (spec) => isNodeHealthy(spec.name),
   },
   'postgres-replica': {
-    command: (spec) => serverCommand(spec.name),
+    command: (spec) => patroniCommand(spec.name),
     user: 'postgres',
-    stopSignal: 'SIGINT',
-    healthy: (spec) => isReplicaStreaming(spec.name),
+    env: () => patroniEnv(),
+    healthy: (spec) => isNodeHealthy(spec.name),
   },
   redis: {
     command: (spec) => [

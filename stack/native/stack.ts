@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REPLICAS_NAME, service, SERVICES, ServiceSpec } from '../topology';
 import { daemonPid, inNamespace, killAndWait, startDaemon, stopDaemon } from './daemons';
-import { ensureBridge, ensureNamespace, listNamespaces, namespacePids, removeBridge, removeNamespace } from './netns';
+import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
 import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
-import { bootstrapPrimary, cloneReplica, createSlot, initPrimary, isInitialised } from './postgres';
+import { isInitialised, isLeaderRole, patroniState, prepareNode } from './postgres';
 import { appEnv, runners } from './services';
 import { run, waitFor } from './shell';
 
@@ -21,6 +21,8 @@ export const REQUIRED_PACKAGES: Record<string, string> = {
   '/usr/sbin/dnsmasq': 'dnsmasq-base',
   '/usr/sbin/ip': 'iproute2',
   '/usr/bin/setpriv': 'util-linux',
+  '/usr/bin/patroni': 'patroni',
+  '/usr/bin/etcd': 'etcd-server',
   // The client's tools: `npm run stack -- exec client curl …`.
   '/usr/bin/curl': 'curl',
 };
@@ -59,7 +61,8 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
   const started = Date.now();
   if (daemonPid(spec.name) === null) {
     ensureNamespace(spec);
-    if (spec.kind === 'redis') mkdirSync(paths.data(spec.name), { recursive: true });
+    if (spec.kind === 'redis' || spec.kind === 'etcd') mkdirSync(paths.data(spec.name), { recursive: true });
+    if (spec.kind.startsWith('postgres')) prepareNode(spec.name);
     startDaemon(spec.name, runner.command(spec), { user: runner.user, env: runner.env?.(spec) ?? process.env, cwd: REPO_ROOT });
   }
   await waitFor(`${spec.name} to be healthy (log: ${paths.log(spec.name)})`, async () => {
@@ -69,20 +72,20 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
   progress(`  ✔ ${spec.name.padEnd(13)} healthy   ${spec.address}${spec.port ? `:${spec.port}` : ''}  (${Date.now() - started} ms)`);
 }
 
+/**
+ * etcd, then Patroni on every node. On a new cluster db-primary starts alone and becomes the leader (initdb,
+ * roles, database); the replicas then clone it. An existing cluster keeps whichever leader it has.
+ */
 async function startDatabase(progress: Progress): Promise<void> {
+  await startService(service('etcd'), progress);
   if (!isInitialised('db-primary')) {
-    progress('  · db-primary    initdb');
-    initPrimary();
+    progress('  · db-primary    initialising the cluster (Patroni: initdb, then leader)');
+    await startService(service('db-primary'), progress);
+    await waitFor('db-primary to lead', async () => isLeaderRole((await patroniState('db-primary'))?.role), { timeoutMs: 60_000 });
   }
-  await startService(service('db-primary'), progress);
-  await bootstrapPrimary(replicaNames());
   await Promise.all(
-    replicaNames().map(async (name) => {
-      if (!isInitialised(name)) {
-        ensureNamespace(service(name));
-        progress(`  · ${name.padEnd(13)} pg_basebackup from db-primary`);
-        await cloneReplica(name);
-      }
+    ['db-primary', ...replicaNames()].map(async (name) => {
+      if (!isInitialised(name)) progress(`  · ${name.padEnd(13)} cloning the leader (Patroni: pg_basebackup)`);
       await startService(service(name), progress);
     }),
   );
@@ -128,23 +131,23 @@ export async function up({ build = true, progress = console.log }: UpOptions = {
 export async function start(name: string, progress: Progress = console.log): Promise<void> {
   const spec = service(name);
   if (spec.kind === 'job') return runMigrate(progress);
-  if (spec.kind === 'postgres-replica' && !isInitialised(name)) {
-    ensureNamespace(spec);
-    await createSlot(name);
-    progress(`  · ${name} pg_basebackup from db-primary`);
-    await cloneReplica(name);
-  }
   await startService(spec, progress);
   if (spec.optional) writeDnsRecords({ adding: [name] });
   writeEndpoints();
 }
 
-/** Stops one service by pid; `hard` sends SIGKILL at once (a crash), otherwise its graceful signal. */
+/**
+ * Stops one service: gracefully by its pid, or `hard` — SIGKILL to every process in its namespace at once,
+ * as when the machine under it dies (for a database node: Patroni and PostgreSQL together).
+ */
 export async function stop(name: string, { hard = false } = {}): Promise<boolean> {
   const spec = service(name);
   if (spec.optional) writeDnsRecords({ removing: [name] }); // drain: leave DNS first
-  const signal = hard ? 'SIGKILL' : (runners[spec.kind]?.stopSignal ?? 'SIGTERM');
-  return stopDaemon(name, signal);
+  if (!hard) return stopDaemon(name, runners[spec.kind]?.stopSignal ?? 'SIGTERM', 60_000);
+  const running = daemonPid(name) !== null;
+  if (namespaceExists(name)) await Promise.all(namespacePids(namespaceOf(name)).map((pid) => killAndWait(pid, 'SIGKILL', 5000)));
+  await stopDaemon(name, 'SIGKILL');
+  return running;
 }
 
 /**
@@ -165,11 +168,37 @@ export async function down({ volumes = false, progress = console.log }: { volume
   progress(volumes ? 'stack removed (data deleted)' : 'stack stopped (data kept in .stack/data; `down --volumes` deletes it)');
 }
 
+/** patronictl, run on a database node that is up (it reaches etcd through the stack's DNS). */
+export function patronictl(args: string[]): string {
+  const node = SERVICES.find((s) => s.kind.startsWith('postgres') && daemonPid(s.name) !== null);
+  if (!node) throw new Error('no database node is running');
+  return run(inNamespace(node.name, ['patronictl', '-c', paths.patroniConfig(node.name), ...args]));
+}
+
+/** Which node leads now, as Patroni sees it. */
+export async function leader(): Promise<string | undefined> {
+  for (const spec of SERVICES.filter((s) => s.kind.startsWith('postgres') && daemonPid(s.name) !== null)) {
+    if (isLeaderRole((await patroniState(spec.name))?.role)) return spec.name;
+  }
+  return undefined;
+}
+
+/** A planned switchover to `candidate`: Patroni stops writes on the leader, promotes the candidate. */
+export async function switchover(candidate: string): Promise<void> {
+  const current = await leader();
+  if (!current) throw new Error('no leader to switch over from');
+  if (current === candidate) return;
+  patronictl(['switchover', '--leader', current, '--candidate', candidate, '--force']);
+  await waitFor(`${candidate} to lead`, async () => isLeaderRole((await patroniState(candidate))?.role), { timeoutMs: 60_000 });
+}
+
 export interface ServiceStatus {
   name: string;
   address: string;
   pid: number | null;
   healthy: boolean;
+  /** Database nodes: the role Patroni gives the node now (roles move on failover). */
+  role?: string;
 }
 
 export async function status(): Promise<ServiceStatus[]> {
@@ -177,7 +206,8 @@ export async function status(): Promise<ServiceStatus[]> {
     SERVICES.filter((s) => runners[s.kind] && (!s.optional || daemonPid(s.name))).map(async (spec) => {
       const pid = daemonPid(spec.name);
       const healthy = pid !== null && (await runners[spec.kind].healthy(spec).catch(() => false));
-      return { name: spec.name, address: spec.address, pid, healthy };
+      const role = spec.kind.startsWith('postgres') && pid !== null ? (await patroniState(spec.name))?.role : undefined;
+      return { name: spec.name, address: spec.address, pid, healthy, role: role && (isLeaderRole(role) ? 'primary' : role) };
     }),
   );
 }

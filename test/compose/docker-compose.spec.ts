@@ -1,13 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, posix, resolve } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/app-config';
-import { SERVICES, type ServiceKind, service as topologyService, slotOf } from '../../stack/topology';
+import { SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
 
 // docker-compose.yml cannot be run where these tests run (no Docker engine), so they check it as a file:
-// against the Compose Specification, and against the native stack's topology, nginx config and app config.
+// against the Compose Specification, and against the native stack's topology, Patroni template, nginx config
+// and app config.
 
 const ROOT = resolve(__dirname, '../..');
 const VENDORED_SCHEMA = 'test/compose/compose-spec.schema.json';
@@ -15,6 +16,13 @@ const VENDORED_SCHEMA = 'test/compose/compose-spec.schema.json';
 const SHARED_SCHEMA = join(ROOT, '..', 'shared', 'compose-spec.schema.json');
 
 const readRepoFile = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
+
+/** The Patroni configuration every PostgreSQL node fills in, in compose and in the native stack. */
+const PATRONI_TEMPLATE_DIR = 'stack/patroni';
+const PATRONI_TEMPLATE = 'patroni.yml';
+const PATRONI_POST_BOOTSTRAP = 'post-bootstrap.sh';
+const PATRONI_DOCKERFILE = 'docker/patroni/Dockerfile';
+const PATRONI_ENTRYPOINT = 'docker/patroni/entrypoint.sh';
 
 /** The parts of the Compose file format these tests read. */
 interface ComposeService {
@@ -25,12 +33,14 @@ interface ComposeService {
   env_file?: string | (string | { path: string })[];
   depends_on?: string[] | Record<string, { condition: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
+  volumes?: (string | { type?: string; source?: string; target: string; read_only?: boolean })[];
   networks?: string[] | Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
   dns?: string | string[];
 }
 
 interface ComposeFile {
   services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
   networks?: Record<string, { ipam?: { config?: { subnet?: string; ip_range?: string }[] } } | null>;
 }
 
@@ -50,6 +60,7 @@ const STACK_SERVICES = SERVICES.filter((s) => !s.optional);
 const namesOfKind = (...kinds: ServiceKind[]): string[] =>
   STACK_SERVICES.filter((s) => kinds.includes(s.kind)).map((s) => s.name);
 
+const [ETCD] = namesOfKind('etcd');
 const [PRIMARY] = namesOfKind('postgres-primary');
 const REPLICAS = namesOfKind('postgres-replica');
 const POSTGRES_NODES = [PRIMARY, ...REPLICAS];
@@ -91,11 +102,38 @@ const variablesOf = (svc: ComposeService): Record<string, string> =>
 const commandOf = (svc: ComposeService): string[] =>
   typeof svc.command === 'string' ? svc.command.split(/\s+/) : (svc.command ?? []);
 
-/** The `-c name=value` server settings on a postgres command line. */
-function postgresSettingsOf(svc: ComposeService): Record<string, string> {
-  const args = commandOf(svc);
-  return Object.fromEntries(args.filter((_, i) => args[i - 1] === '-c').map(splitAssignment));
+/** The `--name=value` flags on a command line. */
+function flagsOf(svc: ComposeService): Record<string, string> {
+  const flags = commandOf(svc).filter((arg) => arg.startsWith('--'));
+  return Object.fromEntries(flags.map((flag) => splitAssignment(flag.slice(2))));
 }
+
+interface Mount {
+  /** A repository path for a bind mount (`./stack/patroni` -> `stack/patroni`), else the volume's name. */
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** `source:target[:mode]` or the long form, as one shape. */
+function mountsOf(svc: ComposeService): Mount[] {
+  return (svc.volumes ?? []).map((volume) => {
+    if (typeof volume !== 'string') {
+      return { source: normalize(volume.source ?? ''), target: volume.target, readOnly: volume.read_only === true };
+    }
+    const [source, target, mode = ''] = volume.split(':');
+    return { source: normalize(source), target, readOnly: mode.split(',').includes('ro') };
+  });
+}
+
+/** Mounts of the file's named volumes (`volumes:` at the top level), bind mounts left out. */
+const namedVolumeMountsOf = (svc: ComposeService): Mount[] =>
+  mountsOf(svc).filter((mount) => Object.keys(compose.volumes ?? {}).includes(mount.source));
+
+const healthcheckCommandOf = ({ healthcheck }: ComposeService): string[] => [healthcheck?.test ?? []].flat();
+
+/** The absolute paths on a command line: the scripts it runs inside the container. */
+const scriptsOn = (command: string[]): string[] => command.filter((arg) => arg.startsWith('/'));
 
 /** Dependency name -> condition; the short list form means `service_started`. */
 function dependenciesOf(svc: ComposeService): Record<string, string> {
@@ -109,6 +147,16 @@ const networkSettingsOf = (svc: ComposeService) =>
   Array.isArray(svc.networks) ? [] : Object.values(svc.networks ?? {}).flatMap((network) => (network ? [network] : []));
 
 const aliasesOf = (svc: ComposeService): string[] => networkSettingsOf(svc).flatMap((n) => n.aliases ?? []);
+
+// --- The Patroni template's placeholders, which the entrypoint of a postgres node fills from its variables ----
+
+const TEMPLATE_TEXT = readRepoFile(join(PATRONI_TEMPLATE_DIR, PATRONI_TEMPLATE));
+const PLACEHOLDERS = [...new Set([...TEMPLATE_TEXT.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map(([, name]) => name))];
+
+function patroniSettingsOf(name: string): Record<string, string> {
+  const variables = variablesOf(composeService(name));
+  return Object.fromEntries(PLACEHOLDERS.map((key) => [key, variables[key]]));
+}
 
 const hasHealthcheck = ({ healthcheck }: ComposeService): boolean =>
   healthcheck?.test !== undefined && !healthcheck.disable && [healthcheck.test].flat()[0] !== 'NONE';
@@ -142,6 +190,30 @@ function baseImagesOf(dockerfile: string): string[] {
   return images;
 }
 
+/**
+ * A Dockerfile's `COPY src dest` lines: the path inside the image -> the repository file it comes from. Sources
+ * are relative to the Dockerfile's folder, the build context of every image this file builds.
+ */
+function copiedFiles(dockerfilePath: string): Map<string, string> {
+  const copies = [...readRepoFile(dockerfilePath).matchAll(/^COPY\s+(?:--\S+\s+)*(\S+)\s+(\S+)\s*$/gim)];
+  return new Map(copies.map(([, source, destination]) => [destination, join(dirname(dockerfilePath), source)]));
+}
+
+/** The exec-form ENTRYPOINT of a Dockerfile. */
+function entrypointOf(dockerfilePath: string): string[] {
+  const [, entrypoint] = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readRepoFile(dockerfilePath)) ?? [];
+  return entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
+}
+
+const isExecutable = (path: string): boolean => {
+  try {
+    accessSync(join(ROOT, path), constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 // --- Small factories for the expectations -------------------------------------------------------------------
 
 const withCondition = (condition: string) => (...names: string[]) =>
@@ -149,10 +221,16 @@ const withCondition = (condition: string) => (...names: string[]) =>
 const healthy = withCondition('service_healthy');
 const completed = withCondition('service_completed_successfully');
 
-const appServerDependencies = { ...completed('migrate'), ...healthy(PRIMARY, 'redis') };
+// Not on PRIMARY: roles move on failover, and the apps find the leader themselves.
+const appServerDependencies = { ...completed('migrate'), ...healthy('redis') };
 
 const EXPECTED_DEPENDENCIES: Record<string, Record<string, string>> = {
-  ...Object.fromEntries(REPLICAS.map((replica) => [replica, healthy(PRIMARY)])),
+  dns: {},
+  [ETCD]: {},
+  redis: {},
+  [PRIMARY]: healthy(ETCD),
+  // After the primary: on a new cluster, the node named db-primary is then the one that creates and leads it.
+  ...Object.fromEntries(REPLICAS.map((replica) => [replica, healthy(ETCD, PRIMARY)])),
   migrate: healthy(PRIMARY),
   'app-1': appServerDependencies,
   'app-2': appServerDependencies,
@@ -277,35 +355,6 @@ describe('docker-compose.yml', () => {
     expect(aliasesOf(composeService(name))).toEqual(expect.arrayContaining([...aliases]));
   });
 
-  it.each(POSTGRES_NODES)('should set cluster_name of postgres node %s to its service name', (name) => {
-    expect(postgresSettingsOf(composeService(name)).cluster_name).toBe(name);
-  });
-
-  it('should give every postgres node the same replication settings', () => {
-    // A standby refuses to start when max_wal_senders and similar settings are below the primary's.
-    const replicationSettingsOf = (name: string) => {
-      const settings = postgresSettingsOf(composeService(name));
-      delete settings.cluster_name;
-      return settings;
-    };
-    const primarySettings = replicationSettingsOf(PRIMARY);
-
-    expect(primarySettings).toMatchObject({ wal_level: 'replica', hot_standby: 'on', hot_standby_feedback: 'on' });
-    expect(Object.keys(primarySettings)).toEqual(
-      expect.arrayContaining(['max_wal_senders', 'max_replication_slots', 'max_slot_wal_keep_size']),
-    );
-    for (const replica of REPLICAS) expect(replicationSettingsOf(replica)).toEqual(primarySettings);
-  });
-
-  it('should give each replica its own slot, named after it, and have the primary create exactly those', () => {
-    const slots = REPLICAS.map(slotOf);
-
-    const created = environmentOf(composeService(PRIMARY)).REPLICATION_SLOTS?.split(/\s+/) ?? [];
-
-    expect(REPLICAS.map((replica) => environmentOf(composeService(replica)).REPLICATION_SLOT)).toEqual(slots);
-    expect(created.sort()).toEqual([...slots].sort());
-  });
-
   it("should point the client's resolver at the dns service's fixed address, outside the dynamic range", () => {
     const dns = composeService('dns');
     const [[networkName, settings]] = Object.entries(dns.networks ?? {});
@@ -332,5 +381,170 @@ describe('docker-compose.yml', () => {
     expect(secretEntries.filter(([, value]) => !isInterpolationWithDefault(value))).toEqual([]);
     expect(knownSecretValues().filter((secret) => textOutsideInterpolations.includes(secret))).toEqual([]);
     expect(secretsInDockerfiles).toEqual([]);
+  });
+
+  describe('PostgreSQL under Patroni', () => {
+    /** The variables that say which node this is; every other Patroni setting is the same on every node. */
+    const NODE_IDENTITY = ['NAME', 'HOST'];
+
+    /** Where a node mounts stack/patroni/, and whether read-only. */
+    const templateMountOf = (name: string): Mount | undefined =>
+      mountsOf(composeService(name)).find((mount) => mount.source === normalize(PATRONI_TEMPLATE_DIR));
+
+    it('should find the shared Patroni template, with placeholders to fill', () => {
+      expect(PLACEHOLDERS).toEqual(expect.arrayContaining(['NAME', 'HOST', 'ETCD_HOSTS', 'DATA_DIR']));
+    });
+
+    it.each(POSTGRES_NODES)('should build postgres node %s from the Patroni image', (name) => {
+      const node = composeService(name);
+
+      expect(node.build).toBeDefined();
+      expect(dockerfileOf(node)).toBe(PATRONI_DOCKERFILE);
+      expect(node.image).toBe(composeService(PRIMARY).image);
+    });
+
+    it('should build the Patroni image on the official postgres image, with Patroni pinned', () => {
+      const dockerfile = readRepoFile(PATRONI_DOCKERFILE);
+
+      expect(baseImagesOf(dockerfile)).toEqual([expect.stringMatching(/^postgres:\d+\.\d+/)]);
+      // The postgres image's own package repository ships newer Patroni releases than Debian's: unpinned, a
+      // rebuild could change Patroni under the shared template.
+      expect(dockerfile).toMatch(/apt-get install[^\n]*\spatroni=\d+\.\d+\.\d+-\S+/);
+    });
+
+    it.each(POSTGRES_NODES)('should mount the shared template read-only into %s, for the entrypoint', (name) => {
+      const mount = templateMountOf(name);
+
+      expect(mount?.readOnly).toBe(true);
+      expect(readRepoFile(PATRONI_ENTRYPOINT)).toContain(posix.join(mount?.target ?? '(no mount)', PATRONI_TEMPLATE));
+    });
+
+    it.each(POSTGRES_NODES)('should fill every placeholder of the template for postgres node %s', (name) => {
+      const settings = patroniSettingsOf(name);
+
+      expect(PLACEHOLDERS.filter((key) => !settings[key])).toEqual([]);
+    });
+
+    it.each(POSTGRES_NODES)('should name postgres node %s, and give its address, after its service', (name) => {
+      const settings = patroniSettingsOf(name);
+
+      expect(settings.NAME).toBe(name);
+      expect(settings.HOST).toBe(name);
+    });
+
+    it('should give every postgres node the same Patroni settings but its own identity', () => {
+      const sharedSettingsOf = (name: string) => {
+        const settings = patroniSettingsOf(name);
+        for (const key of NODE_IDENTITY) delete settings[key];
+        return settings;
+      };
+
+      for (const replica of REPLICAS) expect(sharedSettingsOf(replica)).toEqual(sharedSettingsOf(PRIMARY));
+    });
+
+    it.each(POSTGRES_NODES)('should point postgres node %s at the etcd service, on its topology port', (name) => {
+      const hosts = patroniSettingsOf(name).ETCD_HOSTS?.split(',') ?? [];
+
+      expect(hosts).toEqual([`${ETCD}:${topologyService(ETCD).port}`]);
+    });
+
+    it.each(POSTGRES_NODES)('should keep the data of postgres node %s in a subdirectory of a volume', (name) => {
+      const dataDir = patroniSettingsOf(name).DATA_DIR ?? '';
+      const volumes = namedVolumeMountsOf(composeService(name));
+
+      const holding = volumes.filter(({ target }) => dataDir.startsWith(`${target}/`));
+
+      // Patroni removes and re-creates the data directory to clone a node afresh; it cannot do that to a mount point.
+      expect(holding).toHaveLength(1);
+    });
+
+    it.each(POSTGRES_NODES)('should give postgres node %s the executable post-bootstrap.sh of the template', (name) => {
+      const mount = templateMountOf(name);
+      const postBootstrap = patroniSettingsOf(name).POST_BOOTSTRAP;
+
+      expect(postBootstrap).toBe(posix.join(mount?.target ?? '(no mount)', PATRONI_POST_BOOTSTRAP));
+      // Patroni runs the path itself, not through a shell.
+      expect(isExecutable(join(PATRONI_TEMPLATE_DIR, PATRONI_POST_BOOTSTRAP))).toBe(true);
+    });
+
+    it.each(POSTGRES_NODES)('should have postgres node %s create the app role that the apps log in with', (name) => {
+      const node = variablesOf(composeService(name));
+      const postBootstrap = readRepoFile(join(PATRONI_TEMPLATE_DIR, PATRONI_POST_BOOTSTRAP));
+      const entrypoint = readRepoFile(PATRONI_ENTRYPOINT);
+
+      for (const key of ['DB_USER', 'DB_PASSWORD', 'DB_NAME']) {
+        const inApps = APP_IMAGE_SERVICES.map((app) => `${key}=${variablesOf(composeService(app))[key]}`);
+        expect(inApps).toEqual(APP_IMAGE_SERVICES.map(() => `${key}=${node[key]}`));
+        // post-bootstrap.sh reads APP_DB_*, which the entrypoint takes from DB_* unless they are set.
+        expect(postBootstrap).toContain(`APP_${key}`);
+        expect(entrypoint).toMatch(new RegExp(`APP_${key}="\\$\\{APP_${key}:-\\$\\{${key}[:}]`));
+      }
+    });
+
+    it.each(POSTGRES_NODES)('should not give postgres node %s a PGPASSWORD', (name) => {
+      // libpq prefers it to Patroni's pgpass file: it would replace the replication password.
+      expect(Object.keys(variablesOf(composeService(name)))).not.toContain('PGPASSWORD');
+    });
+
+    it('should copy into the Patroni image the scripts that its entrypoint and the healthchecks run', () => {
+      const copied = copiedFiles(PATRONI_DOCKERFILE);
+      const entrypointScripts = scriptsOn(entrypointOf(PATRONI_DOCKERFILE));
+      const healthchecks = POSTGRES_NODES.map((name) => healthcheckCommandOf(composeService(name)));
+      const healthcheckScripts = healthchecks.flatMap(scriptsOn);
+
+      const missing = [...entrypointScripts, ...healthcheckScripts].filter(
+        (script) => !existsSync(join(ROOT, copied.get(script) ?? '(not copied)')),
+      );
+
+      expect(entrypointScripts).toHaveLength(1);
+      expect(healthcheckScripts).toHaveLength(POSTGRES_NODES.length);
+      expect(missing).toEqual([]);
+    });
+
+    it('should call a replica healthy only while its own WAL receiver streams', () => {
+      const [script] = scriptsOn(healthcheckCommandOf(composeService(REPLICAS[0])));
+
+      const text = readRepoFile(copiedFiles(PATRONI_DOCKERFILE).get(script) ?? '(not copied)');
+
+      expect(text).toContain('pg_stat_wal_receiver');
+      expect(text).toMatch(/!= streaming/);
+    });
+
+    it('should point BIN_DIR at the PostgreSQL major version of the image', () => {
+      const [baseImage] = baseImagesOf(readRepoFile(PATRONI_DOCKERFILE));
+      const major = /^postgres:(\d+)\./.exec(baseImage)?.[1];
+
+      expect(patroniSettingsOf(PRIMARY).BIN_DIR).toBe(`/usr/lib/postgresql/${major}/bin`);
+    });
+
+    it('should leave synchronous mode off unless ${SYNCHRONOUS_MODE} turns it on', () => {
+      expect(patroniSettingsOf(PRIMARY).SYNCHRONOUS_MODE).toBe('${SYNCHRONOUS_MODE:-false}');
+      expect(TEMPLATE_TEXT).toMatch(/^\s*synchronous_mode: \$\{SYNCHRONOUS_MODE\}\s*$/m);
+    });
+  });
+
+  describe('etcd', () => {
+    it('should listen on every interface and advertise the address the postgres nodes use', () => {
+      const flags = flagsOf(composeService(ETCD));
+      const port = topologyService(ETCD).port;
+
+      expect(flags['listen-client-urls']).toBe(`http://0.0.0.0:${port}`);
+      expect(flags['advertise-client-urls']).toBe(`http://${patroniSettingsOf(PRIMARY).ETCD_HOSTS}`);
+    });
+
+    it('should keep its data in a volume', () => {
+      const dataDir = flagsOf(composeService(ETCD))['data-dir'];
+
+      expect(namedVolumeMountsOf(composeService(ETCD)).map(({ target }) => target)).toContain(dataDir);
+    });
+
+    it('should have its healthcheck tool in its image', () => {
+      const [, tool] = healthcheckCommandOf(composeService(ETCD));
+      const dockerfile = readRepoFile(dockerfileOf(composeService(ETCD)));
+
+      expect(tool).toBe('etcdctl');
+      // Debian ships etcdctl apart from the server.
+      expect(dockerfile).toMatch(/apt-get install[^\n]*\betcd-client\b/);
+    });
   });
 });

@@ -6,7 +6,7 @@ import { paths } from '../../stack/native/paths';
 import { service } from '../../stack/topology';
 import { articleDraft } from './support/articles';
 import { closeClient, get, request } from './support/client';
-import { onNode, startService, stopService, until } from './support/stack-control';
+import { onNode, pauseReplay, resumeReplay, startService, stopService, until } from './support/stack-control';
 import { TokenClient } from './support/token-client';
 
 const REPLICAS = ['db-replica-1', 'db-replica-2'];
@@ -128,7 +128,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
 
   describe('lag monitor', () => {
     it('should exclude a paused replica once its lag passes the byte threshold, move reads away, and readmit it', async () => {
-      await onNode('db-replica-1', 'SELECT pg_wal_replay_pause()');
+      await pauseReplay('db-replica-1');
       try {
         // ~16 MB of WAL, past REPLICA_MAX_LAG_BYTES (8 MiB).
         await onNode('db-primary', "CREATE TABLE wal_filler AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 30000) g");
@@ -144,7 +144,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
         for (let i = 0; i < 20; i++) served.add(String((await get(`/articles?limit=${1 + i}&cursor=${1_700_000_000 - i}`)).headers['x-db-node']));
         expect(served).toEqual(new Set(['db-replica-2']));
       } finally {
-        await onNode('db-replica-1', 'SELECT pg_wal_replay_resume()');
+        await resumeReplay('db-replica-1');
         await onNode('db-primary', 'DROP TABLE IF EXISTS wal_filler');
       }
       await until('db-replica-1 readmitted on both app servers', async () => {
@@ -162,7 +162,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       await get(`/articles/${id}`);
       expect((await get(`/articles/${id}`)).headers['x-cache']).toBe('HIT');
 
-      await onReplicas('SELECT pg_wal_replay_pause()');
+      await pauseReplay(...REPLICAS);
       try {
         expect((await writer.send('PATCH', `/articles/${id}`, { title: 'v2' })).status).toBe(200);
         // Token-less readers now read the old row from the paused replicas: allowed for them, but the old row
@@ -172,7 +172,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
         // The writer, with its token, sees its write.
         expect((await writer.send('GET', `/articles/${id}`)).json().title).toBe('v2');
       } finally {
-        await onReplicas('SELECT pg_wal_replay_resume()');
+        await resumeReplay(...REPLICAS);
       }
       await caughtUp();
 
@@ -227,7 +227,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       const writer = new TokenClient();
       const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'before' }))).json();
       await caughtUp();
-      await onReplicas('SELECT pg_wal_replay_pause()');
+      await pauseReplay(...REPLICAS);
       try {
         await writer.send('PATCH', `/articles/${id}`, { title: 'after' });
 
@@ -238,7 +238,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
         expect(read.headers['x-db-route']).toMatch(/^primary:(invalid|foreign)-token$/);
         expect(read.headers['x-consistency-token']).toEqual(expect.any(String));
       } finally {
-        await onReplicas('SELECT pg_wal_replay_resume()');
+        await resumeReplay(...REPLICAS);
       }
     });
   });

@@ -1,0 +1,102 @@
+import { leader, patronictl, switchover } from '../../stack/native/stack';
+import { articleDraft } from './support/articles';
+import { closeClient, get, request } from './support/client';
+import { onNode, startService, stopService, until } from './support/stack-control';
+import { TokenClient } from './support/token-client';
+
+/**
+ * Writes and reads through nginx while a fault runs: every acknowledged write's id, the longest time between
+ * two successful writes, and every read that failed.
+ */
+async function underLoad<T>(fault: () => Promise<T>, { until: done }: { until: () => Promise<boolean> }) {
+  const outcome = { acknowledged: [] as number[], failedWrites: [] as number[], failedReads: [] as string[], longestWriteGapMs: 0 };
+  let running = true;
+  let lastWrite = Date.now();
+  const writer = (async () => {
+    while (running) {
+      const response = await request('POST', '/articles', { body: articleDraft() }).catch(() => undefined);
+      if (response?.status === 201) {
+        outcome.acknowledged.push(response.json().id);
+        outcome.longestWriteGapMs = Math.max(outcome.longestWriteGapMs, Date.now() - lastWrite);
+        lastWrite = Date.now();
+      } else {
+        outcome.failedWrites.push(response?.status ?? 0);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  })();
+  let serial = 0;
+  const reader = (async () => {
+    while (running) {
+      const response = await get(`/articles?limit=${1 + (serial % 100)}&cursor=${1_400_000_000 - serial++}`).catch((e: Error) => ({ status: 0, body: e.message }));
+      if (response.status !== 200) outcome.failedReads.push(`${response.status} ${response.body.slice(0, 120)}`);
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 1000));
+  await fault();
+  await until('the fault to be absorbed', done, 60_000);
+  await new Promise((r) => setTimeout(r, 1000));
+  running = false;
+  await Promise.all([writer, reader]);
+  return outcome;
+}
+
+const writesGoTo = async (node: string) => (await request('POST', '/articles', { body: articleDraft() })).headers['x-db-node'] === node;
+const missingOn = async (node: string, ids: number[]) =>
+  ids.length - Number((await onNode<{ n: string }>(node, 'SELECT count(*) AS n FROM article WHERE id = ANY($1)', [ids]))[0].n);
+
+describe('Primary loss: Patroni promotes a replica, the apps follow it', () => {
+  afterEach(async () => {
+    // Leave the cluster as the next test expects it: db-primary up, leading, replicas streaming.
+    await startService('db-primary');
+    await switchover('db-primary');
+    await until('both replicas streaming', async () => (await Promise.all(['db-replica-1', 'db-replica-2'].map((r) => onNode(r, "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'")))).every((rows) => rows.length === 1), 30_000);
+    await until('the apps writing to db-primary', () => writesGoTo('db-primary'), 30_000);
+  });
+
+  afterAll(() => closeClient());
+
+  it('should keep reads going, elect a new primary, resume writes without an app restart, and rejoin the old primary as a replica', async () => {
+    const beforeFailover = new TokenClient();
+    await beforeFailover.send('POST', '/articles', articleDraft());
+
+    const outcome = await underLoad(() => stopService('db-primary', true), {
+      until: async () => (await leader()) !== undefined && (await leader()) !== 'db-primary' && writesGoTo((await leader())!),
+    });
+    const promoted = (await leader())!;
+
+    expect(outcome.failedReads).toEqual([]);
+    expect(outcome.failedWrites.every((status) => status === 503)).toBe(true); // fast, explicit, retryable
+    expect(['db-replica-1', 'db-replica-2']).toContain(promoted);
+    // A token from before the failover is on the old timeline: never satisfied by a replica, served by the new primary.
+    const stale = await beforeFailover.send('GET', '/articles?limit=1');
+    expect(stale.status).toBe(200);
+    expect(stale.headers['x-db-route']).toBe('primary:foreign-token');
+
+    await startService('db-primary');
+    await until('db-primary back as a replica, eligible on the app servers', async () => {
+      const health = (await get('/health/replication')).json();
+      return health.primary.name === promoted && health.replicas.some((r: { name: string; role: string; eligible: boolean }) => r.name === 'db-primary' && r.role === 'replica' && r.eligible);
+    }, 30_000);
+    console.log(`failover (async): longest write gap ${outcome.longestWriteGapMs} ms, ${outcome.failedWrites.length} writes refused, ` +
+      `${await missingOn(promoted, outcome.acknowledged)} of ${outcome.acknowledged.length} acknowledged writes missing on ${promoted}`);
+  });
+
+  it('should lose no acknowledged write in synchronous mode', async () => {
+    patronictl(['edit-config', '--force', '-s', 'synchronous_mode=true']);
+    try {
+      await until('a synchronous standby', async () => /Sync Standby/.test(patronictl(['list'])), 30_000);
+
+      const outcome = await underLoad(() => stopService('db-primary', true), {
+        until: async () => (await leader()) !== undefined && (await leader()) !== 'db-primary' && writesGoTo((await leader())!),
+      });
+      const promoted = (await leader())!;
+
+      expect(outcome.acknowledged.length).toBeGreaterThan(10);
+      expect(await missingOn(promoted, outcome.acknowledged)).toBe(0);
+      expect(outcome.failedReads).toEqual([]);
+    } finally {
+      patronictl(['edit-config', '--force', '-s', 'synchronous_mode=false']);
+    }
+  });
+});

@@ -19,6 +19,14 @@ export interface NodeEndpoint {
   port: number;
 }
 
+/** The query pool's connections, as pg counts them. */
+export interface PoolCounts {
+  total: number;
+  idle: number;
+  /** Callers queued for a connection: the pool is exhausted. */
+  waiting: number;
+}
+
 export interface NodeSettings {
   user: string;
   password: string;
@@ -40,6 +48,7 @@ export class DatabaseNode implements PositionSource {
   /** The server's own `cluster_name` once a probe has read it (`db-replica-1`), else the configured host. */
   name: string;
   private dataSource?: Promise<DataSource>;
+  private queryPool?: Pool;
   readonly probes: Pool;
   private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
 
@@ -62,6 +71,12 @@ export class DatabaseNode implements PositionSource {
 
   get address(): string {
     return `${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  /** The query pool's connections (all zero before the first connection); metrics read them. */
+  get pool(): PoolCounts {
+    const pool = this.queryPool;
+    return { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 };
   }
 
   /** An EntityManager on this node, connecting first when needed. */
@@ -90,6 +105,11 @@ export class DatabaseNode implements PositionSource {
   private connect(): Promise<DataSource> {
     this.dataSource ??= this.createDataSource()
       .initialize()
+      .then((dataSource) => {
+        // TypeORM's postgres driver keeps its pg Pool in `master` (untyped).
+        this.queryPool = (dataSource.driver as unknown as { master: Pool }).master;
+        return dataSource;
+      })
       .catch((error: unknown) => {
         this.dataSource = undefined; // retry on the next use
         throw error;
@@ -131,6 +151,7 @@ export class DatabaseNode implements PositionSource {
   async close(): Promise<void> {
     const dataSource = await this.dataSource?.catch(() => undefined);
     this.dataSource = undefined;
+    this.queryPool = undefined;
     await Promise.allSettled([dataSource?.isInitialized ? dataSource.destroy() : undefined, this.probes.end()]);
   }
 }

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { RedisCache } from '../cache/redis-cache';
+import { ConsistencyTokens } from '../database/consistency-tokens';
+import { DatabaseTopology } from '../database/database-topology';
+import { fakeNode } from '../database/testing/fakes';
+import { CacheMetrics } from './cache-metrics';
+import { HttpMetrics } from './http-metrics';
+import { ReplicationMetrics } from './replication-metrics';
+
+const root = join(__dirname, '..', '..');
+
+/** Every metric the app registers itself (Node's defaults aside). */
+function appMetrics(): { name: string; type: string }[] {
+  const registry = new Registry();
+  new HttpMetrics(registry);
+  new ReplicationMetrics(registry, new DatabaseTopology(fakeNode('db-primary'), () => undefined as never), { stats: {} } as ConsistencyTokens);
+  new CacheMetrics(registry, { stats: {} } as RedisCache);
+  return registry.getMetricsAsArray().map(({ name, type }) => ({ name, type: String(type) }));
+}
+
+describe('metrics documentation', () => {
+  it('should give every metric a row in the README metrics table, and no row to a metric that does not exist', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+    const rows = [...readme.matchAll(/^\| `(app_[a-z0-9_]+)` \|/gm)].map((m) => m[1]);
+
+    expect(rows.sort()).toEqual(appMetrics().map((metric) => metric.name).sort());
+  });
+
+  it('should follow Prometheus naming: the app_ prefix, snake_case, _total on counters only, base units', () => {
+    const metrics = appMetrics();
+
+    expect(metrics.filter(({ name }) => !/^app_[a-z0-9]+(_[a-z0-9]+)*$/.test(name))).toEqual([]);
+    expect(metrics.filter(({ name, type }) => name.endsWith('_total') !== (type === 'counter'))).toEqual([]);
+    expect(metrics.filter(({ name }) => /_(ms|milliseconds|kb|mb|percent)(_|$)/.test(name))).toEqual([]);
+  });
+});

@@ -7,6 +7,7 @@ import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { StatusModule } from './status/status.module';
 
 @Module({
   imports: [
@@ -18,8 +19,8 @@ import { MetricsModule } from './metrics/metrics.module';
           level: config.LOG_LEVEL,
           base: { instance: config.APP_INSTANCE },
           customProps: () => ({}),
-          // Health probes and scrapes every few seconds would drown the access log.
-          autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
+          // Health probes, scrapes and the status page's polling would drown the access log.
+          autoLogging: { ignore: (req) => /^\/(health|metrics|status\/topology\.json)/.test(req.url ?? '') },
         },
       }),
     }),
@@ -27,6 +28,7 @@ import { MetricsModule } from './metrics/metrics.module';
     CacheModule,
     HealthModule,
     MetricsModule,
+    StatusModule,
     ArticlesModule,
   ],
 })

@@ -10,7 +10,8 @@
  *   psql <db-service> [-c SQL]   psql as postgres on that node
  *   exec <service> <command…>    run a command in the service's namespace (client: as the user)
  *   migrate | seed           run the one-shot jobs
- *   missing-packages         the Debian packages the native stack needs and this machine lacks
+ *   missing-packages [--tests]   the Debian packages the native stack (and with --tests, the tests) needs
+ *                            and this machine lacks
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { SERVICES, service } from './topology';
 import { inNamespace } from './native/daemons';
 import { paths } from './native/paths';
 import { appEnv } from './native/services';
-import { down, missingPackages, runMigrate, start, status, stop, up } from './native/stack';
+import { down, missingPackages, REQUIRED_PACKAGES, runMigrate, start, status, stop, TEST_PACKAGES, up } from './native/stack';
 
 /** The verbs, from this file's header comment. */
 const usage = () => (readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)?.[1] ?? '').replace(/^ \* ?/gm, '');
@@ -68,7 +69,7 @@ async function main(args: string[]): Promise<void> {
       return exitWith(inNamespace(name, rest.slice(1)));
     }
     case 'missing-packages':
-      console.log(missingPackages().join(' '));
+      console.log(missingPackages({ ...REQUIRED_PACKAGES, ...(flag('--tests') ? TEST_PACKAGES : {}) }).join(' '));
       return;
     case 'migrate':
       return runMigrate(console.log);

@@ -9,6 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { ConsistencyTokens } from '../database/consistency-tokens';
 import { HttpMetrics } from '../metrics/http-metrics';
 import { RequestContext } from '../request-context/request-context';
+import { RecentReads } from '../status/recent-reads';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -39,6 +40,7 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
   const config = app.get(AppConfig);
   const tokens = app.get(ConsistencyTokens);
   const metrics = app.get(HttpMetrics);
+  const recentReads = app.get(RecentReads);
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(fastifyCookie);
 
@@ -73,6 +75,7 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
   fastify.addHook('onResponse', (request: FastifyRequest, reply, done) => {
     const finished = { method: request.method, route: request.routeOptions.url, statusCode: reply.statusCode, durationSeconds: reply.elapsedTime / 1000 };
     metrics.observe(finished, request.requestContext);
+    recentReads.record(request.requestContext);
     done();
   });
 

@@ -25,8 +25,13 @@ export const REQUIRED_PACKAGES: Record<string, string> = {
   '/usr/bin/curl': 'curl',
 };
 
-export function missingPackages(): string[] {
-  return [...new Set(Object.entries(REQUIRED_PACKAGES).filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg))];
+/** What the tests need beyond the stack: Chromium, for the status page's browser test. */
+export const TEST_PACKAGES: Record<string, string> = {
+  '/usr/bin/chromium': 'chromium',
+};
+
+export function missingPackages(packages: Record<string, string> = REQUIRED_PACKAGES): string[] {
+  return [...new Set(Object.entries(packages).filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg))];
 }
 
 function assertPrerequisites(): void {

@@ -1,10 +1,13 @@
 /**
  * The native stack, with compose's verbs:  npm run stack -- <verb> [args]
  *
- *   up [--no-build]          build the app, start every service, wait until all are healthy (idempotent)
+ *   up [--no-build] [--with-prometheus]
+ *                            build the app, start every service, wait until all are healthy (idempotent);
+ *                            --with-prometheus also starts the optional prometheus
  *   down [--volumes]         stop everything by pid, remove namespaces; --volumes also deletes the data
  *   status                   each service: pid, address, healthy or not
- *   start <service>          start one service (db-replica-3 is cloned and added to db-replicas)
+ *   start <service>          start one service (db-replica-3 is cloned and added to db-replicas;
+ *                            prometheus scrapes the apps at its address, port 9090)
  *   stop <service> [--hard]  stop one service (--hard: SIGKILL, like a crash)
  *   logs <service> [-f]      print (or follow) a service's log
  *   psql <db-service> [-c SQL]   psql as postgres on that node
@@ -38,7 +41,9 @@ async function main(args: string[]): Promise<void> {
   };
   switch (verb) {
     case 'up':
-      return up({ build: !flag('--no-build') });
+      await up({ build: !flag('--no-build') });
+      if (flag('--with-prometheus')) await start('prometheus');
+      return;
     case 'down':
       return down({ volumes: flag('--volumes') || flag('-v') });
     case 'status': {

@@ -29,6 +29,17 @@ describe('metrics documentation', () => {
     expect(rows.sort()).toEqual(appMetrics().map((metric) => metric.name).sort());
   });
 
+  it('should chart every metric in the Grafana dashboard, and only metrics that exist', () => {
+    const dashboard = readFileSync(join(root, 'observability', 'grafana', 'dashboards', 'nest-replica-starter.json'), 'utf8');
+    const { panels } = JSON.parse(dashboard) as { panels: { targets?: { expr: string }[] }[] };
+
+    const charted = panels
+      .flatMap((panel) => panel.targets ?? [])
+      .flatMap(({ expr }) => [...expr.matchAll(/\bapp_[a-z0-9_]+/g)].map(([name]) => name.replace(/_(bucket|count|sum)$/, '')));
+
+    expect([...new Set(charted)].sort()).toEqual(appMetrics().map((metric) => metric.name).sort());
+  });
+
   it('should follow Prometheus naming: the app_ prefix, snake_case, _total on counters only, base units', () => {
     const metrics = appMetrics();
 

@@ -30,6 +30,11 @@ export const TEST_PACKAGES: Record<string, string> = {
   '/usr/bin/chromium': 'chromium',
 };
 
+/** Optional services' packages, by kind: setup does not install them; starting the service names them. */
+const OPTIONAL_PACKAGES: Partial<Record<ServiceSpec['kind'], Record<string, string>>> = {
+  prometheus: { '/usr/bin/prometheus': 'prometheus' },
+};
+
 export function missingPackages(packages: Record<string, string> = REQUIRED_PACKAGES): string[] {
   return [...new Set(Object.entries(packages).filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg))];
 }
@@ -64,7 +69,7 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
   const started = Date.now();
   if (daemonPid(spec.name) === null) {
     ensureNamespace(spec);
-    if (spec.kind === 'redis') mkdirSync(paths.data(spec.name), { recursive: true });
+    if (spec.kind === 'redis' || spec.kind === 'prometheus') mkdirSync(paths.data(spec.name), { recursive: true });
     startDaemon(spec.name, runner.command(spec), { user: runner.user, env: runner.env?.(spec) ?? process.env, cwd: REPO_ROOT });
   }
   await waitFor(`${spec.name} to be healthy (log: ${paths.log(spec.name)})`, async () => {
@@ -133,6 +138,8 @@ export async function up({ build = true, progress = console.log }: UpOptions = {
 export async function start(name: string, progress: Progress = console.log): Promise<void> {
   const spec = service(name);
   if (spec.kind === 'job') return runMigrate(progress);
+  const missing = missingPackages(OPTIONAL_PACKAGES[spec.kind] ?? {});
+  if (missing.length > 0) throw new Error(`${name} needs Debian packages: apt-get install -y ${missing.join(' ')}`);
   if (spec.kind === 'postgres-replica' && !isInitialised(name)) {
     ensureNamespace(spec);
     await createSlot(name);

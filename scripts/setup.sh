@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh machine to the running stack:  bash scripts/setup.sh   (or: npm run setup)
 #   1. npm ci (Node 24 comes with it, as the `node` devDependency that every npm script runs on)
-#   2. the Debian packages the native stack needs, named before they are installed
+#   2. the Debian packages the native stack and the tests need (chromium: the status page's browser test),
+#      named before they are installed
 #   3. npm run stack -- up, then demo data
 # --install-only stops after step 2 (CI uses it before `npm test`).
 set -euo pipefail
@@ -12,9 +13,9 @@ say() { printf '\n== %s\n' "$*"; }
 say "npm ci"
 npm ci --no-audit --no-fund
 
-missing=$(npx --no-install tsx stack/cli.ts missing-packages)
+missing=$(npx --no-install tsx stack/cli.ts missing-packages --tests)
 if [ -n "$missing" ]; then
-  say "installing Debian packages the native stack needs: $missing"
+  say "installing Debian packages the native stack and its tests need: $missing"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   # shellcheck disable=SC2086  # the list is word-split on purpose

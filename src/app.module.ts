@@ -6,6 +6,8 @@ import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { StatusModule } from './status/status.module';
 
 @Module({
   imports: [
@@ -17,14 +19,16 @@ import { HealthModule } from './health/health.module';
           level: config.LOG_LEVEL,
           base: { instance: config.APP_INSTANCE },
           customProps: () => ({}),
-          // Health probes every second would drown the access log.
-          autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+          // Health probes, scrapes and the status page's polling would drown the access log.
+          autoLogging: { ignore: (req) => /^\/(health|metrics|status\/topology\.json)/.test(req.url ?? '') },
         },
       }),
     }),
     DatabaseModule.forRoot(),
     CacheModule,
     HealthModule,
+    MetricsModule,
+    StatusModule,
     ArticlesModule,
   ],
 })

@@ -1,10 +1,13 @@
 /**
  * The native stack, with compose's verbs:  npm run stack -- <verb> [args]
  *
- *   up [--no-build]          build the app, start every service, wait until all are healthy (idempotent)
+ *   up [--no-build] [--with-prometheus]
+ *                            build the app, start every service, wait until all are healthy (idempotent);
+ *                            --with-prometheus also starts the optional prometheus
  *   down [--volumes]         stop everything by pid, remove namespaces; --volumes also deletes the data
  *   status                   each service: pid, address, healthy or not
- *   start <service>          start one service (db-replica-3 is cloned and added to db-replicas)
+ *   start <service>          start one service (db-replica-3 is cloned and added to db-replicas;
+ *                            prometheus scrapes the apps at its address, port 9090)
  *   stop <service> [--hard]  stop one service (--hard: SIGKILL, like a crash)
  *   logs <service> [-f]      print (or follow) a service's log
  *   psql <db-service> [-c SQL]   psql as postgres on that node
@@ -12,7 +15,8 @@
  *   switchover <db-node>     planned switchover: Patroni makes that node the primary
  *   patronictl <args…>       Patroni's own CLI for the cluster (list, edit-config, history, …)
  *   migrate | seed           run the one-shot jobs
- *   missing-packages         the Debian packages the native stack needs and this machine lacks
+ *   missing-packages [--tests]   the Debian packages the native stack (and with --tests, the tests) needs
+ *                            and this machine lacks
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,7 +24,7 @@ import { SERVICES, service } from './topology';
 import { inNamespace } from './native/daemons';
 import { paths } from './native/paths';
 import { appEnv } from './native/services';
-import { down, missingPackages, patronictl, runMigrate, start, status, stop, switchover, up } from './native/stack';
+import { down, missingPackages, patronictl, REQUIRED_PACKAGES, runMigrate, start, status, stop, switchover, TEST_PACKAGES, up } from './native/stack';
 
 /** The verbs, from this file's header comment. */
 const usage = () => (readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)?.[1] ?? '').replace(/^ \* ?/gm, '');
@@ -39,7 +43,9 @@ async function main(args: string[]): Promise<void> {
   };
   switch (verb) {
     case 'up':
-      return up({ build: !flag('--no-build') });
+      await up({ build: !flag('--no-build') });
+      if (flag('--with-prometheus')) await start('prometheus');
+      return;
     case 'down':
       return down({ volumes: flag('--volumes') || flag('-v') });
     case 'status': {
@@ -77,7 +83,7 @@ async function main(args: string[]): Promise<void> {
       process.stdout.write(patronictl(rest));
       return;
     case 'missing-packages':
-      console.log(missingPackages().join(' '));
+      console.log(missingPackages({ ...REQUIRED_PACKAGES, ...(flag('--tests') ? TEST_PACKAGES : {}) }).join(' '));
       return;
     case 'migrate':
       return runMigrate(console.log);

@@ -7,7 +7,7 @@
  * `postgres-primary` / `postgres-replica`: a PostgreSQL node under Patroni, by the role it starts with. The
  * names are identities; the roles move on failover (Patroni promotes, the apps follow).
  */
-export type ServiceKind = 'dns' | 'lb' | 'app' | 'etcd' | 'postgres-primary' | 'postgres-replica' | 'redis' | 'job' | 'client';
+export type ServiceKind = 'dns' | 'lb' | 'app' | 'etcd' | 'postgres-primary' | 'postgres-replica' | 'redis' | 'prometheus' | 'job' | 'client';
 
 export interface ServiceSpec {
   name: string;
@@ -63,6 +63,8 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: 'app-2', kind: 'app', address: `${SUBNET_PREFIX}.12`, port: 3000 },
   { name: 'lb', kind: 'lb', address: `${SUBNET_PREFIX}.3`, port: 80, aliases: [PUBLIC_HOSTNAME] },
   { name: 'client', kind: 'client', address: `${SUBNET_PREFIX}.41`, port: null },
+  // Scrapes the apps' /metrics: `npm run stack -- start prometheus` (or `up --with-prometheus`).
+  { name: 'prometheus', kind: 'prometheus', address: `${SUBNET_PREFIX}.61`, port: 9090, optional: true },
 ];
 
 export function service(name: string): ServiceSpec {

@@ -36,4 +36,11 @@ describe('AppConfig', () => {
     expect(AppConfig.fromEnv({ NODE_ENV: 'production' }).exposeDbNode).toBe(false);
     expect(AppConfig.fromEnv({ NODE_ENV: 'production', EXPOSE_DB_NODE: 'true' }).exposeDbNode).toBe(true);
   });
+
+  it('should show the status page by default outside production only', () => {
+    expect(AppConfig.fromEnv({ NODE_ENV: 'development' }).statusPage).toBe(true);
+    expect(AppConfig.fromEnv({ NODE_ENV: 'production' }).statusPage).toBe(false);
+    expect(AppConfig.fromEnv({ NODE_ENV: 'production', STATUS_PAGE: 'true' }).statusPage).toBe(true);
+    expect(AppConfig.fromEnv({ NODE_ENV: 'development', STATUS_PAGE: 'off' }).statusPage).toBe(false);
+  });
 });

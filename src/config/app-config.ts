@@ -26,6 +26,8 @@ export const configSchema = z.object({
   /** `X-DB-Node` response header; defaults to on unless NODE_ENV=production. */
   EXPOSE_DB_NODE: booleanFlag.optional(),
   SHUTDOWN_GRACE_MS: integer(0).default(2000),
+  /** GET /status, the live topology page; defaults to on unless NODE_ENV=production. */
+  STATUS_PAGE: booleanFlag.optional(),
 
   DB_PRIMARY_HOST: z.string().min(1).default('db-primary'),
   DB_REPLICA_HOSTS: hostList.default(['db-replica-1', 'db-replica-2']),
@@ -111,6 +113,11 @@ export class AppConfig {
   /** `X-DB-Node` is on unless NODE_ENV=production, where EXPOSE_DB_NODE can still turn it on. */
   get exposeDbNode(): boolean {
     return this.EXPOSE_DB_NODE ?? this.NODE_ENV !== 'production';
+  }
+
+  /** The topology page (it names every node and its lag) is on unless NODE_ENV=production, where STATUS_PAGE can still turn it on. */
+  get statusPage(): boolean {
+    return this.STATUS_PAGE ?? this.NODE_ENV !== 'production';
   }
 }
 // Declaration merging: an AppConfig instance carries every parsed setting.

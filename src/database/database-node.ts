@@ -9,6 +9,14 @@ export interface NodeEndpoint {
   port: number;
 }
 
+/** The query pool's connections, as pg counts them. */
+export interface PoolCounts {
+  total: number;
+  idle: number;
+  /** Callers queued for a connection: the pool is exhausted. */
+  waiting: number;
+}
+
 export interface NodeSettings {
   user: string;
   password: string;
@@ -45,6 +53,7 @@ export class DatabaseNode implements PositionSource {
   /** The server's own `cluster_name` once a probe has read it (`db-replica-1`), else the configured host. */
   name: string;
   private readonly dataSources: Partial<Record<PoolKind, Promise<DataSource>>> = {};
+  private readonly pools: Partial<Record<PoolKind, Pool>> = {};
   readonly probes: Pool;
   private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
 
@@ -72,6 +81,13 @@ export class DatabaseNode implements PositionSource {
 
   get address(): string {
     return `${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  /** Connections of the node's query pools, reads and writes together (zero before the first); metrics read them. */
+  get pool(): PoolCounts {
+    const pools = Object.values(this.pools);
+    const sum = (count: (pool: Pool) => number) => pools.reduce((total, pool) => total + count(pool), 0);
+    return { total: sum((p) => p.totalCount), idle: sum((p) => p.idleCount), waiting: sum((p) => p.waitingCount) };
   }
 
   /** An EntityManager for reads on this node (read-only sessions). */
@@ -104,6 +120,11 @@ export class DatabaseNode implements PositionSource {
   private connect(kind: PoolKind): Promise<DataSource> {
     this.dataSources[kind] ??= this.createDataSource(kind)
       .initialize()
+      .then((dataSource) => {
+        // TypeORM's postgres driver keeps its pg Pool in `master` (untyped).
+        this.pools[kind] = (dataSource.driver as unknown as { master: Pool }).master;
+        return dataSource;
+      })
       .catch((error: unknown) => {
         this.dataSources[kind] = undefined; // retry on the next use
         throw error;
@@ -138,7 +159,10 @@ export class DatabaseNode implements PositionSource {
 
   async close(): Promise<void> {
     const pending = Object.values(this.dataSources);
-    for (const kind of Object.keys(this.dataSources) as PoolKind[]) this.dataSources[kind] = undefined;
+    for (const kind of Object.keys(this.dataSources) as PoolKind[]) {
+      this.dataSources[kind] = undefined;
+      this.pools[kind] = undefined;
+    }
     const dataSources = await Promise.all(pending.map((p) => p?.catch(() => undefined)));
     await Promise.allSettled([...dataSources.map((ds) => (ds?.isInitialized ? ds.destroy() : undefined)), this.probes.end()]);
   }

@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '../config/app-config';
 import { ConsistencyTokens } from '../database/consistency-tokens';
+import { HttpMetrics } from '../metrics/http-metrics';
 import { RequestContext } from '../request-context/request-context';
+import { RecentReads } from '../status/recent-reads';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -37,6 +39,8 @@ declare module 'fastify' {
 export async function configureHttp(app: NestFastifyApplication): Promise<void> {
   const config = app.get(AppConfig);
   const tokens = app.get(ConsistencyTokens);
+  const metrics = app.get(HttpMetrics);
+  const recentReads = app.get(RecentReads);
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(fastifyCookie);
 
@@ -66,6 +70,13 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
         maxAge: tokens.ttlSeconds,
       });
     }
+  });
+
+  fastify.addHook('onResponse', (request: FastifyRequest, reply, done) => {
+    const finished = { method: request.method, route: request.routeOptions.url, statusCode: reply.statusCode, durationSeconds: reply.elapsedTime / 1000 };
+    metrics.observe(finished, request.requestContext);
+    recentReads.record(request.requestContext);
+    done();
   });
 
   app.useGlobalFilters(new ProblemDetailsFilter());

@@ -18,6 +18,8 @@ export class RequestContext {
   readonly dbNodes: string[] = [];
   /** Why each query went where it went (the `X-DB-Route` header). */
   readonly routes: string[] = [];
+  /** Every read and write in order, with its node and route: what metrics count, where the headers dedupe. */
+  readonly dbOperations: { node: string; route: string }[] = [];
   /** Set by cached routes (the `X-Cache` header). */
   cacheStatus?: 'HIT' | 'MISS';
   consistency: ConsistencyRequirement = { kind: 'read-your-writes' };
@@ -51,6 +53,7 @@ export class RequestContext {
   }
 
   recordDbNode(name: string, route: string): void {
+    this.dbOperations.push({ node: name, route });
     if (!this.dbNodes.includes(name)) this.dbNodes.push(name);
     if (!this.routes.includes(route)) this.routes.push(route);
   }

@@ -18,6 +18,7 @@ export const paths = {
   appEnv: join(REPO_ROOT, 'stack', 'app.env'),
   dnsmasqConf: join(REPO_ROOT, 'stack', 'native', 'dnsmasq.conf'),
   nginxSiteConf: join(REPO_ROOT, 'nginx', 'conf.d', 'api.conf'),
+  prometheusConfig: join(REPO_ROOT, 'observability', 'prometheus.yml'),
   appMain: join(REPO_ROOT, 'dist', 'main.js'),
   migrateMain: join(REPO_ROOT, 'dist', 'database', 'migrate.js'),
   seedMain: join(REPO_ROOT, 'dist', 'seed.js'),

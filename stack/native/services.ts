@@ -133,4 +133,14 @@ export const runners: Record<string, ServiceRunner> = {
     command: () => ['nginx', '-p', paths.nginxPrefix, '-c', writeNginxConf()],
     healthy: (spec) => httpOk(`http://${spec.address}:${spec.port}/health/ready`),
   },
+  // Debian's prometheus (2.42) with the compose profile's config; app-1/app-2 resolve through the stack's DNS.
+  prometheus: {
+    command: (spec) => [
+      'prometheus',
+      `--config.file=${paths.prometheusConfig}`,
+      `--storage.tsdb.path=${paths.data(spec.name)}`,
+      `--web.listen-address=${spec.address}:${spec.port}`,
+    ],
+    healthy: (spec) => httpOk(`http://${spec.address}:${spec.port}/-/ready`),
+  },
 };

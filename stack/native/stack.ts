@@ -27,8 +27,18 @@ export const REQUIRED_PACKAGES: Record<string, string> = {
   '/usr/bin/curl': 'curl',
 };
 
-export function missingPackages(): string[] {
-  return [...new Set(Object.entries(REQUIRED_PACKAGES).filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg))];
+/** What the tests need beyond the stack: Chromium, for the status page's browser test. */
+export const TEST_PACKAGES: Record<string, string> = {
+  '/usr/bin/chromium': 'chromium',
+};
+
+/** Optional services' packages, by kind: setup does not install them; starting the service names them. */
+const OPTIONAL_PACKAGES: Partial<Record<ServiceSpec['kind'], Record<string, string>>> = {
+  prometheus: { '/usr/bin/prometheus': 'prometheus' },
+};
+
+export function missingPackages(packages: Record<string, string> = REQUIRED_PACKAGES): string[] {
+  return [...new Set(Object.entries(packages).filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg))];
 }
 
 function assertPrerequisites(): void {
@@ -61,7 +71,7 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
   const started = Date.now();
   if (daemonPid(spec.name) === null) {
     ensureNamespace(spec);
-    if (spec.kind === 'redis' || spec.kind === 'etcd') mkdirSync(paths.data(spec.name), { recursive: true });
+    if (spec.kind === 'redis' || spec.kind === 'etcd' || spec.kind === 'prometheus') mkdirSync(paths.data(spec.name), { recursive: true });
     if (spec.kind.startsWith('postgres')) prepareNode(spec.name);
     startDaemon(spec.name, runner.command(spec), { user: runner.user, env: runner.env?.(spec) ?? process.env, cwd: REPO_ROOT });
   }
@@ -131,6 +141,8 @@ export async function up({ build = true, progress = console.log }: UpOptions = {
 export async function start(name: string, progress: Progress = console.log): Promise<void> {
   const spec = service(name);
   if (spec.kind === 'job') return runMigrate(progress);
+  const missing = missingPackages(OPTIONAL_PACKAGES[spec.kind] ?? {});
+  if (missing.length > 0) throw new Error(`${name} needs Debian packages: apt-get install -y ${missing.join(' ')}`);
   await startService(spec, progress);
   if (spec.optional) writeDnsRecords({ adding: [name] });
   writeEndpoints();

@@ -36,6 +36,7 @@ interface ComposeService {
   volumes?: (string | { type?: string; source?: string; target: string; read_only?: boolean })[];
   networks?: string[] | Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
   dns?: string | string[];
+  profiles?: string[];
 }
 
 interface ComposeFile {
@@ -57,6 +58,9 @@ function composeService(name: string): ComposeService {
 // --- The topology, as stack/topology.ts describes it -----------------------------------------------------
 
 const STACK_SERVICES = SERVICES.filter((s) => !s.optional);
+/** Services that `docker compose up` starts: those in no profile. The others run only when their profile is asked for. */
+const DEFAULT_COMPOSE_SERVICES = Object.keys(compose.services).filter((name) => !compose.services[name].profiles?.length);
+const PROFILED_SERVICES = Object.keys(compose.services).filter((name) => !DEFAULT_COMPOSE_SERVICES.includes(name));
 const namesOfKind = (...kinds: ServiceKind[]): string[] =>
   STACK_SERVICES.filter((s) => kinds.includes(s.kind)).map((s) => s.name);
 
@@ -66,7 +70,7 @@ const REPLICAS = namesOfKind('postgres-replica');
 const POSTGRES_NODES = [PRIMARY, ...REPLICAS];
 /** app-1, app-2 and migrate: the services that run the app's image and so read src/config/app-config.ts. */
 const APP_IMAGE_SERVICES = namesOfKind('app', 'job');
-const LONG_RUNNING_SERVICES = STACK_SERVICES.filter((s) => s.kind !== 'job').map((s) => s.name);
+const LONG_RUNNING_SERVICES = [...STACK_SERVICES.filter((s) => s.kind !== 'job').map((s) => s.name), ...PROFILED_SERVICES];
 const SERVICES_WITH_ALIASES = STACK_SERVICES.filter((s) => s.aliases?.length).map(
   (s) => [s.name, s.aliases ?? []] as const,
 );
@@ -236,6 +240,8 @@ const EXPECTED_DEPENDENCIES: Record<string, Record<string, string>> = {
   'app-2': appServerDependencies,
   lb: healthy('app-1', 'app-2'),
   client: healthy('lb', 'dns'),
+  prometheus: healthy('app-1', 'app-2'),
+  grafana: healthy('prometheus'),
 };
 
 const ipv4ToNumber = (address: string): number =>
@@ -301,10 +307,41 @@ describe('docker-compose.yml', () => {
     expect(vendored.equals(readFileSync(SHARED_SCHEMA))).toBe(true);
   });
 
-  it('should have exactly the services of the native topology', () => {
+  it('should start exactly the services of the native topology, outside any profile', () => {
     const expected = STACK_SERVICES.map((s) => s.name).sort();
 
-    expect(Object.keys(compose.services).sort()).toEqual(expected);
+    expect([...DEFAULT_COMPOSE_SERVICES].sort()).toEqual(expected);
+  });
+
+  it('should keep Prometheus and Grafana in the observability profile, optional natively too', () => {
+    const optionalInTopology = SERVICES.filter((s) => s.optional).map((s) => s.name);
+
+    expect(PROFILED_SERVICES.sort()).toEqual(['grafana', 'prometheus']);
+    for (const name of PROFILED_SERVICES) expect(composeService(name).profiles).toEqual(['observability']);
+    // Grafana has no Debian package, so the native stack runs Prometheus only.
+    expect(PROFILED_SERVICES.filter((name) => SERVICES.some((s) => s.name === name))).toEqual(
+      PROFILED_SERVICES.filter((name) => optionalInTopology.includes(name)),
+    );
+  });
+
+  it('should have Prometheus scrape every app server on its topology port', () => {
+    const config = parse(readRepoFile('observability/prometheus.yml')) as {
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
+
+    const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+
+    expect(targets.sort()).toEqual(namesOfKind('app').map((name) => `${name}:${topologyService(name).port}`).sort());
+  });
+
+  it("should point Grafana's provisioned data source at the prometheus service", () => {
+    const provisioning = parse(readRepoFile('observability/grafana/provisioning/datasources/prometheus.yml')) as {
+      datasources: { uid: string; url: string }[];
+    };
+
+    expect(provisioning.datasources).toEqual([
+      expect.objectContaining({ uid: 'prometheus', url: `http://prometheus:${topologyService('prometheus').port}` }),
+    ]);
   });
 
   it('should point every nginx upstream server at a compose service, on its port in the topology', () => {

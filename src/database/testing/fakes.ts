@@ -1,5 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { DatabaseNode } from '../database-node';
+import { DatabaseTopology } from '../database-topology';
 import { Lsn } from '../lsn';
 import { Replica } from '../replica';
 
@@ -51,4 +52,13 @@ export function whereItRan(nodes: Record<string, { failure?: Error }>) {
     if (failure) throw failure;
     return name;
   };
+}
+
+/** A topology whose primary is `primary` (not in its replica list); add replicas with topology.replicas.add(). */
+export function topologyLedBy(primary: DatabaseNode): DatabaseTopology {
+  const topology = new DatabaseTopology(() => {
+    throw new Error('no discovery in unit tests');
+  });
+  topology.setPrimary(primary);
+  return topology;
 }

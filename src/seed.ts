@@ -2,25 +2,14 @@
  * Demo data (`npm run stack -- seed`, or `node dist/seed.js` with the app's settings): inserts sample
  * articles on the primary when the table is empty; safe to run again.
  */
-import { DataSource } from 'typeorm';
 import { Article } from './articles/article.entity';
 import { AppConfig } from './config/app-config';
-import { locatePrimary } from './database/primary-locator';
+import { primaryDataSource } from './database/primary-locator';
 
 const SAMPLES = 50;
 
 async function seed(config: AppConfig): Promise<number> {
-  const primary = await locatePrimary(config);
-  const dataSource = await new DataSource({
-    type: 'postgres',
-    host: primary.host,
-    port: primary.port,
-    username: config.DB_USER,
-    password: config.DB_PASSWORD,
-    database: config.DB_NAME,
-    entities: [Article],
-    installExtensions: false,
-  }).initialize();
+  const dataSource = await primaryDataSource(config, 'seed', { entities: [Article] });
   try {
     return await dataSource.transaction(async (em) => {
       if ((await em.count(Article)) > 0) return 0;

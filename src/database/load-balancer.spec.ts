@@ -1,6 +1,6 @@
 import { ConsistencyRequirement, RequestContext } from '../request-context/request-context';
 import { FallbackPolicy, LoadBalancer } from './load-balancer';
-import { parseLsn } from './lsn';
+import { parseLsn, UNKNOWN_POSITION } from './lsn';
 import { Replica } from './replica';
 import { DatabaseTopology } from './database-topology';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
@@ -71,6 +71,19 @@ describe('LoadBalancer', () => {
 
       expect(writeLsn).toBe(parseLsn('0/5000'));
     });
+  });
+
+  it('should send the client to the primary when the position after its write cannot be read', async () => {
+    const lb = balancer([admittedReplica('r1', { replayLsn: 'FFFFFFFF/0' })], { tokenWaitMs: 1000 });
+
+    const writeLsn = await inRequest(async (context) => {
+      await lb.write(whereItRan({})); // the fake primary answers no position
+      return context.writeLsn;
+    });
+    const routes = await inRequest(async (context) => [await lb.read(whereItRan({})), ...context.routes], { requiredLsn: writeLsn });
+
+    expect(writeLsn).toBe(UNKNOWN_POSITION);
+    expect(routes).toEqual(['primary', 'primary:token-ahead']);
   });
 
   describe('failures', () => {

@@ -4,7 +4,7 @@ import { EntityManager } from 'typeorm';
 import { RequestContext } from '../request-context/request-context';
 import { DatabaseNode } from './database-node';
 import { DatabaseTopology } from './database-topology';
-import { Lsn } from './lsn';
+import { Lsn, UNKNOWN_POSITION } from './lsn';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
 import { Replica } from './replica';
 import { describeFailure, isReplicaFailure } from './replica-failure';
@@ -111,8 +111,9 @@ export class LoadBalancer {
     if (context) context.recordDbNode(primary.name, 'primary:write');
     if (context && this.policy.trackPositions) {
       // A position read after the commit returned is at or after the commit record.
-      const committed = await primary.positionAfter(performance.now());
-      if (committed !== null) context.writeLsn = committed;
+      // Unreadable (the primary went away right after the commit): claim nothing a replica could satisfy.
+      const committed = (await primary.positionAfter(performance.now())) ?? UNKNOWN_POSITION;
+      context.writeLsn = committed;
       context.observe(committed);
     }
     return result;
@@ -126,7 +127,7 @@ export class LoadBalancer {
     const context = RequestContext.current();
     // The primary has everything committed: at least its last probed position, the client's token, our write.
     const lowerBound = [this.primaryPosition.primaryLsn, context?.requiredLsn, context?.seenLsn].reduce<Lsn | undefined>(
-      (max, lsn) => (lsn !== undefined && (max === undefined || lsn > max) ? lsn : max),
+      (max, lsn) => (lsn !== undefined && lsn !== UNKNOWN_POSITION && (max === undefined || lsn > max) ? lsn : max),
       undefined,
     );
     this.recordRead(context, primary, reason, lowerBound);
@@ -185,6 +186,7 @@ export class LoadBalancer {
 
   /** Read-your-writes: a replica known to have replayed `required`, else wait a little for one, else the primary. */
   private async routeToPosition(required: Lsn, tried: ReadonlySet<Replica>): Promise<Route> {
+    if (required === UNKNOWN_POSITION) return { reason: 'primary:token-ahead' };
     // Same timeline as the primary that issued the token: a node on a diverged history never satisfies it.
     const timeline = this.primaryPosition.primaryTimeline;
     const caughtUp = (r: Replica) =>
@@ -196,7 +198,7 @@ export class LoadBalancer {
       const candidates = this.replicas.all().filter((r) => r.eligible && !tried.has(r));
       if (candidates.length === 0) break;
       const started = performance.now();
-      await Promise.all(candidates.map(async (r) => r.observeReplay(await r.node.positionAfter(started))));
+      await Promise.all(candidates.map(async (r) => r.observeReplay(await r.node.positionAfter(started), r.health.timeline)));
       const replica = this.replicas.next(tried, caughtUp);
       if (replica) return { replica, reason: 'replica:token-wait' };
       await new Promise((r) => setTimeout(r, TOKEN_WAIT_POLL_MS));

@@ -20,3 +20,9 @@ export function formatLsn(lsn: Lsn): string {
 export function lagBytes(primaryLsn: Lsn, replayLsn: Lsn): number {
   return primaryLsn > replayLsn ? Number(primaryLsn - replayLsn) : 0;
 }
+
+/**
+ * A position no node will reach: what a token carries when a write committed but its position could not be
+ * read (the primary went away in between). Its holder reads from the primary until the token expires.
+ */
+export const UNKNOWN_POSITION: Lsn = 0xffffffffffffffffn;

@@ -3,32 +3,21 @@
  * primary under a PostgreSQL advisory lock, so two jobs (or two app servers started with one each) never
  * run the same migration twice. Never run at app start.
  */
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { MIGRATIONS } from './migrations';
-import { locatePrimary } from './primary-locator';
+import { primaryDataSource } from './primary-locator';
 
 /** Any constant works as long as every migrate job uses the same one; this spells "migrate". */
 export const MIGRATION_LOCK_KEY = 0x6d6967726174;
 
 export async function migrate(config: AppConfig): Promise<string[]> {
-  const primary = await locatePrimary(config);
-  const dataSource = new DataSource({
-    type: 'postgres',
-    host: primary.host,
-    port: primary.port,
-    username: config.DB_USER,
-    password: config.DB_PASSWORD,
-    database: config.DB_NAME,
-    applicationName: `${config.APP_INSTANCE}-migrate`,
+  const dataSource = await primaryDataSource(config, 'migrate', {
     migrations: MIGRATIONS,
     migrationsTransactionMode: 'each',
-    connectTimeoutMS: config.DB_CONNECT_TIMEOUT_MS,
     // One connection: the session-level advisory lock and the migrations share it; never closed while idle.
     poolSize: 1,
     extra: { idleTimeoutMillis: 0 },
   });
-  await dataSource.initialize();
   try {
     const [{ locked }] = await dataSource.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY]);
     if (!locked) {

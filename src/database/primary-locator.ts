@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { NodeEndpoint, parseEndpoint } from './database-topology';
 import { ReplicaDiscovery } from './service-discovery';
@@ -39,4 +40,21 @@ export async function locatePrimary(config: AppConfig, timeoutMs = 60_000): Prom
     console.log(`waiting for a primary (${writable.length} writable nodes among ${nodes.length})`);
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** A DataSource on the node that is primary now, for one-shot jobs; `options` add to the connection settings. */
+export async function primaryDataSource(config: AppConfig, job: string, options: Partial<DataSourceOptions>): Promise<DataSource> {
+  const primary = await locatePrimary(config);
+  return new DataSource({
+    type: 'postgres',
+    host: primary.host,
+    port: primary.port,
+    username: config.DB_USER,
+    password: config.DB_PASSWORD,
+    database: config.DB_NAME,
+    applicationName: `${config.APP_INSTANCE}-${job}`,
+    connectTimeoutMS: config.DB_CONNECT_TIMEOUT_MS,
+    installExtensions: false,
+    ...options,
+  } as DataSourceOptions).initialize();
 }

@@ -45,6 +45,12 @@ describe('judge (one replica probe)', () => {
     expect(verdict).toMatchObject({ problem: expect.stringMatching(/takes writes/), immediate: true, observed: { role: 'primary' } });
   });
 
+  it('should exclude at once a replica behind the primary\'s timeline (not following it yet, or diverged)', () => {
+    const verdict = judge(row({ timeline: 11 }), parseLsn('0/1000'), thresholds, 12);
+
+    expect(verdict).toMatchObject({ problem: 'on timeline 11, the primary on 12', immediate: true });
+  });
+
   it('should keep a reachable replica eligible while the primary is unreachable', () => {
     const verdict = judge(row(), null, thresholds);
 

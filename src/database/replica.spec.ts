@@ -45,6 +45,18 @@ describe('Replica', () => {
     expect(replica.eligible).toBe(true);
   });
 
+  it('should forget its replay position when it changes timeline or goes away (it may come back rewound)', () => {
+    const replica = new Replica(fakeNode('r1'), hysteresis);
+    const probe = (replayLsn: string, timeline: number) => ({ problem: null, observed: { reachable: true, role: 'replica' as const, replayLsn, timeline } });
+
+    replica.recordProbe(probe('0/9000', 11));
+    replica.recordProbe(probe('0/5000', 12));
+    expect(replica.knownReplayLsn).toBe(0x5000n);
+
+    replica.recordProbe({ problem: 'unreachable', observed: { reachable: false } });
+    expect(replica.knownReplayLsn).toBeUndefined();
+  });
+
   it('should be excluded at once when a query on it fails', () => {
     const replica = new Replica(fakeNode('r1'), hysteresis);
     replica.recordProbe(good);

@@ -61,8 +61,13 @@ export class Replica {
     lastCheckedAt: null,
   };
 
-  /** The highest replay position seen on this replica (by probes or queries): reads there see at least this. */
+  /**
+   * The highest replay position seen on this replica (by probes or queries) on its current timeline: reads
+   * there see at least this. Forgotten when the node goes away or changes timeline: a node that comes back may
+   * have been rewound (pg_rewind), and a position on another timeline says nothing about this one.
+   */
   private replayed?: Lsn;
+  private replayedTimeline?: number | null;
   /** Being removed (it left DNS): no new reads. */
   draining = false;
   /** Configured (DB_PRIMARY_HOST, DB_REPLICA_HOSTS) rather than discovered: DNS never drains it. */
@@ -77,7 +82,11 @@ export class Replica {
     return this.replayed;
   }
 
-  observeReplay(lsn: Lsn | null | undefined): void {
+  observeReplay(lsn: Lsn | null | undefined, timeline: number | null = this.state.timeline): void {
+    if (timeline !== this.replayedTimeline) {
+      this.replayed = undefined;
+      this.replayedTimeline = timeline;
+    }
     if (lsn !== null && lsn !== undefined && (this.replayed === undefined || lsn > this.replayed)) this.replayed = lsn;
   }
 
@@ -104,12 +113,14 @@ export class Replica {
   markDown(reason: string): void {
     this.admitted = false;
     this.goodStreak = 0;
+    this.replayed = undefined;
     this.state = { ...this.state, reachable: false, role: 'unknown', reason };
   }
 
   recordProbe({ problem, immediate = false, observed }: ProbeVerdict, now = new Date()): void {
     this.state = { ...this.state, ...observed, lastCheckedAt: now.toISOString() };
-    if (observed.replayLsn) this.observeReplay(parseLsn(observed.replayLsn));
+    if (!observed.reachable || observed.role !== 'replica') this.replayed = undefined;
+    else if (observed.replayLsn) this.observeReplay(parseLsn(observed.replayLsn), observed.timeline ?? null);
     if (problem === null) {
       this.badStreak = 0;
       this.goodStreak++;

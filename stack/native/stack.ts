@@ -4,7 +4,7 @@ import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REPLICAS_NAME, service, SERVIC
 import { daemonPid, inNamespace, killAndWait, startDaemon, stopDaemon } from './daemons';
 import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
 import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
-import { isInitialised, isLeaderRole, patroniState, prepareNode } from './postgres';
+import { isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
 import { appEnv, runners } from './services';
 import { run, waitFor } from './shell';
 
@@ -187,6 +187,20 @@ export function patronictl(args: string[]): string {
   return run(inNamespace(node.name, ['patronictl', '-c', paths.patroniConfig(node.name), ...args]));
 }
 
+/**
+ * Pauses WAL replay on replicas, deterministically. Patroni resumes a paused replay within a loop (PostgreSQL
+ * 14+ pauses it on some parameter changes), unless the cluster is in maintenance mode: so pause Patroni first.
+ */
+export async function pauseReplay(...replicas: string[]): Promise<void> {
+  patronictl(['pause', '--wait']);
+  await Promise.all(replicas.map((r) => withSuperuser(r, (db) => db.query('SELECT pg_wal_replay_pause()'))));
+}
+
+export async function resumeReplay(...replicas: string[]): Promise<void> {
+  await Promise.all(replicas.map((r) => withSuperuser(r, (db) => db.query('SELECT pg_wal_replay_resume()'))));
+  patronictl(['resume', '--wait']);
+}
+
 /** Which node leads now, as Patroni sees it. */
 export async function leader(): Promise<string | undefined> {
   for (const spec of SERVICES.filter((s) => s.kind.startsWith('postgres') && daemonPid(s.name) !== null)) {
@@ -195,13 +209,25 @@ export async function leader(): Promise<string | undefined> {
   return undefined;
 }
 
-/** A planned switchover to `candidate`: Patroni stops writes on the leader, promotes the candidate. */
+/**
+ * A planned switchover to `candidate`: Patroni stops writes on the leader, promotes the candidate. Patroni
+ * ignores a request whose candidate is not a healthy replica yet (e.g. just demoted), so wait for that first,
+ * and ask again if the leader did not change.
+ */
 export async function switchover(candidate: string): Promise<void> {
-  const current = await leader();
-  if (!current) throw new Error('no leader to switch over from');
-  if (current === candidate) return;
-  patronictl(['switchover', '--leader', current, '--candidate', candidate, '--force']);
-  await waitFor(`${candidate} to lead`, async () => isLeaderRole((await patroniState(candidate))?.role), { timeoutMs: 60_000 });
+  for (let attempt = 1; ; attempt++) {
+    const current = await leader();
+    if (current === candidate) return;
+    if (!current) throw new Error('no leader to switch over from');
+    await waitFor(`${candidate} to be a streaming replica`, () => isNodeHealthy(candidate), { timeoutMs: 60_000 });
+    patronictl(['switchover', '--leader', current, '--candidate', candidate, '--force']);
+    try {
+      await waitFor(`${candidate} to lead`, async () => isLeaderRole((await patroniState(candidate))?.role), { timeoutMs: 20_000 });
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 export interface ServiceStatus {

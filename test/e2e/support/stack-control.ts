@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { withSuperuser } from '../../../stack/native/postgres';
-import { patronictl, start, stop } from '../../../stack/native/stack';
+import { start, stop } from '../../../stack/native/stack';
 
 const quiet = () => undefined;
 
@@ -43,16 +43,4 @@ export async function loopFor(ms: number, step: (i: number) => Promise<void>): P
   return { count, failures };
 }
 
-/**
- * Pauses WAL replay on replicas, deterministically. Patroni resumes a paused replay within a loop (PostgreSQL
- * 14+ pauses it on some parameter changes), unless the cluster is in maintenance mode: so pause Patroni first.
- */
-export async function pauseReplay(...replicas: string[]): Promise<void> {
-  patronictl(['pause', '--wait']);
-  await Promise.all(replicas.map((r) => onNode(r, 'SELECT pg_wal_replay_pause()')));
-}
-
-export async function resumeReplay(...replicas: string[]): Promise<void> {
-  await Promise.all(replicas.map((r) => onNode(r, 'SELECT pg_wal_replay_resume()')));
-  patronictl(['resume', '--wait']);
-}
+export { pauseReplay, resumeReplay } from '../../../stack/native/stack';

@@ -1,0 +1,59 @@
+import { Client } from 'pg';
+import { paths } from '../stack/native/paths';
+import { withSuperuser } from '../stack/native/postgres';
+import { waitFor } from '../stack/native/shell';
+import { Progress, start, stop } from '../stack/native/stack';
+
+const LIBRARY = 'pg_stat_statements';
+
+/**
+ * Counts the statements each PostgreSQL node runs in the app's database: each is one round trip.
+ * pg_stat_statements rather than pg_stat_database's transaction counts, because a backend may hold those back
+ * for up to 10 s after it goes idle, which would move one run's round trips into the next.
+ */
+export class StatementCounter {
+  private constructor(private readonly clients: Map<string, Client>) {}
+
+  /**
+   * Loads pg_stat_statements on every node (ALTER SYSTEM, and a restart of the nodes that lack it: it can only
+   * be preloaded), creates the extension in the `postgres` database, and connects to each node.
+   */
+  static async open(nodes: readonly string[], progress: Progress): Promise<StatementCounter> {
+    for (const name of nodes) {
+      const loaded = await withSuperuser(name, async (db) => (await db.query('SHOW shared_preload_libraries')).rows[0].shared_preload_libraries);
+      if (String(loaded).split(',').map((s) => s.trim()).includes(LIBRARY)) continue;
+      progress(`  · ${name}: loading ${LIBRARY} (a restart)`);
+      await withSuperuser(name, (db) => db.query(`ALTER SYSTEM SET shared_preload_libraries = '${LIBRARY}'`));
+      await stop(name);
+      await start(name, () => undefined);
+    }
+    await withSuperuser(nodes[0], (db) => db.query(`CREATE EXTENSION IF NOT EXISTS ${LIBRARY}`));
+    const clients = new Map<string, Client>();
+    for (const name of nodes) {
+      const client = new Client({ host: paths.socketDir(name), user: 'postgres', database: 'postgres' });
+      await client.connect();
+      clients.set(name, client);
+    }
+    const counter = new StatementCounter(clients);
+    // Replicas have the extension once they replay its creation.
+    await waitFor(`${LIBRARY} on every node`, () => counter.count().then(() => true), { timeoutMs: 30_000, intervalMs: 250 });
+    return counter;
+  }
+
+  /** Statements run so far in the app's database, per node. */
+  async count(): Promise<Record<string, number>> {
+    const entries = await Promise.all(
+      [...this.clients].map(async ([name, client]) => {
+        const { rows } = await client.query(
+          `SELECT coalesce(sum(calls), 0)::bigint AS calls FROM ${LIBRARY} WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'app')`,
+        );
+        return [name, Number(rows[0].calls)] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((client) => client.end().catch(() => undefined)));
+  }
+}

@@ -83,14 +83,18 @@ async function backgroundStatementsPerSecond(statements: StatementCounter): Prom
   return ((await total()) - before) / BACKGROUND_SECONDS;
 }
 
-async function runScenario(scenario: Scenario, options: BenchOptions, context: MeasurementContext): Promise<RunResult[]> {
+async function runScenario(scenario: Scenario, options: BenchOptions, context: MeasurementContext, stopping: AbortSignal): Promise<RunResult[]> {
   progress(`\n${scenario.name}: ${scenario.description}`);
-  for (const name of scenario.variants) await warmUp(scenario, VARIANTS[name], { ...context.load, durationSeconds: options.warmUpSeconds });
+  for (const name of scenario.variants) {
+    stopping.throwIfAborted();
+    await warmUp(scenario, VARIANTS[name], { ...context.load, durationSeconds: options.warmUpSeconds });
+  }
   const runs: RunResult[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     // A B C, then C B A: a drift in the machine's speed does not favour whichever runs first.
     const order = round % 2 === 1 ? scenario.variants : [...scenario.variants].reverse();
     for (const name of order) {
+      stopping.throwIfAborted();
       const result = await measure(scenario, VARIANTS[name], round, context);
       runs.push(result);
       progress(
@@ -122,14 +126,10 @@ async function main(argv: string[]): Promise<void> {
   const machine = { cpus: cpus().length, loadAverageAtStart: loadavg(), node: process.version, commit: gitDescription() };
   let startedStack = false;
   let statements: StatementCounter | undefined;
-  const cleanUp = async () => {
-    await statements?.close();
-    removeBenchServers();
-    await stopBenchServers();
-    if (startedStack) await down({ progress: () => undefined });
-  };
-  const interrupted = () => void cleanUp().finally(() => process.exit(130));
-  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  // Ctrl-C stops wrk too (same process group); the bench then stops after that run and cleans up.
+  const stopping = new AbortController();
+  const interrupt = () => stopping.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
 
   try {
     startedStack = await prepareStack(options.build);
@@ -152,7 +152,7 @@ async function main(argv: string[]): Promise<void> {
     const summaries: ScenarioSummary[] = [];
     const goals: GoalResult[] = [];
     for (const scenario of selected) {
-      runs.push(...(await runScenario(scenario, options, context)));
+      runs.push(...(await runScenario(scenario, options, context, stopping.signal)));
       const summary = summarize(scenario, runs);
       summaries.push(summary);
       goals.push(...evaluateGoals(scenario, summary));
@@ -169,8 +169,10 @@ async function main(argv: string[]): Promise<void> {
     writeFileSync(file, JSON.stringify({ startedAt, finishedAt, conditions, machine: { ...machine, loadAverageAtEnd: loadavg() }, options, summaries, goals, runs }, null, 2) + '\n');
     progress(`\n${file} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
   } finally {
-    process.removeListener('SIGINT', interrupted).removeListener('SIGTERM', interrupted);
-    await cleanUp();
+    await statements?.close();
+    removeBenchServers();
+    await stopBenchServers();
+    if (startedStack) await down({ progress: () => undefined });
   }
 }
 

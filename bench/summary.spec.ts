@@ -48,8 +48,10 @@ describe('summarize', () => {
     expect(summarize(scenario, runs).variants[0]).toMatchObject({ errors: 3, peakRssMib: 260 });
   });
 
-  it('should give the share of each node among the responses that named one', () => {
-    expect(summarize(scenario, runs).variants[0].servedByShare).toEqual({ 'db-replica-1': 0.5, 'db-replica-2': 0.5 });
+  it('should give the share of each node among all responses, and of those that named none', () => {
+    const cached = [run({ requests: 1000, servedBy: { 'db-replica-1': 10, 'db-replica-2': 10 } }), run({ round: 2, requests: 1000, servedBy: {} })];
+
+    expect(summarize(scenario, cached).variants[0].servedByShare).toEqual({ 'db-replica-1': 0.005, 'db-replica-2': 0.005, none: 0.99 });
   });
 
   it("should give the app's CPU per request apart from the total", () => {

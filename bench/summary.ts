@@ -10,7 +10,7 @@ export interface VariantSummary {
   requestsPerSecond: number;
   latencyMs: { p50: number; p99: number; max: number };
   errors: number;
-  /** X-DB-Node values, each as a share of the responses that carried the header, over every round. */
+  /** Each X-DB-Node value as a share of every response over every round; `none` for those without one. */
   servedByShare: Record<string, number>;
   cacheHitRatio: number | null;
   cpuMsPerRequest: number;
@@ -43,7 +43,9 @@ const nullableMedian = (values: (number | null)[]) => {
 function summarizeVariant(variant: VariantName, runs: RunResult[]): VariantSummary {
   const servedBy: Record<string, number> = {};
   for (const run of runs) for (const [node, n] of Object.entries(run.servedBy)) servedBy[node] = (servedBy[node] ?? 0) + n;
+  const responses = runs.reduce((total, r) => total + r.requests, 0);
   const named = Object.values(servedBy).reduce((a, b) => a + b, 0);
+  if (responses > named) servedBy.none = responses - named;
   const peaks = runs.map((r) => r.peakRssMib).filter((p) => p !== null);
   return {
     variant,
@@ -55,7 +57,7 @@ function summarizeVariant(variant: VariantName, runs: RunResult[]): VariantSumma
       max: median(runs.map((r) => r.latencyMs.max)),
     },
     errors: runs.reduce((total, r) => total + r.errors, 0),
-    servedByShare: Object.fromEntries(Object.entries(servedBy).map(([node, n]) => [node, n / named])),
+    servedByShare: Object.fromEntries(Object.entries(servedBy).map(([node, n]) => [node, n / responses])),
     cacheHitRatio: nullableMedian(runs.map((r) => r.cacheHitRatio)),
     cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
     appCpuMsPerRequest: median(runs.map((r) => (r.cpuSeconds.app * 1000) / r.requests)),

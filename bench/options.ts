@@ -13,7 +13,7 @@ export interface BenchOptions {
   build: boolean;
 }
 
-/** About 11 minutes on a 2-core machine, plus start-up. */
+/** About 9 minutes on a 2-core machine, start-up included. */
 const FULL = { rounds: 5, durationSeconds: 8, warmUpSeconds: 3 };
 /** About 2 minutes: to see that everything works, not to compare. */
 const QUICK = { rounds: 2, durationSeconds: 3, warmUpSeconds: 1 };

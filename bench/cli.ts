@@ -29,6 +29,7 @@ import { BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './
 const RESULTS_DIR = join(__dirname, 'results');
 const APP_SERVERS = ['app-1', 'app-2'];
 const DB_NODES = SERVICES.filter((s) => s.kind.startsWith('postgres') && !s.optional).map((s) => s.name);
+const REPLICAS = DB_NODES.filter((name) => service(name).kind === 'postgres-replica');
 const BACKGROUND_SECONDS = 3;
 
 const progress = (line: string) => console.log(line);
@@ -135,10 +136,10 @@ async function main(argv: string[]): Promise<void> {
     startedStack = await prepareStack(options.build);
     statements = await StatementCounter.open(DB_NODES, progress);
     progress(`· articles 1..${ARTICLES}`);
-    const inserted = await seedArticles(ARTICLES, DB_NODES.slice(1));
+    const inserted = await seedArticles(ARTICLES, REPLICAS);
     if (inserted) progress(`  inserted ${inserted}`);
     await fillCeilingCache(HOT_ARTICLES);
-    progress('· comparison servers: app-fixed, pg-ceiling, redis-ceiling, behind nginx on ports 8081-8083');
+    progress(`· beside app-1 and app-2, behind nginx: ${BENCH_SERVERS.map((s) => `${s.name} (:${s.lbPort})`).join(', ')}`);
     await startBenchServers();
     await installBenchServers(BENCH_SERVERS);
     await waitForEligibleReplicas();

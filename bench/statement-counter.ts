@@ -27,7 +27,7 @@ export class StatementCounter {
       await stop(name);
       await start(name, () => undefined);
     }
-    await withSuperuser(nodes[0], (db) => db.query(`CREATE EXTENSION IF NOT EXISTS ${LIBRARY}`));
+    await withSuperuser('db-primary', (db) => db.query(`CREATE EXTENSION IF NOT EXISTS ${LIBRARY}`));
     const clients = new Map<string, Client>();
     for (const name of nodes) {
       const client = new Client({ host: paths.socketDir(name), user: 'postgres', database: 'postgres' });

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh machine to the running stack:  bash scripts/setup.sh   (or: npm run setup)
 #   1. npm ci (Node 24 comes with it, as the `node` devDependency that every npm script runs on)
-#   2. the Debian packages the native stack and the tests need (chromium: the status page's browser test),
-#      named before they are installed
+#   2. the Debian packages the native stack, its tests (chromium: the status page's browser test) and the
+#      benchmark (wrk) need, named before they are installed
 #   3. npm run stack -- up, then demo data
 # --install-only stops after step 2 (CI uses it before `npm test`).
 set -euo pipefail
@@ -13,9 +13,10 @@ say() { printf '\n== %s\n' "$*"; }
 say "npm ci"
 npm ci --no-audit --no-fund
 
-missing=$(npx --no-install tsx stack/cli.ts missing-packages --tests)
+# shellcheck disable=SC2046,SC2116  # echo joins the two lists on one line
+missing=$(echo $(npx --no-install tsx stack/cli.ts missing-packages --tests) $(npx --no-install tsx bench/cli.ts missing-packages))
 if [ -n "$missing" ]; then
-  say "installing Debian packages the native stack and its tests need: $missing"
+  say "installing Debian packages the native stack, its tests and the benchmark need: $missing"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   # shellcheck disable=SC2086  # the list is word-split on purpose

@@ -9,6 +9,8 @@ export interface DaemonOptions {
   user?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Run in this service's namespace rather than its own: a second server beside it (the benchmark's). */
+  besideService?: string;
 }
 
 /** argv that runs `command` inside the service's namespace, as `user` when given. */
@@ -23,7 +25,7 @@ export function startDaemon(serviceName: string, command: string[], options: Dae
   mkdirSync(dirname(logFile), { recursive: true });
   mkdirSync(dirname(paths.pid(serviceName)), { recursive: true });
   const log = openSync(logFile, 'a');
-  const argv = inNamespace(serviceName, command, options.user);
+  const argv = inNamespace(options.besideService ?? serviceName, command, options.user);
   const child = spawn(argv[0], argv.slice(1), {
     detached: true,
     stdio: ['ignore', log, log],

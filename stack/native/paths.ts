@@ -15,6 +15,8 @@ export const paths = {
   dnsHosts: join(STACK_DIR, 'dns', 'hosts'),
   patroniConfig: (service: string) => join(STACK_DIR, 'patroni', `${service}.yml`),
   nginxPrefix: join(STACK_DIR, 'lb'),
+  /** Extra nginx servers, included when present: the benchmark's baselines (bench/). Empty otherwise. */
+  nginxExtraConfDir: join(STACK_DIR, 'lb', 'conf.d'),
   appEnv: join(REPO_ROOT, 'stack', 'app.env'),
   dnsmasqConf: join(REPO_ROOT, 'stack', 'native', 'dnsmasq.conf'),
   nginxSiteConf: join(REPO_ROOT, 'nginx', 'conf.d', 'api.conf'),

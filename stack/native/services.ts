@@ -55,6 +55,7 @@ http {
     sendfile on;
     keepalive_timeout 65;
     include ${paths.nginxSiteConf};
+    include ${paths.nginxExtraConfDir}/*.conf;
 }
 `;
   const file = join(prefix, 'nginx.conf');

@@ -1,0 +1,182 @@
+/**
+ * The benchmark:  npm run bench -- [--quick] [--rounds N] [--duration S] [--connections N] [--scenario a,b] [--no-build]
+ *
+ * Builds the app, brings the native stack up (or uses the running one), puts the comparison servers behind
+ * the same nginx, and loads each through nginx with wrk from the client's namespace, in rounds of paired
+ * runs. Prints the medians and the targets, and writes every figure to bench/results/<time>.json.
+ * See README, "Benchmark".
+ */
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../stack/native/paths';
+import { run } from '../stack/native/shell';
+import { down, missingPackages, start, status, stop, up } from '../stack/native/stack';
+import { service, SERVICES } from '../stack/topology';
+import { ARTICLES, fillCeilingCache, seedArticles } from './bench-data';
+import { evaluateGoals, GoalResult } from './goals';
+import { measure, MeasurementContext, RunResult, warmUp } from './measurement';
+import { installBenchServers, removeBenchServers } from './nginx-bench-servers';
+import { BenchOptions, parseOptions } from './options';
+import { missingBenchPackages } from './prerequisites';
+import { goalsTable, resultsTable } from './report';
+import { HOT_ARTICLES, Scenario, scenarios } from './scenarios';
+import { StatementCounter } from './statement-counter';
+import { ScenarioSummary, summarize } from './summary';
+import { BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './variants';
+
+const RESULTS_DIR = join(__dirname, 'results');
+const APP_SERVERS = ['app-1', 'app-2'];
+const DB_NODES = SERVICES.filter((s) => s.kind.startsWith('postgres') && !s.optional).map((s) => s.name);
+const BACKGROUND_SECONDS = 3;
+
+const progress = (line: string) => console.log(line);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function assertPrerequisites(): void {
+  const missing = [...missingPackages(), ...missingBenchPackages()];
+  if (missing.length) throw new Error(`missing Debian packages: ${missing.join(' ')}\n  install them with: apt-get install -y ${missing.join(' ')}`);
+}
+
+/**
+ * Starts whatever of the stack is not running. Apps already running are restarted when the app was just built,
+ * so that the aware and fixed variants run the same code. Returns whether the bench started the stack.
+ */
+async function prepareStack(build: boolean): Promise<boolean> {
+  if (build) {
+    progress('· building the app (npm run build)');
+    run(['npm', 'run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+  const wasRunning = (await status()).some((s) => s.pid !== null);
+  await up({ build: false, progress });
+  if (build && wasRunning) {
+    for (const name of APP_SERVERS) {
+      await stop(name);
+      await start(name, progress);
+    }
+  }
+  return !wasRunning;
+}
+
+async function replicasEligible(appServer: string): Promise<boolean> {
+  const { address, port } = service(appServer);
+  const response = await fetch(`http://${address}:${port}/health/replication`, { signal: AbortSignal.timeout(1000) });
+  const { replicas } = (await response.json()) as { replicas: { eligible: boolean }[] };
+  return replicas.length > 0 && replicas.every((r) => r.eligible);
+}
+
+async function waitForEligibleReplicas(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (const appServer of APP_SERVERS) {
+    while (!(await replicasEligible(appServer).catch(() => false))) {
+      if (Date.now() > deadline) throw new Error(`${appServer} still excludes a replica: see its /health/replication`);
+      await sleep(250);
+    }
+  }
+}
+
+async function backgroundStatementsPerSecond(statements: StatementCounter): Promise<number> {
+  const total = async () => Object.values(await statements.count()).reduce((a, b) => a + b, 0);
+  const before = await total();
+  await sleep(BACKGROUND_SECONDS * 1000);
+  return ((await total()) - before) / BACKGROUND_SECONDS;
+}
+
+async function runScenario(scenario: Scenario, options: BenchOptions, context: MeasurementContext, stopping: AbortSignal): Promise<RunResult[]> {
+  progress(`\n${scenario.name}: ${scenario.description}`);
+  for (const name of scenario.variants) {
+    stopping.throwIfAborted();
+    await warmUp(scenario, VARIANTS[name], { ...context.load, durationSeconds: options.warmUpSeconds });
+  }
+  const runs: RunResult[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    // A B C, then C B A: a drift in the machine's speed does not favour whichever runs first.
+    const order = round % 2 === 1 ? scenario.variants : [...scenario.variants].reverse();
+    for (const name of order) {
+      stopping.throwIfAborted();
+      const result = await measure(scenario, VARIANTS[name], round, context);
+      runs.push(result);
+      progress(
+        `  round ${round}  ${name.padEnd(13)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
+          `p99 ${result.latencyMs.p99.toFixed(1).padStart(6)} ms  errors ${result.errors}`,
+      );
+    }
+  }
+  return runs;
+}
+
+function gitDescription(): string {
+  try {
+    return execSync('git describe --always --dirty', { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'missing-packages') return console.log(missingBenchPackages().join(' '));
+  const all = scenarios();
+  const options = parseOptions(argv, all.map((s) => s.name));
+  const selected = all.filter((s) => options.scenarios.length === 0 || options.scenarios.includes(s.name));
+  assertPrerequisites();
+  if (process.getuid?.() !== 0) throw new Error('the native stack needs root (network namespaces)');
+
+  const startedAt = new Date();
+  const machine = { cpus: cpus().length, loadAverageAtStart: loadavg(), node: process.version, commit: gitDescription() };
+  let startedStack = false;
+  let statements: StatementCounter | undefined;
+  // Ctrl-C stops wrk too (same process group); the bench then stops after that run and cleans up.
+  const stopping = new AbortController();
+  const interrupt = () => stopping.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
+
+  try {
+    startedStack = await prepareStack(options.build);
+    statements = await StatementCounter.open(DB_NODES, progress);
+    progress(`· articles 1..${ARTICLES}`);
+    const inserted = await seedArticles(ARTICLES, DB_NODES);
+    if (inserted) progress(`  inserted ${inserted}`);
+    await fillCeilingCache(HOT_ARTICLES);
+    progress(`· beside app-1 and app-2, behind nginx: ${BENCH_SERVERS.map((s) => `${s.name} (:${s.lbPort})`).join(', ')}`);
+    await startBenchServers();
+    await installBenchServers(BENCH_SERVERS);
+    await waitForEligibleReplicas();
+    const context: MeasurementContext = {
+      load: { connections: options.connections, threads: options.threads, durationSeconds: options.durationSeconds },
+      statements,
+      backgroundStatementsPerSecond: await backgroundStatementsPerSecond(statements),
+    };
+
+    const runs: RunResult[] = [];
+    const summaries: ScenarioSummary[] = [];
+    const goals: GoalResult[] = [];
+    for (const scenario of selected) {
+      runs.push(...(await runScenario(scenario, options, context, stopping.signal)));
+      const summary = summarize(scenario, runs);
+      summaries.push(summary);
+      goals.push(...evaluateGoals(scenario, summary));
+    }
+
+    const conditions =
+      `${machine.cpus}-core machine, load average ${machine.loadAverageAtStart[0].toFixed(2)} at the start; ` +
+      `medians of ${options.rounds} rounds of paired runs, ${options.durationSeconds} s each, ` +
+      `${options.connections} connections, ${options.threads} wrk threads`;
+    console.log(`\n${conditions}\n\n${resultsTable(summaries)}\n\n${goalsTable(goals)}`);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    const finishedAt = new Date();
+    writeFileSync(file, JSON.stringify({ startedAt, finishedAt, conditions, machine: { ...machine, loadAverageAtEnd: loadavg() }, options, summaries, goals, runs }, null, 2) + '\n');
+    progress(`\n${file} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
+  } finally {
+    await statements?.close();
+    removeBenchServers();
+    await stopBenchServers();
+    if (startedStack) await down({ progress: () => undefined });
+  }
+}
+
+main(process.argv.slice(2)).catch((error: Error) => {
+  console.error(`bench: ${error.message}`);
+  process.exit(1);
+});

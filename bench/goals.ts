@@ -1,0 +1,57 @@
+import type { Scenario } from './scenarios';
+import type { ScenarioSummary } from './summary';
+
+/** What the app should reach, checked on every run and reported (never asserted: see README, "Benchmark"). */
+export interface GoalResult {
+  scenario: string;
+  goal: string;
+  measured: number;
+  /** `measured` as the table shows it. */
+  shown: string;
+  target: string;
+  pass: boolean;
+}
+
+/** The most throughput replication awareness may cost against REPLICA_ROUTING=fixed. */
+export const MAX_AWARENESS_OVERHEAD = 0.03;
+/** "Zero statements added", to the two decimals the table shows. */
+const NO_EXTRA_STATEMENTS = 0.005;
+
+const signed = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(2)}`;
+
+export function evaluateGoals(scenario: Pick<Scenario, 'name' | 'ceiling'>, summary: ScenarioSummary): GoalResult[] {
+  const against = (variant: string) => summary.comparisons.find((c) => c.variant === variant);
+  const results: GoalResult[] = [];
+  if (scenario.ceiling) {
+    const ratio = against(scenario.ceiling.variant)?.throughputRatio ?? NaN;
+    results.push({
+      scenario: scenario.name,
+      goal: `req/s, app ÷ ${scenario.ceiling.variant}`,
+      measured: ratio,
+      shown: ratio.toFixed(2),
+      target: `≥ ${scenario.ceiling.minRatio.toFixed(2)}`,
+      pass: ratio >= scenario.ceiling.minRatio,
+    });
+  }
+  const fixed = against('app-fixed');
+  if (fixed) {
+    const overhead = 1 - fixed.throughputRatio;
+    results.push({
+      scenario: scenario.name,
+      goal: 'awareness overhead, 1 − app ÷ app-fixed req/s',
+      measured: overhead,
+      shown: `${(overhead * 100).toFixed(1)} %`,
+      target: `≤ ${(MAX_AWARENESS_OVERHEAD * 100).toFixed(0)} %`,
+      pass: overhead <= MAX_AWARENESS_OVERHEAD,
+    });
+    results.push({
+      scenario: scenario.name,
+      goal: 'DB statements added per request, app − app-fixed',
+      measured: fixed.extraStatementsPerRequest,
+      shown: signed(fixed.extraStatementsPerRequest),
+      target: '0.00',
+      pass: fixed.extraStatementsPerRequest < NO_EXTRA_STATEMENTS,
+    });
+  }
+  return results;
+}

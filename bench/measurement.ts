@@ -1,0 +1,81 @@
+import { peakRssMibOf, resetPeakRss } from './peak-rss';
+import { cpuSecondsOf } from './process-cpu';
+import type { Scenario, ScenarioName } from './scenarios';
+import { Role, servingProcesses } from './serving-processes';
+import type { StatementCounter } from './statement-counter';
+import type { Variant, VariantName } from './variants';
+import { Load, runWrk, WrkReport } from './wrk';
+import { PUBLIC_HOSTNAME } from '../stack/topology';
+
+/** One measured run of one scenario against one variant. */
+export interface RunResult {
+  scenario: ScenarioName;
+  variant: VariantName;
+  round: number;
+  requests: number;
+  requestsPerSecond: number;
+  latencyMs: WrkReport['latencyMs'];
+  /** Non-2xx responses plus socket errors. */
+  errors: number;
+  servedBy: Record<string, number>;
+  /** HIT ÷ (HIT + MISS) of X-Cache; null when no response carried it. */
+  cacheHitRatio: number | null;
+  cpuSeconds: Record<Role, number>;
+  cpuMsPerRequest: number;
+  /** The highest peak RSS of the variant's server processes during the run. */
+  peakRssMib: number | null;
+  /** Statements the PostgreSQL nodes ran for the app's database, less the idle background, per request. */
+  dbStatementsPerRequest: number;
+}
+
+export interface MeasurementContext {
+  load: Load;
+  statements: StatementCounter;
+  /** Statements per second while nothing is under load (the lag monitors' probes). */
+  backgroundStatementsPerSecond: number;
+}
+
+export const urlOf = (variant: Variant) => `http://${PUBLIC_HOSTNAME}${variant.lbPort === 80 ? '' : `:${variant.lbPort}`}/`;
+
+const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
+
+function cpuByRole(variant: Variant): Record<Role, number> {
+  const processes = servingProcesses(variant.pids());
+  return Object.fromEntries(Object.entries(processes).map(([role, pids]) => [role, cpuSecondsOf(pids)])) as Record<Role, number>;
+}
+
+/** Runs wrk once, discarding the figures: JIT, connection pools, caches and nginx's keepalive warm up. */
+export async function warmUp(scenario: Scenario, variant: Variant, load: Load): Promise<void> {
+  const report = await runWrk(urlOf(variant), scenario.script, scenario.args(load), load);
+  scenario.ran?.(report);
+}
+
+export async function measure(scenario: Scenario, variant: Variant, round: number, context: MeasurementContext): Promise<RunResult> {
+  const { load, statements } = context;
+  const statementsBefore = sum(Object.values(await statements.count()));
+  variant.pids().forEach(resetPeakRss);
+  const cpuBefore = cpuByRole(variant);
+  const report = await runWrk(urlOf(variant), scenario.script, scenario.args(load), load);
+  const cpuAfter = cpuByRole(variant);
+  const statementsAfter = sum(Object.values(await statements.count()));
+  scenario.ran?.(report);
+
+  const cpuSeconds = Object.fromEntries(Object.keys(cpuAfter).map((role) => [role, cpuAfter[role as Role] - cpuBefore[role as Role]])) as Record<Role, number>;
+  const { HIT = 0, MISS = 0 } = report.cache;
+  const background = context.backgroundStatementsPerSecond * report.durationSeconds;
+  return {
+    scenario: scenario.name,
+    variant: variant.name,
+    round,
+    requests: report.requests,
+    requestsPerSecond: report.requestsPerSecond,
+    latencyMs: report.latencyMs,
+    errors: report.statusErrors + report.socketErrors,
+    servedBy: report.servedBy,
+    cacheHitRatio: HIT + MISS > 0 ? HIT / (HIT + MISS) : null,
+    cpuSeconds,
+    cpuMsPerRequest: (sum(Object.values(cpuSeconds)) * 1000) / report.requests,
+    peakRssMib: peakRssMibOf(variant.pids()),
+    dbStatementsPerRequest: (statementsAfter - statementsBefore - background) / report.requests,
+  };
+}

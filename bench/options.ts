@@ -1,0 +1,62 @@
+import type { ScenarioName } from './scenarios';
+
+export interface BenchOptions {
+  /** Rounds of paired runs: each round runs every variant of a scenario once. */
+  rounds: number;
+  durationSeconds: number;
+  warmUpSeconds: number;
+  connections: number;
+  threads: number;
+  /** Only these scenarios; every one when empty. */
+  scenarios: ScenarioName[];
+  /** Build the app first (the default), so that the bench measures the current source. */
+  build: boolean;
+}
+
+/** About 9 minutes on a 2-core machine, start-up included. */
+const FULL = { rounds: 5, durationSeconds: 8, warmUpSeconds: 3 };
+/** About 2 minutes: to see that everything works, not to compare. */
+const QUICK = { rounds: 2, durationSeconds: 3, warmUpSeconds: 1 };
+
+const USAGE = `npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N] [--scenario NAME,…] [--no-build]
+npm run bench -- missing-packages`;
+
+function positiveInteger(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive whole number, not ${value ?? 'nothing'}`);
+  return n;
+}
+
+export function parseOptions(argv: readonly string[], known: readonly ScenarioName[]): BenchOptions {
+  const options: BenchOptions = { ...(argv.includes('--quick') ? QUICK : FULL), connections: 32, threads: 2, scenarios: [], build: true };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    switch (flag) {
+      case '--quick':
+        break;
+      case '--rounds':
+        options.rounds = positiveInteger(flag, argv[++i]);
+        break;
+      case '--duration':
+        options.durationSeconds = positiveInteger(flag, argv[++i]);
+        break;
+      case '--connections':
+        options.connections = positiveInteger(flag, argv[++i]);
+        break;
+      case '--scenario': {
+        const names = (argv[++i] ?? '').split(',').filter(Boolean);
+        const unknown = names.filter((name) => !known.includes(name as ScenarioName));
+        if (names.length === 0 || unknown.length) throw new Error(`--scenario takes some of: ${known.join(', ')}`);
+        options.scenarios = names as ScenarioName[];
+        break;
+      }
+      case '--no-build':
+        options.build = false;
+        break;
+      default:
+        throw new Error(`unknown option ${flag}\nusage: ${USAGE}`);
+    }
+  }
+  options.threads = Math.min(options.threads, options.connections);
+  return options;
+}

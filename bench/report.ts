@@ -1,0 +1,60 @@
+import type { GoalResult } from './goals';
+import type { ScenarioSummary, VariantSummary } from './summary';
+
+/** `db-replica-1` → `r1`, `db-primary` → `p`; a request served by two nodes shows both (`r1+p`). */
+export const shortNodeName = (nodes: string) =>
+  nodes
+    .split(',')
+    .map((node) => node.trim().replace(/^db-replica-/, 'r').replace(/^db-primary$/, 'p'))
+    .join('+');
+
+/** The largest shares first; those under 0.5 % (a few cache misses among hits) only in the JSON. */
+function servedBy(share: Record<string, number>): string {
+  const entries = Object.entries(share)
+    .filter(([, s]) => s >= 0.005)
+    .sort(([, a], [, b]) => b - a);
+  return entries.map(([nodes, s]) => `${shortNodeName(nodes)} ${(s * 100).toFixed(0)}%`).join(' ') || '—';
+}
+
+const fixed = (digits: number) => (n: number | null) => (n === null || !Number.isFinite(n) ? '—' : n.toFixed(digits));
+const percent = (n: number | null) => (n === null ? '—' : `${(n * 100).toFixed(1)}%`);
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const numeric = header.map((_, i) => rows.every((r) => /^[−+\d.,%—\s()]*$/.test(r[i])));
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function variantRow(scenario: string, v: VariantSummary): string[] {
+  return [
+    scenario,
+    v.variant,
+    fixed(0)(v.requestsPerSecond),
+    fixed(1)(v.latencyMs.p50),
+    fixed(1)(v.latencyMs.p99),
+    fixed(0)(v.latencyMs.max),
+    String(v.errors),
+    servedBy(v.servedByShare),
+    percent(v.cacheHitRatio),
+    `${fixed(2)(v.cpuMsPerRequest)} (${fixed(2)(v.appCpuMsPerRequest)})`,
+    fixed(0)(v.peakRssMib),
+    fixed(2)(v.dbStatementsPerRequest),
+  ];
+}
+
+export function resultsTable(summaries: ScenarioSummary[]): string {
+  return table(
+    ['scenario', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'served by (X-DB-Node)', 'cache hit', 'CPU ms/req (app)', 'RSS MiB', 'DB stmt/req'],
+    summaries.flatMap((s) => s.variants.map((v) => variantRow(s.scenario, v))),
+  );
+}
+
+export function goalsTable(goals: GoalResult[]): string {
+  return table(
+    ['scenario', 'target', 'measured', 'goal', ''],
+    goals.map((g) => [g.scenario, g.goal, g.shown, g.target, g.pass ? '✔ pass' : '✘ FAIL']),
+  );
+}

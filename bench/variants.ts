@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { daemonPid, startDaemon, stopDaemon } from '../stack/native/daemons';
+import { paths, REPO_ROOT } from '../stack/native/paths';
+import { credentials } from '../stack/native/postgres';
+import { appEnv } from '../stack/native/services';
+import { waitFor } from '../stack/native/shell';
+import { service } from '../stack/topology';
+import { CEILING_KEY_PREFIX } from './bench-data';
+
+export type VariantName = 'app' | 'app-fixed' | 'pg-ceiling' | 'redis-ceiling';
+
+/** What a scenario runs against: an HTTP server beside app-1 and one beside app-2, behind the stack's nginx. */
+export interface Variant {
+  name: VariantName;
+  /** The nginx port in front of it. */
+  lbPort: number;
+  /** Its own HTTP server processes. */
+  pids(): number[];
+}
+
+/** A variant the bench starts: one server beside each app server, in its namespace, on its own port. */
+export interface BenchServer extends Variant {
+  port: number;
+  command: string[];
+  env(appServer: string): NodeJS.ProcessEnv;
+}
+
+const APP_SERVERS = ['app-1', 'app-2'] as const;
+const daemonName = (variant: VariantName, appServer: string) => `bench-${variant}-${appServer.replace('app-', '')}`;
+const runningPids = (names: string[]) => names.map(daemonPid).filter((pid) => pid !== null);
+const baseline = (file: string) => [process.execPath, join(__dirname, 'baselines', file)];
+
+/** The app as the stack runs it: app-1 and app-2 behind nginx/conf.d/api.conf, replication aware. */
+const app: Variant = { name: 'app', lbPort: 80, pids: () => runningPids([...APP_SERVERS]) };
+
+function benchServer(server: Omit<BenchServer, 'pids'>): BenchServer {
+  return { ...server, pids: () => runningPids(APP_SERVERS.map((appServer) => daemonName(server.name, appServer))) };
+}
+
+export const BENCH_SERVERS: readonly BenchServer[] = [
+  /** The same app with REPLICA_ROUTING=fixed: every read on the first replica, no monitor, no tokens. */
+  benchServer({
+    name: 'app-fixed',
+    lbPort: 8081,
+    port: 3002,
+    command: [process.execPath, paths.appMain],
+    env: (appServer) => ({ ...appEnv(`${appServer}-fixed`), PORT: '3002', REPLICA_ROUTING: 'fixed' }),
+  }),
+  benchServer({
+    name: 'pg-ceiling',
+    lbPort: 8082,
+    port: 3100,
+    command: baseline('pg-read-server.mts'),
+    env: () => ({
+      PATH: process.env.PATH,
+      PORT: '3100',
+      PGHOST: service('db-replica-1').address,
+      PGUSER: credentials.app.user,
+      PGPASSWORD: credentials.app.password,
+      PGDATABASE: credentials.app.database,
+    }),
+  }),
+  benchServer({
+    name: 'redis-ceiling',
+    lbPort: 8083,
+    port: 3101,
+    command: baseline('redis-read-server.mts'),
+    env: () => ({
+      PATH: process.env.PATH,
+      PORT: '3101',
+      REDIS_URL: `redis://${service('redis').address}:${service('redis').port}`,
+      KEY_PREFIX: CEILING_KEY_PREFIX,
+    }),
+  }),
+];
+
+export const VARIANTS: Record<VariantName, Variant> = Object.fromEntries([app, ...BENCH_SERVERS].map((v) => [v.name, v])) as Record<VariantName, Variant>;
+
+async function answers(url: string): Promise<boolean> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  await response.arrayBuffer();
+  return response.ok;
+}
+
+/** Starts every bench server afresh (stopping any a crashed run left) and waits until each answers. */
+export async function startBenchServers(): Promise<void> {
+  await stopBenchServers();
+  for (const server of BENCH_SERVERS) {
+    for (const appServer of APP_SERVERS) {
+      startDaemon(daemonName(server.name, appServer), server.command, { besideService: appServer, env: server.env(appServer), cwd: REPO_ROOT });
+    }
+  }
+  await Promise.all(
+    BENCH_SERVERS.flatMap((server) =>
+      APP_SERVERS.map((appServer) =>
+        waitFor(
+          `${daemonName(server.name, appServer)} to answer (log: ${paths.log(daemonName(server.name, appServer))})`,
+          () => answers(`http://${service(appServer).address}:${server.port}/health/ready`),
+          { timeoutMs: 60_000, intervalMs: 250 },
+        ),
+      ),
+    ),
+  );
+}
+
+export async function stopBenchServers(): Promise<void> {
+  await Promise.all(BENCH_SERVERS.flatMap((server) => APP_SERVERS.map((appServer) => stopDaemon(daemonName(server.name, appServer)))));
+}

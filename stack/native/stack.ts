@@ -219,7 +219,12 @@ export async function switchover(candidate: string): Promise<void> {
     const current = await leader();
     if (current === candidate) return;
     if (!current) throw new Error('no leader to switch over from');
-    await waitFor(`${candidate} to be a streaming replica`, () => isNodeHealthy(candidate), { timeoutMs: 60_000 });
+    // Every replica streaming first: one still catching up on the old leader's timeline would be stranded,
+    // needing WAL the new leader never had.
+    const members = SERVICES.filter((s) => s.kind.startsWith('postgres') && daemonPid(s.name) !== null).map((s) => s.name);
+    await waitFor('every replica to stream', async () => (await Promise.all(members.map((m) => isNodeHealthy(m).catch(() => false)))).every(Boolean), {
+      timeoutMs: 60_000,
+    });
     patronictl(['switchover', '--leader', current, '--candidate', candidate, '--force']);
     try {
       await waitFor(`${candidate} to lead`, async () => isLeaderRole((await patroniState(candidate))?.role), { timeoutMs: 20_000 });

@@ -1,4 +1,5 @@
 import { leader, patronictl, switchover } from '../../stack/native/stack';
+import { service } from '../../stack/topology';
 import { articleDraft } from './support/articles';
 import { closeClient, get, request } from './support/client';
 import { onNode, startService, stopService, until } from './support/stack-control';
@@ -52,6 +53,13 @@ describe('Primary loss: Patroni promotes a replica, the apps follow it', () => {
     await switchover('db-primary');
     await until('both replicas streaming', async () => (await Promise.all(['db-replica-1', 'db-replica-2'].map((r) => onNode(r, "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'")))).every((rows) => rows.length === 1), 30_000);
     await until('the apps writing to db-primary', () => writesGoTo('db-primary'), 30_000);
+    // Whole again from the apps' side too: every replica readmitted on both, so the next test starts clean.
+    await until('every replica eligible on both app servers', async () => {
+      const views = await Promise.all(
+        ['app-1', 'app-2'].map(async (app) => (await request('GET', '/health/replication', { baseUrl: `http://${service(app).address}:3000` })).json()),
+      );
+      return views.every((v) => v.replicas.length === 2 && v.replicas.every((r: { eligible: boolean }) => r.eligible));
+    }, 30_000);
   });
 
   afterAll(() => closeClient());

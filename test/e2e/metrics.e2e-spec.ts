@@ -1,6 +1,7 @@
 import { service } from '../../stack/topology';
 import { articleDraft } from './support/articles';
 import { closeClient, get, post, request } from './support/client';
+import { until } from './support/stack-control';
 import { TestApp } from './support/test-app';
 
 const appUrl = (app: string) => `http://${service(app).address}:3000`;
@@ -35,7 +36,11 @@ describe('GET /metrics on each app server', () => {
   });
 
   it('should report every replica’s lag and eligibility, every node’s pool, tokens and cache', async () => {
-    const samples = await scrape(appUrl('app-1'));
+    // Eligibility follows the probes: after another test's fault a replica is readmitted within a few rounds.
+    const samples = await until('both replicas eligible in the metrics', async () => {
+      const scraped = await scrape(appUrl('app-1'));
+      return ['db-replica-1', 'db-replica-2'].every((r) => scraped.get(`app_replica_eligible{replica="${r}"}`) === 1) && scraped;
+    }, 30_000);
 
     for (const replica of ['db-replica-1', 'db-replica-2']) {
       expect(samples.get(`app_replica_lag_bytes{replica="${replica}"}`)).toBeGreaterThanOrEqual(0);

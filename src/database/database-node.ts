@@ -3,6 +3,15 @@ import { Pool } from 'pg';
 import { performance } from 'node:perf_hooks';
 import type { PositionSource } from '../request-context/request-context';
 import { Lsn, parseLsn } from './lsn';
+import { POSITION, PositionTrackingClient } from './position-tracking-client';
+
+export type Work<T> = (manager: EntityManager) => Promise<T>;
+
+/** What a piece of work returned, and the node's position right after it (null when not asked or unreadable). */
+export interface Positioned<T> {
+  result: T;
+  position: Lsn | null;
+}
 
 export interface NodeEndpoint {
   host: string;
@@ -31,15 +40,6 @@ export interface NodeSettings {
   entities: MixedList<Function>;
 }
 
-/**
- * The node's WAL position: replayed on a replica; on the primary, at or after every commit visible now. With
- * synchronous_commit on, a commit returns once its record is flushed, so the flush position covers it and is
- * one replicas can reach at once; with it off, only the insert position is sure to cover a visible commit.
- */
-const POSITION = `SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
-  WHEN current_setting('synchronous_commit') = 'off' THEN pg_current_wal_insert_lsn()
-  ELSE pg_current_wal_flush_lsn() END)::text AS lsn`;
-
 type PoolKind = 'reads' | 'writes';
 
 /**
@@ -56,6 +56,8 @@ export class DatabaseNode implements PositionSource {
   private readonly pools: Partial<Record<PoolKind, Pool>> = {};
   readonly probes: Pool;
   private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
+  /** Position queries that rode in a statement's round trip (see PositionTrackingClient). */
+  pipelinedPositions = 0;
 
   constructor(
     readonly endpoint: NodeEndpoint,
@@ -90,14 +92,42 @@ export class DatabaseNode implements PositionSource {
     return { total: sum((p) => p.totalCount), idle: sum((p) => p.idleCount), waiting: sum((p) => p.waitingCount) };
   }
 
-  /** An EntityManager for reads on this node (read-only sessions). */
-  async manager(): Promise<EntityManager> {
-    return (await this.connect('reads')).manager;
+  /**
+   * Runs `work` in a read-only session. With `trackPosition`, every statement it sends is followed, in the
+   * same round trip, by a position query: the last answer bounds from above what the work saw.
+   */
+  async read<T>(work: Work<T>, trackPosition: boolean): Promise<Positioned<T>> {
+    const dataSource = await this.connect('reads');
+    if (!trackPosition) return { result: await work(dataSource.manager), position: null };
+    return this.tracked(dataSource, () => true, work);
   }
 
-  /** An EntityManager for writes: only ever asked of the node that is primary now. */
-  async writeManager(): Promise<EntityManager> {
-    return (await this.connect('writes')).manager;
+  /**
+   * Runs `work` in one transaction: only ever asked of the node that is primary now. With `trackPosition`,
+   * the position is read right behind the COMMIT, in its round trip: at or after the commit record.
+   */
+  async write<T>(work: Work<T>, trackPosition: boolean): Promise<Positioned<T>> {
+    const dataSource = await this.connect('writes');
+    if (!trackPosition) return { result: await dataSource.manager.transaction(work), position: null };
+    return this.tracked(dataSource, (text) => text === 'COMMIT', (manager) => manager.transaction(work));
+  }
+
+  private async tracked<T>(dataSource: DataSource, after: (text: string) => boolean, work: Work<T>): Promise<Positioned<T>> {
+    const runner = dataSource.createQueryRunner();
+    try {
+      const client = (await runner.connect()) as PositionTrackingClient;
+      client.trackPositions(after);
+      let result: T;
+      try {
+        result = await work(runner.manager);
+      } catch (error) {
+        await client.stopTracking(); // the client goes back to the pool only once its position query answered
+        throw error;
+      }
+      return { result, position: await client.stopTracking() };
+    } finally {
+      await runner.release();
+    }
   }
 
   /**
@@ -148,6 +178,10 @@ export class DatabaseNode implements PositionSource {
       // Extensions are created by migrations on the primary; a replica would refuse CREATE EXTENSION anyway.
       installExtensions: false,
       extra: {
+        Client: PositionTrackingClient,
+        // Queries sent before the previous one answered go out at once: a position query rides along.
+        pipeline: true,
+        onPipelinedPosition: () => this.pipelinedPositions++,
         statement_timeout: statementTimeoutMs,
         // Client-side bound too: a frozen server never answers, so its own statement_timeout never fires.
         query_timeout: statementTimeoutMs + 1000,

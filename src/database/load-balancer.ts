@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { EntityManager } from 'typeorm';
 import { RequestContext } from '../request-context/request-context';
-import { DatabaseNode } from './database-node';
+import { DatabaseNode, Positioned, Work } from './database-node';
 import { DatabaseTopology } from './database-topology';
 import { Lsn, UNKNOWN_POSITION } from './lsn';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
@@ -11,7 +10,7 @@ import { describeFailure, isReplicaFailure } from './replica-failure';
 import { ReplicaList } from './replica-list';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 
-export type Work<T> = (manager: EntityManager) => Promise<T>;
+export type { Work };
 
 export type FallbackPolicy = 'primary' | 'least-lagging' | 'fail';
 
@@ -22,7 +21,7 @@ export interface RoutingPolicy {
   fallbackMaxLagBytes: number;
   /** How long a read with a token may wait for a replica to replay up to it before going to the primary. */
   tokenWaitMs: number;
-  /** Read the primary's position after each write (for tokens and cache invalidation markers). */
+  /** Read each node's position behind reads and commits, in their round trips (for tokens and cache markers). */
   trackPositions: boolean;
 }
 
@@ -72,10 +71,10 @@ export class LoadBalancer {
       // Taken before the read starts: a position observed later might be past what the read saw.
       const lowerBound = replica.knownReplayLsn;
       try {
-        const result = await work(await replica.node.manager());
-        this.recordRead(context, replica.node, route.reason, lowerBound);
+        const outcome = await replica.node.read(work, this.tracksPositions(context));
+        this.recordRead(context, replica, route.reason, lowerBound, outcome);
         if (context) context.stickyReplica = replica.name;
-        return result;
+        return outcome.result;
       } catch (error) {
         if (!isReplicaFailure(error)) throw error;
         const reason = describeFailure(error);
@@ -100,9 +99,9 @@ export class LoadBalancer {
     const context = RequestContext.current();
     if (context) context.wrote = true;
     const primary = this.primary;
-    let result: T;
+    let outcome: Positioned<T>;
     try {
-      result = await (await primary.writeManager()).transaction(work);
+      outcome = await primary.write(work, this.tracksPositions(context));
     } catch (error) {
       // The primary may have died: look again now rather than at the next probe round.
       if (isReplicaFailure(error)) void this.primaryPosition.probeAll();
@@ -110,28 +109,31 @@ export class LoadBalancer {
     }
     if (context) context.recordDbNode(primary.name, 'primary:write');
     if (context && this.policy.trackPositions) {
-      // A position read after the commit returned is at or after the commit record.
       // Unreadable (the primary went away right after the commit): claim nothing a replica could satisfy.
-      const committed = (await primary.positionAfter(performance.now())) ?? UNKNOWN_POSITION;
+      const committed = outcome.position ?? UNKNOWN_POSITION;
       context.writeLsn = committed;
       context.observe(committed);
     }
-    return result;
+    return outcome.result;
+  }
+
+  private tracksPositions(context: RequestContext | undefined): boolean {
+    return context !== undefined && this.policy.trackPositions;
   }
 
   private async runOnPrimary<T>(work: Work<T>, reason: string): Promise<T> {
     const primary = this.topology.primary;
     // No primary (a failover in progress): a replica's data beats no data for a read that only wanted fresh.
     if (!primary) return this.readDuringFailover(work, reason);
-    const result = await work(await primary.manager());
     const context = RequestContext.current();
+    const outcome = await primary.read(work, this.tracksPositions(context));
     // The primary has everything committed: at least its last probed position, the client's token, our write.
     const lowerBound = [this.primaryPosition.primaryLsn, context?.requiredLsn, context?.seenLsn].reduce<Lsn | undefined>(
       (max, lsn) => (lsn !== undefined && lsn !== UNKNOWN_POSITION && (max === undefined || lsn > max) ? lsn : max),
       undefined,
     );
-    this.recordRead(context, primary, reason, lowerBound);
-    return result;
+    this.recordRead(context, primary, reason, lowerBound, outcome);
+    return outcome.result;
   }
 
   /**
@@ -152,15 +154,22 @@ export class LoadBalancer {
     }
     const [replica] = candidates;
     const lowerBound = replica.knownReplayLsn;
-    const result = await work(await replica.node.manager());
-    this.recordRead(context, replica.node, `replica:no-primary(${wanted})`, lowerBound);
-    return result;
+    const outcome = await replica.node.read(work, this.tracksPositions(context));
+    this.recordRead(context, replica, `replica:no-primary(${wanted})`, lowerBound, outcome);
+    return outcome.result;
   }
 
-  private recordRead(context: RequestContext | undefined, node: DatabaseNode, reason: string, lowerBound: Lsn | undefined): void {
+  /**
+   * The outgoing token must cover what the read saw: the position read behind it, or when that was not
+   * read, a position query after the fact (at response time).
+   */
+  private recordRead(context: RequestContext | undefined, where: Replica | DatabaseNode, reason: string, lowerBound: Lsn | undefined, outcome: Positioned<unknown>): void {
+    const node = where instanceof Replica ? where.node : where;
+    if (where instanceof Replica && outcome.position !== null) where.observeReplay(outcome.position, where.health.timeline);
     if (!context) return;
     context.recordDbNode(node.name, reason);
-    context.lastRead = { node, doneAt: performance.now() };
+    if (outcome.position !== null) context.observe(outcome.position);
+    else context.lastRead = { node, doneAt: performance.now() };
     if (context.readLowerBound === undefined) context.readLowerBound = lowerBound;
   }
 

@@ -10,14 +10,18 @@ export interface FakeNode {
   position?: Lsn;
 }
 
-/** A node whose manager() returns a marker object naming it; positionAfter() answers `position`. */
+/**
+ * A node whose work gets a marker object naming it as its EntityManager; read(), write() and positionAfter()
+ * answer `position` as the node's position.
+ */
 export function fakeNode(name: string, behaviour: FakeNode = {}): DatabaseNode & FakeNode {
+  const run = async <T>(work: (em: EntityManager) => Promise<T>) => ({ result: await work({ node: name } as unknown as EntityManager), position: node.position ?? null });
   const node = {
     name,
     address: `${name}:5432`,
     ...behaviour,
-    manager: async () => ({ node: name, transaction: async (work: (em: unknown) => unknown) => work({ node: name }) }) as unknown as EntityManager,
-    writeManager: async () => node.manager(),
+    read: run,
+    write: run,
     async positionAfter() {
       return node.position ?? null;
     },

@@ -1,0 +1,63 @@
+import { Client, ClientConfig, QueryResult } from 'pg';
+import { Lsn, parseLsn } from './lsn';
+
+/**
+ * The node's WAL position: replayed on a replica; on the primary, at or after every commit visible now. With
+ * synchronous_commit on, a commit returns once its record is flushed, so the flush position covers it and is
+ * one replicas can reach at once; with it off, only the insert position is sure to cover a visible commit.
+ */
+export const POSITION = `SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
+  WHEN current_setting('synchronous_commit') = 'off' THEN pg_current_wal_insert_lsn()
+  ELSE pg_current_wal_flush_lsn() END)::text AS lsn`;
+
+export interface PositionTrackingConfig extends ClientConfig {
+  /** Told each time a position query rode in another statement's round trip. */
+  onPipelinedPosition?: () => void;
+}
+
+type Follow = { after: (text: string) => boolean; latest: Promise<Lsn | null> | null };
+
+const textOf = (config: unknown): string | undefined =>
+  typeof config === 'string' ? config : typeof (config as { text?: unknown })?.text === 'string' ? (config as { text: string }).text : undefined;
+
+/**
+ * A pg client that can read the node's position right behind a statement, in that statement's round trip.
+ * The position query is queued in the same tick as the statement, so the server runs it right after: on a
+ * replica it bounds from above what the statement saw; after COMMIT on the primary it covers the commit. The
+ * pool runs its clients in pipeline mode, so it costs the server one cheap statement and the request no wait.
+ */
+export class PositionTrackingClient extends Client {
+  private follow?: Follow;
+  private readonly onPipelinedPosition?: () => void;
+
+  constructor(config: PositionTrackingConfig) {
+    super(config);
+    this.onPipelinedPosition = config.onPipelinedPosition;
+  }
+
+  /** Until stopTracking(): each statement `after` accepts is followed by a position query. */
+  trackPositions(after: (text: string) => boolean): void {
+    this.follow = { after, latest: null };
+  }
+
+  /** The position read behind the last tracked statement; null when none was tracked or it failed. */
+  async stopTracking(): Promise<Lsn | null> {
+    const latest = this.follow?.latest ?? null;
+    this.follow = undefined;
+    return latest;
+  }
+
+  // pg's overloads (text, config, submittable; promise or callback) all go through here unchanged.
+  override query(...args: unknown[]): never {
+    const result = (super.query as (...a: unknown[]) => unknown)(...args);
+    const text = textOf(args[0]);
+    if (this.follow && text !== undefined && this.follow.after(text)) {
+      this.follow.latest = (super.query(POSITION) as Promise<QueryResult<{ lsn: string | null }>>).then(
+        ({ rows }) => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null),
+        () => null,
+      );
+      this.onPipelinedPosition?.();
+    }
+    return result as never;
+  }
+}

@@ -10,7 +10,7 @@ export interface CacheStats {
   errors: number;
   /** Fills refused because the data was read before the key's last invalidation had replayed there. */
   skippedFills: number;
-  /** Entries not served because the client's token is newer than them. */
+  /** Entries not served because the client's token does not trust them (an invalidation it needs is pending). */
   bypassed: number;
 }
 
@@ -39,6 +39,8 @@ if ARGV[1] ~= '' and (not marker or marker < ARGV[1]) then redis.call('SET', KEY
 redis.call('DEL', KEYS[1])
 return 1`;
 
+const PENDING_RETRY_MS = 1000;
+
 type ScriptedRedis = Redis & {
   cacheFill(entryKey: string, markerKey: string, lsn: string, json: string, ttl: number, field: string): Promise<number>;
   cacheInvalidate(entryKey: string, markerKey: string, lsn: string, markerTtl: number): Promise<number>;
@@ -50,7 +52,10 @@ type ScriptedRedis = Redis & {
  * The race it closes: write → invalidate → a read on a lagging replica refills the entry with the old row,
  * stale until its TTL. Here an invalidation records the write's LSN next to the key, a fill carries the
  * position its data was read at, and Redis refuses (atomically) a fill older than the key's last
- * invalidation. A request whose consistency token is newer than an entry does not get that entry.
+ * invalidation. So an entry in Redis has every write to its key whose invalidation has landed, and a write
+ * returns only once its invalidation has landed: an entry serves read-your-writes whatever position the
+ * client's token names, and token holders keep the cache. Only a write whose invalidation failed (Redis
+ * unreachable) puts a floor in its client's token: entries read before that write are not served to it.
  *
  * When Redis is down or slow, every command gives up within REDIS_COMMAND_TIMEOUT_MS and counts as a miss.
  */
@@ -66,6 +71,7 @@ export class RedisCache implements OnApplicationShutdown {
    */
   private readonly pendingInvalidations = new Map<string, string>();
   private readonly markerTtlSeconds: number;
+  private readonly retryTimer: NodeJS.Timeout;
   readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, skippedFills: 0, bypassed: 0 };
 
   constructor(config: AppConfig) {
@@ -89,6 +95,8 @@ export class RedisCache implements OnApplicationShutdown {
       lastError = '';
       void this.flushPendingInvalidations();
     });
+    // Also when the connection never dropped (commands timed out on a busy or paused server).
+    this.retryTimer = setInterval(() => void this.flushPendingInvalidations(), PENDING_RETRY_MS).unref();
   }
 
   /** ioredis connection state: `ready` when commands can be sent. */
@@ -136,6 +144,8 @@ export class RedisCache implements OnApplicationShutdown {
       await this.applyInvalidations(keys.map((key) => [key, lsn]));
     } catch (error) {
       this.stats.errors++;
+      const context = RequestContext.current();
+      if (context?.writeLsn !== undefined && (context.cacheFloor === undefined || context.writeLsn > context.cacheFloor)) context.cacheFloor = context.writeLsn;
       for (const key of keys) {
         const pending = this.pendingInvalidations.get(key) ?? '';
         this.pendingInvalidations.set(key, pending > lsn ? pending : lsn);
@@ -146,8 +156,8 @@ export class RedisCache implements OnApplicationShutdown {
 
   private olderThanClient(entry: Entry<unknown>, context: RequestContext | undefined): boolean {
     if (context?.tokenDistrust) return true;
-    const required = context?.requiredLsn;
-    return required !== undefined && (entry.lsn === '' || BigInt(`0x${entry.lsn}`) < required);
+    const floor = context?.cacheFloor;
+    return floor !== undefined && (entry.lsn === '' || BigInt(`0x${entry.lsn}`) < floor);
   }
 
   private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<Entry<T>> {
@@ -184,10 +194,11 @@ export class RedisCache implements OnApplicationShutdown {
 
   private async flushPendingInvalidations(): Promise<void> {
     const entries = [...this.pendingInvalidations];
-    if (entries.length === 0) return;
+    if (entries.length === 0 || this.redis.status !== 'ready') return;
     try {
       await this.applyInvalidations(entries);
-      entries.forEach(([key]) => this.pendingInvalidations.delete(key));
+      // Only what was applied: an invalidation deferred meanwhile with a later position stays pending.
+      entries.forEach(([key, lsn]) => this.pendingInvalidations.get(key) === lsn && this.pendingInvalidations.delete(key));
       this.logger.log(`applied ${entries.length} deferred invalidation(s)`);
     } catch {
       // still unreachable: the next 'ready' tries again
@@ -195,6 +206,7 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.retryTimer);
     this.redis.disconnect();
   }
 }

@@ -11,6 +11,15 @@ describe('ConsistencyTokenCodec', () => {
     expect(codec.decode(text, 1_000_500)).toEqual({ status: 'valid', token: token() });
   });
 
+  it('should carry a cache floor when there is one, under the signature', () => {
+    const text = codec.encode(token({ cacheFloor: parseLsn('0/3000100') }));
+    const floorAt = text.indexOf('3000100');
+    const lowered = `${text.slice(0, floorAt)}3000000${text.slice(floorAt + 7)}`;
+
+    expect(codec.decode(text, 1_000_500)).toEqual({ status: 'valid', token: token({ cacheFloor: parseLsn('0/3000100') }) });
+    expect(codec.decode(lowered, 1_000_500).status).toBe('bad-signature');
+  });
+
   it('should reject a token with one character changed', () => {
     const text = codec.encode(token());
     const lsnAt = text.indexOf('3000060');

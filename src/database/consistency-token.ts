@@ -15,6 +15,11 @@ export interface ConsistencyToken {
   lsn: Lsn;
   /** ms since the epoch; the token is void `ttlMs` later. */
   issuedAt: number;
+  /**
+   * Set when a write of this client's could not invalidate its cache entries (Redis unreachable): entries
+   * read before this position may predate that write, so they are not served to the client.
+   */
+  cacheFloor?: Lsn;
 }
 
 export type TokenVerdict =
@@ -23,7 +28,10 @@ export type TokenVerdict =
 
 const VERSION = 'v1';
 
-/** Encodes and verifies tokens: `v1.<systemId>.<timeline>.<lsn>.<issuedAt>.<hmac>`, HMAC-SHA256 over the rest. */
+/**
+ * Encodes and verifies tokens: `v1.<systemId>.<timeline>.<lsn>.<issuedAt>[.<cacheFloor>].<hmac>`, HMAC-SHA256
+ * over the rest.
+ */
 export class ConsistencyTokenCodec {
   constructor(
     private readonly secret: string,
@@ -31,25 +39,30 @@ export class ConsistencyTokenCodec {
   ) {}
 
   encode(token: ConsistencyToken): string {
-    const payload = [VERSION, token.systemId, token.timeline, formatLsn(token.lsn), token.issuedAt].join('.');
+    const floor = token.cacheFloor === undefined ? [] : [formatLsn(token.cacheFloor)];
+    const payload = [VERSION, token.systemId, token.timeline, formatLsn(token.lsn), token.issuedAt, ...floor].join('.');
     return `${payload}.${this.sign(payload)}`;
   }
 
   decode(text: string, now = Date.now()): TokenVerdict {
     const parts = text.split('.');
-    if (parts.length !== 6 || parts[0] !== VERSION || text.length > 200) return { status: 'malformed' };
-    const [, systemId, timeline, lsn, issuedAt, signature] = parts;
+    if ((parts.length !== 6 && parts.length !== 7) || parts[0] !== VERSION || text.length > 220) return { status: 'malformed' };
+    const [, systemId, timeline, lsn, issuedAt] = parts;
+    const floor = parts.length === 7 ? parts[5] : undefined;
+    const signature = parts[parts.length - 1];
     if (!/^\d{1,20}$/.test(systemId) || !/^\d{1,10}$/.test(timeline) || !/^\d{1,15}$/.test(issuedAt)) return { status: 'malformed' };
     let position: Lsn;
+    let cacheFloor: Lsn | undefined;
     try {
       position = parseLsn(lsn);
+      cacheFloor = floor === undefined ? undefined : parseLsn(floor);
     } catch {
       return { status: 'malformed' };
     }
-    const expected = Buffer.from(this.sign(parts.slice(0, 5).join('.')));
+    const expected = Buffer.from(this.sign(parts.slice(0, -1).join('.')));
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { status: 'bad-signature' };
-    const token = { systemId, timeline: Number(timeline), lsn: position, issuedAt: Number(issuedAt) };
+    const token: ConsistencyToken = { systemId, timeline: Number(timeline), lsn: position, issuedAt: Number(issuedAt), ...(cacheFloor === undefined ? {} : { cacheFloor }) };
     if (now - token.issuedAt > this.ttlMs || token.issuedAt - now > 60_000) return { status: 'expired' };
     return { status: 'valid', token };
   }

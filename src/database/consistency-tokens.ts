@@ -62,6 +62,7 @@ export class ConsistencyTokens {
     }
     this.stats.accepted++;
     context.requiredLsn = token.lsn;
+    context.cacheFloor = token.cacheFloor;
   }
 
   /** The token for this response: at or past everything the request read, wrote, or took from the cache. */
@@ -73,6 +74,7 @@ export class ConsistencyTokens {
     if (context.lastRead) lsn = max(lsn, await context.lastRead.node.positionAfter(context.lastRead.doneAt));
     if (lsn === undefined) return undefined;
     this.stats.issued++;
-    return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt: Date.now() });
+    const { cacheFloor } = context;
+    return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt: Date.now(), ...(cacheFloor === undefined ? {} : { cacheFloor }) });
   }
 }

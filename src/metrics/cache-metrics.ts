@@ -10,7 +10,7 @@ const COUNTERS: Record<keyof CacheStats, { name: string; help: string }> = {
     name: 'app_cache_skipped_fills_total',
     help: "Fills Redis refused: the data was read before the key's last invalidation had replayed",
   },
-  bypassed: { name: 'app_cache_bypassed_total', help: "Entries not served because the client's consistency token is newer" },
+  bypassed: { name: 'app_cache_bypassed_total', help: "Entries not served because the client's consistency token does not trust them" },
 };
 
 /** RedisCache.stats as Prometheus counters, copied in at scrape time. */

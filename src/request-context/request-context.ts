@@ -30,6 +30,11 @@ export class RequestContext {
   writeLsn?: Lsn;
   /** From a valid token of this cluster: reads must see at least this position. */
   requiredLsn?: Lsn;
+  /**
+   * Cache entries read before this position are not served to this client: one of its writes could not
+   * invalidate its entries (from its token, or from this request).
+   */
+  cacheFloor?: Lsn;
   /** The incoming token could not be trusted (forged, altered, another cluster): reads go to the primary. */
   tokenDistrust?: 'invalid-token' | 'foreign-token';
   /** A lower bound of what this request's reads see: cache fills are judged by it. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { ConsistencyTokenCodec } from '../../src/database/consistency-token';
 import { parseLsn } from '../../src/database/lsn';
+import { Redis } from 'ioredis';
 import { paths } from '../../stack/native/paths';
 import { service } from '../../stack/topology';
 import { articleDraft } from './support/articles';
@@ -55,6 +56,10 @@ async function writeThenRead(pairs: number, clients: number, sendsToken: boolean
   );
   return outcome;
 }
+
+/** A request to one app server, bypassing nginx, with the client's token. */
+const onApp = (app: string, method: string, path: string, token?: string, body?: unknown) =>
+  request(method, path, { baseUrl: `http://${service(app).address}:3000`, body, headers: token ? { 'x-consistency-token': token } : {} });
 
 /** Each app server's own view (nginx's round robin is per worker: two requests may reach the same app). */
 const eachAppsReplication = () =>
@@ -180,6 +185,53 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       expect(after.map((r) => r.json().title)).toEqual(Array(6).fill('v2'));
       const skipped = (await eachAppsReplication()).reduce((n, h) => n + h.cache.skippedFills, 0);
       expect(skipped).toBeGreaterThan(0);
+    });
+  });
+
+  describe('cache and tokens', () => {
+    it('should keep serving cached entries to a client right after its write, and its own write fresh', async () => {
+      const writer = new TokenClient();
+      const { id: other } = (await writer.send('POST', '/articles', articleDraft())).json();
+      const { id: mine } = (await writer.send('POST', '/articles', articleDraft({ title: 'v1' }))).json();
+      await caughtUp();
+      for (const id of [other, mine]) await Promise.all(['app-1', 'app-2'].map((app) => onApp(app, 'GET', `/articles/${id}`)));
+
+      expect((await writer.send('PATCH', `/articles/${mine}`, { title: 'v2' })).status).toBe(200);
+      const otherAfterWrite = await writer.send('GET', `/articles/${other}`);
+      const mineAfterWrite = await writer.send('GET', `/articles/${mine}`);
+
+      // The other entry was read before the write's position, and is still what the database holds.
+      expect(otherAfterWrite.headers['x-cache']).toBe('HIT');
+      expect(mineAfterWrite.json().title).toBe('v2');
+    });
+
+    it("should keep a client off entries its write could not invalidate (Redis refusing writes), then invalidate them", async () => {
+      const redis = new Redis({ host: service('redis').address, port: service('redis').port ?? 6379, lazyConnect: true });
+      await redis.connect();
+      try {
+        const writer = new TokenClient();
+        const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'v1' }))).json();
+        await caughtUp();
+        await onApp('app-2', 'GET', `/articles/${id}`);
+        expect((await onApp('app-2', 'GET', `/articles/${id}`)).headers['x-cache']).toBe('HIT');
+
+        // Reads still work, every script (fills, invalidations) waits: app-1's invalidation times out.
+        await redis.call('CLIENT', 'PAUSE', '3000', 'WRITE');
+        const written = await onApp('app-1', 'PATCH', `/articles/${id}`, writer.token, { title: 'v2' });
+        expect(written.status).toBe(200);
+        const token = String(written.headers['x-consistency-token']);
+
+        const anyone = await onApp('app-2', 'GET', `/articles/${id}`);
+        const theWriter = await onApp('app-2', 'GET', `/articles/${id}`, token);
+
+        expect([anyone.json().title, anyone.headers['x-cache']]).toEqual(['v1', 'HIT']); // the entry really is stale
+        expect([theWriter.json().title, theWriter.headers['x-cache']]).toEqual(['v2', 'MISS']);
+        await redis.call('CLIENT', 'UNPAUSE');
+        await until('the deferred invalidation applied', async () => (await onApp('app-2', 'GET', `/articles/${id}`)).json().title === 'v2');
+      } finally {
+        await redis.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+        redis.disconnect();
+      }
     });
   });
 

@@ -4,13 +4,13 @@ import type { ScenarioSummary } from './summary';
 
 const cachedGet: Pick<Scenario, 'name' | 'ceiling'> = { name: 'cached-get', ceiling: { variant: 'redis-ceiling', minRatio: 0.7 } };
 
-function summaryWith(fixedRatio: number, extraStatements: number, ceilingRatio: number): ScenarioSummary {
+function summaryWith(fixedRatio: number, extraRoundTrips: number, ceilingRatio: number): ScenarioSummary {
   return {
     scenario: 'cached-get',
     variants: [],
     comparisons: [
-      { variant: 'app-fixed', throughputRatio: fixedRatio, extraStatementsPerRequest: extraStatements },
-      { variant: 'redis-ceiling', throughputRatio: ceilingRatio, extraStatementsPerRequest: 0 },
+      { variant: 'app-fixed', throughputRatio: fixedRatio, extraStatementsPerRequest: 1, extraRoundTripsPerRequest: extraRoundTrips },
+      { variant: 'redis-ceiling', throughputRatio: ceilingRatio, extraStatementsPerRequest: 0, extraRoundTripsPerRequest: 0 },
     ],
   };
 }
@@ -22,7 +22,7 @@ describe('evaluateGoals', () => {
     expect(goals.map((g) => [g.goal, g.shown, g.pass])).toEqual([
       ['req/s, app ÷ redis-ceiling', '0.75', true],
       ['awareness overhead, 1 − app ÷ app-fixed req/s', '2.0 %', true],
-      ['DB statements added per request, app − app-fixed', '+0.00', true],
+      ['DB round trips added per request, app − app-fixed', '+0.00', true],
     ]);
   });
 
@@ -41,7 +41,7 @@ describe('evaluateGoals', () => {
 
     expect(evaluateGoals(writes, summaryWith(1, 0, NaN)).map((g) => g.goal)).toEqual([
       'awareness overhead, 1 − app ÷ app-fixed req/s',
-      'DB statements added per request, app − app-fixed',
+      'DB round trips added per request, app − app-fixed',
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import { peakRssMibOf, resetPeakRss } from './peak-rss';
+import { pipelinedPositionQueries } from './pipelined-queries';
 import { cpuSecondsOf } from './process-cpu';
 import type { Scenario, ScenarioName } from './scenarios';
 import { Role, servingProcesses } from './serving-processes';
@@ -26,6 +27,8 @@ export interface RunResult {
   peakRssMib: number | null;
   /** Statements the PostgreSQL nodes ran for the app's database, less the idle background, per request. */
   dbStatementsPerRequest: number;
+  /** Those statements less the ones that rode in another's round trip (pipelined position queries). */
+  dbRoundTripsPerRequest: number;
 }
 
 export interface MeasurementContext {
@@ -53,16 +56,19 @@ export async function warmUp(scenario: Scenario, variant: Variant, load: Load): 
 export async function measure(scenario: Scenario, variant: Variant, round: number, context: MeasurementContext): Promise<RunResult> {
   const { load, statements } = context;
   const statementsBefore = sum(Object.values(await statements.count()));
+  const pipelinedBefore = await pipelinedPositionQueries(variant);
   variant.pids().forEach(resetPeakRss);
   const cpuBefore = cpuByRole(variant);
   const report = await runWrk(urlOf(variant), scenario.script, scenario.args(load), load);
   const cpuAfter = cpuByRole(variant);
   const statementsAfter = sum(Object.values(await statements.count()));
+  const pipelined = (await pipelinedPositionQueries(variant)) - pipelinedBefore;
   scenario.ran?.(report);
 
   const cpuSeconds = Object.fromEntries(Object.keys(cpuAfter).map((role) => [role, cpuAfter[role as Role] - cpuBefore[role as Role]])) as Record<Role, number>;
   const { HIT = 0, MISS = 0 } = report.cache;
   const background = context.backgroundStatementsPerSecond * report.durationSeconds;
+  const statementsRun = statementsAfter - statementsBefore - background;
   return {
     scenario: scenario.name,
     variant: variant.name,
@@ -76,6 +82,7 @@ export async function measure(scenario: Scenario, variant: Variant, round: numbe
     cpuSeconds,
     cpuMsPerRequest: (sum(Object.values(cpuSeconds)) * 1000) / report.requests,
     peakRssMib: peakRssMibOf(variant.pids()),
-    dbStatementsPerRequest: (statementsAfter - statementsBefore - background) / report.requests,
+    dbStatementsPerRequest: statementsRun / report.requests,
+    dbRoundTripsPerRequest: (statementsRun - pipelined) / report.requests,
   };
 }

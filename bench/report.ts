@@ -42,12 +42,13 @@ function variantRow(scenario: string, v: VariantSummary): string[] {
     `${fixed(2)(v.cpuMsPerRequest)} (${fixed(2)(v.appCpuMsPerRequest)})`,
     fixed(0)(v.peakRssMib),
     fixed(2)(v.dbStatementsPerRequest),
+    fixed(2)(v.dbRoundTripsPerRequest),
   ];
 }
 
 export function resultsTable(summaries: ScenarioSummary[]): string {
   return table(
-    ['scenario', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'served by (X-DB-Node)', 'cache hit', 'CPU ms/req (app)', 'RSS MiB', 'DB stmt/req'],
+    ['scenario', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'served by (X-DB-Node)', 'cache hit', 'CPU ms/req (app)', 'RSS MiB', 'DB stmt/req', 'DB trips/req'],
     summaries.flatMap((s) => s.variants.map((v) => variantRow(s.scenario, v))),
   );
 }

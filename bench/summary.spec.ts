@@ -19,19 +19,20 @@ function run(overrides: Partial<RunResult>): RunResult {
     cpuMsPerRequest: 1.8,
     peakRssMib: 250,
     dbStatementsPerRequest: 1,
+    dbRoundTripsPerRequest: 1,
     ...overrides,
   };
 }
 
 describe('summarize', () => {
   const runs = [
-    run({ round: 1, requestsPerSecond: 900, dbStatementsPerRequest: 1.5, errors: 2, peakRssMib: 240 }),
+    run({ round: 1, requestsPerSecond: 900, dbStatementsPerRequest: 1.5, dbRoundTripsPerRequest: 1, errors: 2, peakRssMib: 240 }),
     run({ round: 1, variant: 'app-fixed', requestsPerSecond: 1000 }),
     run({ round: 1, variant: 'pg-ceiling', requestsPerSecond: 2000 }),
-    run({ round: 2, requestsPerSecond: 1200, dbStatementsPerRequest: 1.4, errors: 1, peakRssMib: 260 }),
+    run({ round: 2, requestsPerSecond: 1200, dbStatementsPerRequest: 1.4, dbRoundTripsPerRequest: 1.2, errors: 1, peakRssMib: 260 }),
     run({ round: 2, variant: 'app-fixed', requestsPerSecond: 1000 }),
     run({ round: 2, variant: 'pg-ceiling', requestsPerSecond: 3000 }),
-    run({ round: 3, requestsPerSecond: 1000, dbStatementsPerRequest: 1.6 }),
+    run({ round: 3, requestsPerSecond: 1000, dbStatementsPerRequest: 1.6, dbRoundTripsPerRequest: 1.1 }),
     run({ round: 3, variant: 'app-fixed', requestsPerSecond: 800 }),
     run({ round: 3, variant: 'pg-ceiling', requestsPerSecond: 2500 }),
     run({ scenario: 'writes', round: 1, requestsPerSecond: 1 }),
@@ -64,6 +65,7 @@ describe('summarize', () => {
     // rounds: 900/1000, 1200/1000, 1000/800 → 0.9, 1.2, 1.25
     expect(fixed).toMatchObject({ variant: 'app-fixed', throughputRatio: 1.2 });
     expect(fixed.extraStatementsPerRequest).toBeCloseTo(0.5);
+    expect(fixed.extraRoundTripsPerRequest).toBeCloseTo(0.1); // rounds: +0, +0.2, +0.1
     // rounds: 900/2000, 1200/3000, 1000/2500 → 0.45, 0.4, 0.4
     expect(ceiling).toMatchObject({ variant: 'pg-ceiling', throughputRatio: 0.4 });
   });

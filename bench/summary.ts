@@ -18,6 +18,7 @@ export interface VariantSummary {
   appCpuMsPerRequest: number;
   peakRssMib: number | null;
   dbStatementsPerRequest: number;
+  dbRoundTripsPerRequest: number;
 }
 
 /** The app against another variant: medians of the per-round (paired) figures. */
@@ -27,6 +28,8 @@ export interface Comparison {
   throughputRatio: number;
   /** The app's DB statements per request − the variant's. */
   extraStatementsPerRequest: number;
+  /** The app's DB round trips per request − the variant's. */
+  extraRoundTripsPerRequest: number;
 }
 
 export interface ScenarioSummary {
@@ -63,6 +66,7 @@ function summarizeVariant(variant: VariantName, runs: RunResult[]): VariantSumma
     appCpuMsPerRequest: median(runs.map((r) => (r.cpuSeconds.app * 1000) / r.requests)),
     peakRssMib: peaks.length ? Math.max(...peaks) : null,
     dbStatementsPerRequest: median(runs.map((r) => r.dbStatementsPerRequest)),
+    dbRoundTripsPerRequest: median(runs.map((r) => r.dbRoundTripsPerRequest)),
   };
 }
 
@@ -77,6 +81,7 @@ function compare(runs: RunResult[], variant: VariantName): Comparison {
     variant,
     throughputRatio: median(pairs.map(([app, other]) => app.requestsPerSecond / other.requestsPerSecond)),
     extraStatementsPerRequest: median(pairs.map(([app, other]) => app.dbStatementsPerRequest - other.dbStatementsPerRequest)),
+    extraRoundTripsPerRequest: median(pairs.map(([app, other]) => app.dbRoundTripsPerRequest - other.dbRoundTripsPerRequest)),
   };
 }
 

@@ -16,6 +16,8 @@ export interface Variant {
   lbPort: number;
   /** Its own HTTP server processes. */
   pids(): number[];
+  /** Where its servers expose Prometheus metrics (the app's own variants only). */
+  metricsUrls: string[];
 }
 
 /** A variant the bench starts: one server beside each app server, in its namespace, on its own port. */
@@ -31,10 +33,16 @@ const runningPids = (names: string[]) => names.map(daemonPid).filter((pid) => pi
 const baseline = (file: string) => [process.execPath, join(__dirname, 'baselines', file)];
 
 /** The app as the stack runs it: app-1 and app-2 behind nginx/conf.d/api.conf, replication aware. */
-const app: Variant = { name: 'app', lbPort: 80, pids: () => runningPids([...APP_SERVERS]) };
+const app: Variant = {
+  name: 'app',
+  lbPort: 80,
+  pids: () => runningPids([...APP_SERVERS]),
+  metricsUrls: APP_SERVERS.map((appServer) => `http://${service(appServer).address}:${service(appServer).port ?? 3000}/metrics`),
+};
 
-function benchServer(server: Omit<BenchServer, 'pids'>): BenchServer {
-  return { ...server, pids: () => runningPids(APP_SERVERS.map((appServer) => daemonName(server.name, appServer))) };
+function benchServer({ servesMetrics, ...server }: Omit<BenchServer, 'pids' | 'metricsUrls'> & { servesMetrics?: boolean }): BenchServer {
+  const metricsUrls = servesMetrics ? APP_SERVERS.map((appServer) => `http://${service(appServer).address}:${server.port}/metrics`) : [];
+  return { ...server, metricsUrls, pids: () => runningPids(APP_SERVERS.map((appServer) => daemonName(server.name, appServer))) };
 }
 
 export const BENCH_SERVERS: readonly BenchServer[] = [
@@ -43,6 +51,7 @@ export const BENCH_SERVERS: readonly BenchServer[] = [
     name: 'app-fixed',
     lbPort: 8081,
     port: 3002,
+    servesMetrics: true,
     command: [process.execPath, paths.appMain],
     env: (appServer) => ({ ...appEnv(`${appServer}-fixed`), PORT: '3002', REPLICA_ROUTING: 'fixed' }),
   }),

@@ -56,8 +56,8 @@ export class DatabaseNode implements PositionSource {
   private readonly pools: Partial<Record<PoolKind, Pool>> = {};
   readonly probes: Pool;
   private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
-  /** Position queries that rode in a statement's round trip (see PositionTrackingClient). */
-  pipelinedPositions = 0;
+  /** Position queries sent: riding in a statement's round trip (PositionTrackingClient), or on their own. */
+  readonly positionQueries = { pipelined: 0, ownRoundTrip: 0 };
 
   constructor(
     readonly endpoint: NodeEndpoint,
@@ -139,6 +139,7 @@ export class DatabaseNode implements PositionSource {
     const current = this.positionQuery;
     if (current && current.startedAt >= moment) return current.result;
     const startedAt = performance.now();
+    this.positionQueries.ownRoundTrip++;
     const result = this.connect('reads')
       .then((dataSource) => dataSource.query(POSITION))
       .then((rows: { lsn: string | null }[]) => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null))
@@ -181,7 +182,7 @@ export class DatabaseNode implements PositionSource {
         Client: PositionTrackingClient,
         // Queries sent before the previous one answered go out at once: a position query rides along.
         pipeline: true,
-        onPipelinedPosition: () => this.pipelinedPositions++,
+        onPipelinedPosition: () => this.positionQueries.pipelined++,
         statement_timeout: statementTimeoutMs,
         // Client-side bound too: a frozen server never answers, so its own statement_timeout never fires.
         query_timeout: statementTimeoutMs + 1000,

@@ -82,4 +82,19 @@ describe('ReplicationMetrics', () => {
     ]);
     expect(await valuesOf(registry, 'app_consistency_tokens_issued_total')).toEqual([{ value: 9 }]);
   });
+
+  it('should count each node\'s position queries by how they travelled', async () => {
+    const registry = new Registry();
+    const replica = admittedReplica('db-replica-1');
+    Object.assign(replica.node.positionQueries, { pipelined: 40, ownRoundTrip: 2 });
+    new ReplicationMetrics(registry, topologyWith(replica), tokensWith());
+
+    expect(await valuesOf(registry, 'app_db_position_queries_total')).toEqual(
+      expect.arrayContaining([
+        { node: 'db-replica-1', how: 'pipelined', value: 40 },
+        { node: 'db-replica-1', how: 'own_round_trip', value: 2 },
+        { node: 'db-primary', how: 'pipelined', value: 0 },
+      ]),
+    );
+  });
 });

@@ -56,6 +56,19 @@ export class ReplicationMetrics {
     perNode('app_db_pool_waiting_clients', 'Queries queued for a connection to each node (the pool is exhausted)', (pool) => pool.waiting);
 
     new Counter({
+      name: 'app_db_position_queries_total',
+      help: "WAL position queries for tokens and cache markers, by node and how they travelled: pipelined (in a read's or COMMIT's round trip) or own_round_trip",
+      labelNames: ['node', 'how'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const node of nodes()) {
+          this.inc({ node: node.name, how: 'pipelined' }, node.positionQueries.pipelined);
+          this.inc({ node: node.name, how: 'own_round_trip' }, node.positionQueries.ownRoundTrip);
+        }
+      },
+    });
+    new Counter({
       name: 'app_consistency_tokens_received_total',
       help: 'Consistency tokens clients sent, by verdict: accepted, expired (ignored), invalid or foreign (read from the primary)',
       labelNames: ['verdict'],

@@ -39,7 +39,7 @@ describe('DatabaseNode positions', () => {
   });
 
   it('should read the position behind COMMIT in the same round trip, past the commit record, so a replica there has the row', async () => {
-    const pipelinedBefore = primary.pipelinedPositions;
+    const pipelinedBefore = primary.positionQueries.pipelined;
     const { result, position } = await primary.write(async (em) => {
       const article = await em.save(Article, em.create(Article, { title: 'positioned write', body: 'x' }));
       // Inside the transaction: the commit record comes after this.
@@ -49,7 +49,7 @@ describe('DatabaseNode positions', () => {
 
     expect(position).not.toBeNull();
     expect(position!).toBeGreaterThan(result.beforeCommit);
-    expect(primary.pipelinedPositions - pipelinedBefore).toBe(1); // after COMMIT only, not after every statement
+    expect(primary.positionQueries.pipelined - pipelinedBefore).toBe(1); // after COMMIT only, not after every statement
     await until(`${replicaName} to replay up to the write's position`, async () => (await lsnOn(replicaName, 'pg_last_wal_replay_lsn()')) >= position!);
     expect(await onNode(replicaName, 'SELECT id FROM article WHERE id = $1', [result.id])).toHaveLength(1);
   });
@@ -72,9 +72,9 @@ describe('DatabaseNode positions', () => {
   });
 
   it('should read no position when not asked, and fail a write on a read session of a replica', async () => {
-    const pipelinedBefore = replica.pipelinedPositions;
+    const pipelinedBefore = replica.positionQueries.pipelined;
     expect(await replica.read((em) => em.count(Article), false)).toEqual({ result: expect.any(Number), position: null });
-    expect(replica.pipelinedPositions).toBe(pipelinedBefore);
+    expect(replica.positionQueries.pipelined).toBe(pipelinedBefore);
     await expect(replica.read((em) => em.query("UPDATE article SET title = 'no' WHERE false"), true)).rejects.toThrow(/read-only/);
   });
 });

@@ -22,6 +22,7 @@ export function fakeNode(name: string, behaviour: FakeNode = {}): DatabaseNode &
     ...behaviour,
     read: run,
     write: run,
+    positionQueries: { pipelined: 0, ownRoundTrip: 0 },
     async positionAfter() {
       return node.position ?? null;
     },

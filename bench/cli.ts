@@ -83,6 +83,9 @@ async function backgroundStatementsPerSecond(statements: StatementCounter): Prom
   return ((await total()) - before) / BACKGROUND_SECONDS;
 }
 
+/** At most this long, before each measured run. */
+const RUN_WARM_UP_SECONDS = 2;
+
 async function runScenario(scenario: Scenario, options: BenchOptions, context: MeasurementContext, stopping: AbortSignal): Promise<RunResult[]> {
   progress(`\n${scenario.name}: ${scenario.description}`);
   for (const name of scenario.variants) {
@@ -95,6 +98,9 @@ async function runScenario(scenario: Scenario, options: BenchOptions, context: M
     const order = round % 2 === 1 ? scenario.variants : [...scenario.variants].reverse();
     for (const name of order) {
       stopping.throwIfAborted();
+      // Again before each run: idle for the others' runs, the servers' pools have closed connections (pg
+      // drops them after 10 s idle), and reconnecting (SCRAM auth) would land in this run's tail.
+      await warmUp(scenario, VARIANTS[name], { ...context.load, durationSeconds: Math.min(options.warmUpSeconds, RUN_WARM_UP_SECONDS) });
       const result = await measure(scenario, VARIANTS[name], round, context);
       runs.push(result);
       progress(

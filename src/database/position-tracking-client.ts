@@ -52,7 +52,8 @@ export class PositionTrackingClient extends Client {
     const result = (super.query as (...a: unknown[]) => unknown)(...args);
     const text = textOf(args[0]);
     if (this.follow && text !== undefined && this.follow.after(text)) {
-      this.follow.latest = (super.query(POSITION) as Promise<QueryResult<{ lsn: string | null }>>).then(
+      // Named: each connection parses and plans it once, then only binds and executes it.
+      this.follow.latest = (super.query({ name: 'replication-position', text: POSITION }) as Promise<QueryResult<{ lsn: string | null }>>).then(
         ({ rows }) => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null),
         () => null,
       );

@@ -14,15 +14,23 @@ export interface CacheStats {
   bypassed: number;
 }
 
-/** What is stored: the value and a lower bound of the WAL position it was read at (16 hex digits). */
+/**
+ * What is stored: the value, and bounds of the WAL position it was read at (16 hex digits): `lsn` below it
+ * (fills are judged by it), `seen` above it (a client served the entry has seen up to there).
+ */
 interface Entry<T> {
   lsn: string;
+  seen?: string;
   v: T;
 }
 
 /** LSNs as fixed-width hex compare correctly as strings, also inside Lua. */
 const lsnKey = (lsn: Lsn | undefined): string => (lsn === undefined ? '' : lsn.toString(16).padStart(16, '0'));
 const markerOf = (key: string) => `${key}:invalidated-at`;
+const seenIn = (entry: Entry<unknown>): Lsn | undefined => {
+  const bound = entry.seen || entry.lsn;
+  return bound ? BigInt(`0x${bound}`) : undefined;
+};
 
 // Store only if the data was read at or after the key's last invalidation (the write's LSN).
 const FILL = `
@@ -115,7 +123,7 @@ export class RedisCache implements OnApplicationShutdown {
     if (cached && !this.olderThanClient(cached, context)) {
       this.stats.hits++;
       if (context) context.cacheStatus = 'HIT';
-      context?.observe(cached.lsn ? BigInt(`0x${cached.lsn}`) : undefined);
+      context?.observe(seenIn(cached));
       return cached.v;
     }
     if (cached) this.stats.bypassed++;
@@ -126,7 +134,7 @@ export class RedisCache implements OnApplicationShutdown {
     const shared = freshnessMatters ? undefined : (this.inFlight.get(flightKey) as Promise<Entry<T>> | undefined);
     if (shared) {
       const entry = await shared;
-      context?.observe(entry.lsn ? BigInt(`0x${entry.lsn}`) : undefined);
+      context?.observe(seenIn(entry));
       return entry.v;
     }
     const loading = this.loadAndFill(key, ttlSeconds, load, field);
@@ -162,7 +170,8 @@ export class RedisCache implements OnApplicationShutdown {
 
   private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<Entry<T>> {
     const value = await load();
-    const entry = { lsn: lsnKey(RequestContext.current()?.readLowerBound), v: value };
+    const context = RequestContext.current();
+    const entry = { lsn: lsnKey(context?.readLowerBound), seen: lsnKey(context?.seenLsn), v: value };
     if (value === null || value === undefined || this.pendingInvalidations.has(key)) return entry;
     try {
       const stored = await this.redis.cacheFill(key, markerOf(key), entry.lsn, JSON.stringify(entry), ttlSeconds, field ?? '');

@@ -205,6 +205,19 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       expect(mineAfterWrite.json().title).toBe('v2');
     });
 
+    it('should hand a client served from the cache a token covering what the entry\'s read saw', async () => {
+      const { id } = (await request('POST', '/articles', { body: articleDraft() })).json();
+      await onNode('db-primary', 'CREATE TABLE IF NOT EXISTS wal_nudge (n int); INSERT INTO wal_nudge VALUES (1)');
+      await caughtUp(); // the replicas replayed past the last position the app knows for them (probed ≤ 1 s ago)
+
+      const miss = await onApp('app-1', 'GET', `/articles/${id}`);
+      const hit = await onApp('app-1', 'GET', `/articles/${id}`);
+
+      expect([miss.headers['x-cache'], hit.headers['x-cache']]).toEqual(['MISS', 'HIT']);
+      const lsnOf = (token: unknown) => parseLsn(String(token).split('.')[3]);
+      expect(lsnOf(hit.headers['x-consistency-token'])).toBeGreaterThanOrEqual(lsnOf(miss.headers['x-consistency-token']));
+    });
+
     it("should keep a client off entries its write could not invalidate (Redis refusing writes), then invalidate them", async () => {
       const redis = new Redis({ host: service('redis').address, port: service('redis').port ?? 6379, lazyConnect: true });
       await redis.connect();

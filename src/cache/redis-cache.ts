@@ -1,6 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../config/app-config';
+import { DatabaseTopology } from '../database/database-topology';
 import { Lsn } from '../database/lsn';
 import { RequestContext } from '../request-context/request-context';
 
@@ -32,13 +34,35 @@ const seenIn = (entry: Entry<unknown>): Lsn | undefined => {
   return bound ? BigInt(`0x${bound}`) : undefined;
 };
 
-// Store only if the data was read at or after the key's last invalidation (the write's LSN).
+/**
+ * `<run_id>:<lsn>`: entries read before `lsn` are void, for this Redis process. A Redis that restarted lost
+ * its markers (or came back with old ones from a snapshot), so the first app to see the new run id sets
+ * `lsn` to the primary's position: every write whose marker may be gone is before it.
+ */
+const VALID_FROM_KEY = 'cache:valid-from';
+
+// Store only if the data was read at or after valid-from and the key's last invalidation (the write's LSN).
+// -1: no valid-from (a Redis that lost its data): nothing is stored until an app has set one. ARGV[5] 'blind':
+// store whatever (REPLICA_ROUTING=fixed knows no positions; aware apps treat such entries as absent).
 const FILL = `
-local marker = redis.call('GET', KEYS[2])
-if marker and marker > ARGV[1] then return 0 end
+if ARGV[5] ~= 'blind' then
+  local validFrom = redis.call('GET', KEYS[3])
+  if not validFrom then return -1 end
+  if string.sub(validFrom, string.find(validFrom, ':') + 1) > ARGV[1] then return 0 end
+  local marker = redis.call('GET', KEYS[2])
+  if marker and marker > ARGV[1] then return 0 end
+end
 if ARGV[4] == '' then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 else redis.call('HSET', KEYS[1], ARGV[4], ARGV[2]); redis.call('EXPIRE', KEYS[1], ARGV[3], 'NX') end
 return 1`;
+
+// Set this process's valid-from unless another app already did (same run id: keep the higher).
+const RAISE_VALID_FROM = `
+local current = redis.call('GET', KEYS[1])
+local prefix = ARGV[1] .. ':'
+if current and string.sub(current, 1, #prefix) == prefix and string.sub(current, #prefix + 1) >= ARGV[2] then return current end
+redis.call('SET', KEYS[1], prefix .. ARGV[2])
+return prefix .. ARGV[2]`;
 
 // Record the write's LSN (never lowering it), then drop the entry.
 const INVALIDATE = `
@@ -50,7 +74,7 @@ return 1`;
 const PENDING_RETRY_MS = 1000;
 
 type ScriptedRedis = Redis & {
-  cacheFill(entryKey: string, markerKey: string, lsn: string, json: string, ttl: number, field: string): Promise<number>;
+  cacheFill(entryKey: string, markerKey: string, validFromKey: string, lsn: string, json: string, ttl: number, field: string, mode: 'judged' | 'blind'): Promise<number>;
   cacheInvalidate(entryKey: string, markerKey: string, lsn: string, markerTtl: number): Promise<number>;
 };
 
@@ -64,6 +88,8 @@ type ScriptedRedis = Redis & {
  * returns only once its invalidation has landed: an entry serves read-your-writes whatever position the
  * client's token names, and token holders keep the cache. Only a write whose invalidation failed (Redis
  * unreachable) puts a floor in its client's token: entries read before that write are not served to it.
+ * A Redis that restarted has lost its markers: entries read before the primary's position when an app first
+ * saw that Redis process are void (`cache:valid-from`), and until an app has set it nothing is filled.
  *
  * When Redis is down or slow, every command gives up within REDIS_COMMAND_TIMEOUT_MS and counts as a miss.
  */
@@ -80,9 +106,16 @@ export class RedisCache implements OnApplicationShutdown {
   private readonly pendingInvalidations = new Map<string, string>();
   private readonly markerTtlSeconds: number;
   private readonly retryTimer: NodeJS.Timeout;
+  /** This Redis process's valid-from position (16 hex digits), once read or set; until then no entry is served. */
+  private validFrom?: string;
+  /** Entries judged by positions (REPLICA_ROUTING=aware); with fixed routing there are none to judge by. */
+  private readonly judged: boolean;
   readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, skippedFills: 0, bypassed: 0 };
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly topology: DatabaseTopology,
+  ) {
     this.redis = new Redis(config.REDIS_URL, {
       enableOfflineQueue: false, // fail at once while disconnected instead of queueing behind a reconnect
       commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
@@ -90,7 +123,8 @@ export class RedisCache implements OnApplicationShutdown {
       connectTimeout: 1000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000), // keep reconnecting, never give up
     }) as ScriptedRedis;
-    this.redis.defineCommand('cacheFill', { numberOfKeys: 2, lua: FILL });
+    this.redis.defineCommand('cacheFill', { numberOfKeys: 3, lua: FILL });
+    this.judged = config.REPLICA_ROUTING === 'aware';
     this.redis.defineCommand('cacheInvalidate', { numberOfKeys: 2, lua: INVALIDATE });
     // A marker must outlive any entry and any replica still eligible to serve the old row.
     this.markerTtlSeconds = Math.max(config.CACHE_TTL_SECONDS, config.CACHE_LIST_TTL_SECONDS, config.REPLICA_MAX_LAG_SECONDS) + 60;
@@ -101,10 +135,16 @@ export class RedisCache implements OnApplicationShutdown {
     });
     this.redis.on('ready', () => {
       lastError = '';
+      this.validFrom = undefined; // it may be another Redis process now
+      if (this.judged) void this.establishValidFrom();
       void this.flushPendingInvalidations();
     });
-    // Also when the connection never dropped (commands timed out on a busy or paused server).
-    this.retryTimer = setInterval(() => void this.flushPendingInvalidations(), PENDING_RETRY_MS).unref();
+    // Also when the connection never dropped (commands timed out on a busy or paused server), and for a
+    // valid-from that needed a primary when there was none.
+    this.retryTimer = setInterval(() => {
+      if (this.judged && this.validFrom === undefined) void this.establishValidFrom();
+      void this.flushPendingInvalidations();
+    }, PENDING_RETRY_MS).unref();
   }
 
   /** ioredis connection state: `ready` when commands can be sent. */
@@ -174,8 +214,10 @@ export class RedisCache implements OnApplicationShutdown {
     const entry = { lsn: lsnKey(context?.readLowerBound), seen: lsnKey(context?.seenLsn), v: value };
     if (value === null || value === undefined || this.pendingInvalidations.has(key)) return entry;
     try {
-      const stored = await this.redis.cacheFill(key, markerOf(key), entry.lsn, JSON.stringify(entry), ttlSeconds, field ?? '');
-      if (stored === 0) this.stats.skippedFills++;
+      const mode = this.judged ? 'judged' : 'blind';
+      const stored = await this.redis.cacheFill(key, markerOf(key), VALID_FROM_KEY, entry.lsn, JSON.stringify(entry), ttlSeconds, field ?? '', mode);
+      if (stored !== 1) this.stats.skippedFills++;
+      if (stored === -1) this.validFrom = undefined;
     } catch {
       this.stats.errors++;
     }
@@ -184,12 +226,37 @@ export class RedisCache implements OnApplicationShutdown {
 
   private async read<T>(key: string, field?: string): Promise<Entry<T> | undefined> {
     if (this.pendingInvalidations.has(key)) return undefined;
+    const validFrom = this.validFrom;
+    if (this.judged && validFrom === undefined) return undefined;
     try {
       const raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
-      return raw === null ? undefined : (JSON.parse(raw) as Entry<T>);
+      if (raw === null) return undefined;
+      const entry = JSON.parse(raw) as Entry<T>;
+      // Read before that (or with no position at all): it may predate a write whose marker is gone.
+      return validFrom !== undefined && entry.lsn < validFrom ? undefined : entry;
     } catch {
       this.stats.errors++;
       return undefined;
+    }
+  }
+
+  /** Reads this Redis process's valid-from, or sets it (to the primary's position now) if it has none yet. */
+  private async establishValidFrom(): Promise<void> {
+    try {
+      const runId = /run_id:(\w+)/.exec(await this.redis.info('server'))?.[1] ?? 'unknown';
+      const current = await this.redis.get(VALID_FROM_KEY);
+      if (current?.startsWith(`${runId}:`)) {
+        this.validFrom = current.slice(runId.length + 1);
+        return;
+      }
+      // After the entries' positions were read: a position read now is past every write whose marker is gone.
+      const position = await this.topology.primary?.positionAfter(performance.now());
+      if (position === null || position === undefined) return; // no primary now: the timer tries again
+      const stored = await this.redis.eval(RAISE_VALID_FROM, 1, VALID_FROM_KEY, runId, lsnKey(position));
+      this.validFrom = String(stored).slice(runId.length + 1);
+      this.logger.log(`Redis ${runId.slice(0, 8)} is new to the cache: entries read before ${this.validFrom} are void`);
+    } catch {
+      // Redis unreachable: the next 'ready' or the timer tries again
     }
   }
 

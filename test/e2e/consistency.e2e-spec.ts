@@ -218,6 +218,31 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       expect(lsnOf(hit.headers['x-consistency-token'])).toBeGreaterThanOrEqual(lsnOf(miss.headers['x-consistency-token']));
     });
 
+    it('should not let a write\'s invalidation be forgotten when Redis restarts empty (its markers gone with it)', async () => {
+      const writer = new TokenClient();
+      const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'v1' }))).json();
+      await caughtUp();
+      await pauseReplay(...REPLICAS);
+      try {
+        expect((await writer.send('PATCH', `/articles/${id}`, { title: 'v2' })).status).toBe(200);
+        await stopService('redis');
+        await startService('redis');
+        await until('both app servers on the new Redis', async () => {
+          const ready = await Promise.all(['app-1', 'app-2'].map((app) => onApp(app, 'GET', '/health/ready')));
+          return ready.every((r) => r.json().details?.cache?.status === 'up');
+        });
+
+        // Token-less readers get the old row from the paused replicas (allowed for them), and it must not
+        // go back into the cache, where the writer would get it.
+        const during = [];
+        for (const app of ['app-1', 'app-2', 'app-1', 'app-2']) during.push(await onApp(app, 'GET', `/articles/${id}`));
+        expect(during.map((r) => [r.json().title, r.headers['x-cache']])).toEqual(Array(4).fill(['v1', 'MISS']));
+        expect((await writer.send('GET', `/articles/${id}`)).json().title).toBe('v2');
+      } finally {
+        await resumeReplay(...REPLICAS);
+      }
+    });
+
     it("should keep a client off entries its write could not invalidate (Redis refusing writes), then invalidate them", async () => {
       const redis = new Redis({ host: service('redis').address, port: service('redis').port ?? 6379, lazyConnect: true });
       await redis.connect();

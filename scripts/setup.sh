@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh machine to the running stack:  bash scripts/setup.sh   (or: npm run setup)
 #   1. npm ci (Node 24 comes with it, as the `node` devDependency that every npm script runs on)
-#   2. the Debian packages the native stack, its tests (chromium: the status page's browser test) and the
+#   2. the Debian packages the native stack, its tests (chromium: the status page's browser test; prometheus) and the
 #      benchmark (wrk) need, named before they are installed
 #   3. npm run stack -- up, then demo data
 # --install-only stops after step 2 (CI uses it before `npm test`).

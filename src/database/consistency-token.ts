@@ -28,11 +28,16 @@ export type TokenVerdict =
 
 const VERSION = 'v1';
 
+/** Signatures remembered: under load most responses carry one of a few positions (issuedAt is in seconds). */
+const REMEMBERED_SIGNATURES = 256;
+
 /**
  * Encodes and verifies tokens: `v1.<systemId>.<timeline>.<lsn>.<issuedAt>[.<cacheFloor>].<hmac>`, HMAC-SHA256
  * over the rest.
  */
 export class ConsistencyTokenCodec {
+  private readonly signatures = new Map<string, string>();
+
   constructor(
     private readonly secret: string,
     private readonly ttlMs: number,
@@ -68,6 +73,12 @@ export class ConsistencyTokenCodec {
   }
 
   private sign(payload: string): string {
-    return createHmac('sha256', this.secret).update(payload).digest('base64url');
+    let signature = this.signatures.get(payload);
+    if (signature === undefined) {
+      signature = createHmac('sha256', this.secret).update(payload).digest('base64url');
+      if (this.signatures.size >= REMEMBERED_SIGNATURES) this.signatures.clear();
+      this.signatures.set(payload, signature);
+    }
+    return signature;
   }
 }

@@ -67,5 +67,21 @@ describe('ConsistencyTokens', () => {
       const decoded = new ConsistencyTokenCodec(SECRET, 60_000).decode(issued!);
       expect(decoded).toMatchObject({ status: 'valid', token: { systemId: cluster.systemIdentifier, timeline: 2, lsn: parseLsn('0/900') } });
     });
+
+    it('should carry the cache floor of a write whose invalidation failed, and give one position in one second one token', async () => {
+      const service = tokens();
+      const context = new RequestContext('r');
+      context.recordDbNode('db-primary', 'primary:write');
+      context.observe(parseLsn('0/900'));
+      context.cacheFloor = parseLsn('0/900');
+
+      const [first, second] = [await service.issue(context), await service.issue(context)];
+
+      const decoded = new ConsistencyTokenCodec(SECRET, 60_000).decode(first!);
+      expect(decoded).toMatchObject({ status: 'valid', token: { lsn: parseLsn('0/900'), cacheFloor: parseLsn('0/900') } });
+      expect(decoded.token!.issuedAt % 1000).toBe(0);
+      // Equal unless the second turned in between.
+      expect(second === first || new ConsistencyTokenCodec(SECRET, 60_000).decode(second!).token!.issuedAt > decoded.token!.issuedAt).toBe(true);
+    });
   });
 });

@@ -75,6 +75,8 @@ export class ConsistencyTokens {
     if (lsn === undefined) return undefined;
     this.stats.issued++;
     const { cacheFloor } = context;
-    return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt: Date.now(), ...(cacheFloor === undefined ? {} : { cacheFloor }) });
+    // Whole seconds: responses at one position in one second share a token, and its signature is computed once.
+    const issuedAt = Math.floor(Date.now() / 1000) * 1000;
+    return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt, ...(cacheFloor === undefined ? {} : { cacheFloor }) });
   }
 }

@@ -27,9 +27,10 @@ export const REQUIRED_PACKAGES: Record<string, string> = {
   '/usr/bin/curl': 'curl',
 };
 
-/** What the tests need beyond the stack: Chromium, for the status page's browser test. */
+/** What the tests need beyond the stack: Chromium (the status page's browser test), Prometheus (the optional service's test). */
 export const TEST_PACKAGES: Record<string, string> = {
   '/usr/bin/chromium': 'chromium',
+  '/usr/bin/prometheus': 'prometheus',
 };
 
 /** Optional services' packages, by kind: setup does not install them; starting the service names them. */

@@ -25,8 +25,7 @@ export class ArticlesService {
   ) {}
 
   async create(input: CreateArticleDto): Promise<ArticleResponse> {
-    const article = await this.db.write((em) => em.save(Article, em.create(Article, input)));
-    await this.cache.invalidate(keys.lists);
+    const article = await this.cache.invalidating([keys.lists], () => this.db.write((em) => em.save(Article, em.create(Article, input))));
     return toResponse(article);
   }
 
@@ -68,18 +67,18 @@ export class ArticlesService {
 
   async update(id: number, changes: UpdateArticleDto): Promise<ArticleResponse> {
     if (changes.title === undefined && changes.body === undefined) throw new EmptyUpdateError();
-    const article = await this.db.write(async (em) => {
-      const existing = await em.findOne(Article, { where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!existing) throw new ResourceNotFoundError('article', id);
-      return em.save(Article, em.merge(Article, existing, changes));
-    });
-    await this.cache.invalidate(keys.article(id), keys.lists);
+    const article = await this.cache.invalidating([keys.article(id), keys.lists], () =>
+      this.db.write(async (em) => {
+        const existing = await em.findOne(Article, { where: { id }, lock: { mode: 'pessimistic_write' } });
+        if (!existing) throw new ResourceNotFoundError('article', id);
+        return em.save(Article, em.merge(Article, existing, changes));
+      }),
+    );
     return toResponse(article);
   }
 
   async remove(id: number): Promise<void> {
-    const { affected } = await this.db.write((em) => em.delete(Article, { id }));
+    const { affected } = await this.cache.invalidating([keys.article(id), keys.lists], () => this.db.write((em) => em.delete(Article, { id })));
     if (!affected) throw new ResourceNotFoundError('article', id);
-    await this.cache.invalidate(keys.article(id), keys.lists);
   }
 }

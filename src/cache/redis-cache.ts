@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../config/app-config';
 import { DatabaseTopology } from '../database/database-topology';
-import { Lsn } from '../database/lsn';
+import { Lsn, UNKNOWN_POSITION } from '../database/lsn';
 import { RequestContext } from '../request-context/request-context';
 
 export interface CacheStats {
@@ -29,6 +29,8 @@ interface Entry<T> {
 /** LSNs as fixed-width hex compare correctly as strings, also inside Lua. */
 const lsnKey = (lsn: Lsn | undefined): string => (lsn === undefined ? '' : lsn.toString(16).padStart(16, '0'));
 const markerOf = (key: string) => `${key}:invalidated-at`;
+/** How many writes to the key are between their start and their invalidation (absent: none). */
+const writersOf = (key: string) => `${key}:writing`;
 const seenIn = (entry: Entry<unknown>): Lsn | undefined => {
   const bound = entry.seen || entry.lsn;
   return bound ? BigInt(`0x${bound}`) : undefined;
@@ -41,16 +43,19 @@ const seenIn = (entry: Entry<unknown>): Lsn | undefined => {
  */
 const VALID_FROM_KEY = 'cache:valid-from';
 
-// Store only if the data was read at or after valid-from and the key's last invalidation (the write's LSN).
-// -1: no valid-from (a Redis that lost its data): nothing is stored until an app has set one. ARGV[5] 'blind':
-// store whatever (REPLICA_ROUTING=fixed knows no positions; aware apps treat such entries as absent).
+// Store only if no write to the key is under way, and the data was read at or after the key's last
+// invalidation (the write's LSN) and valid-from. -1: no valid-from (a Redis that lost its data): nothing is
+// stored until an app has set one. ARGV[5] 'blind': REPLICA_ROUTING=fixed, no positions; its entries have
+// none ('') and aware apps treat them as absent.
 const FILL = `
+if redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
+local marker = redis.call('GET', KEYS[2])
+if marker and marker > ARGV[1] then return 0 end
 if ARGV[5] ~= 'blind' then
   local validFrom = redis.call('GET', KEYS[3])
-  if not validFrom then return -1 end
-  if string.sub(validFrom, string.find(validFrom, ':') + 1) > ARGV[1] then return 0 end
-  local marker = redis.call('GET', KEYS[2])
-  if marker and marker > ARGV[1] then return 0 end
+  local colon = validFrom and string.find(validFrom, ':', 1, true)
+  if not colon then return -1 end
+  if string.sub(validFrom, colon + 1) > ARGV[1] then return 0 end
 end
 if ARGV[4] == '' then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 else redis.call('HSET', KEYS[1], ARGV[4], ARGV[2]); redis.call('EXPIRE', KEYS[1], ARGV[3], 'NX') end
@@ -64,18 +69,25 @@ if current and string.sub(current, 1, #prefix) == prefix and string.sub(current,
 redis.call('SET', KEYS[1], prefix .. ARGV[2])
 return prefix .. ARGV[2]`;
 
-// Record the write's LSN (never lowering it), then drop the entry.
+// A write begins: count it (until its invalidation, or the TTL if its app dies), and drop the entry.
+const MARK = `
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1`;
+
+// Record the write's LSN (never lowering it), drop the entry, and with ARGV[3] '1' uncount the write.
 const INVALIDATE = `
 local marker = redis.call('GET', KEYS[2])
 if ARGV[1] ~= '' and (not marker or marker < ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) end
 redis.call('DEL', KEYS[1])
+if ARGV[3] == '1' and redis.call('DECR', KEYS[3]) <= 0 then redis.call('DEL', KEYS[3]) end
 return 1`;
 
 const PENDING_RETRY_MS = 1000;
 
 type ScriptedRedis = Redis & {
-  cacheFill(entryKey: string, markerKey: string, validFromKey: string, lsn: string, json: string, ttl: number, field: string, mode: 'judged' | 'blind'): Promise<number>;
-  cacheInvalidate(entryKey: string, markerKey: string, lsn: string, markerTtl: number): Promise<number>;
+  cacheFill(entryKey: string, markerKey: string, validFromKey: string, writersKey: string, lsn: string, json: string, ttl: number, field: string, mode: 'judged' | 'blind'): Promise<number>;
 };
 
 /**
@@ -105,9 +117,12 @@ export class RedisCache implements OnApplicationShutdown {
    */
   private readonly pendingInvalidations = new Map<string, string>();
   private readonly markerTtlSeconds: number;
+  private readonly writeTtlSeconds: number;
   private readonly retryTimer: NodeJS.Timeout;
   /** This Redis process's valid-from position (16 hex digits), once read or set; until then no entry is served. */
   private validFrom?: string;
+  /** Counts connections: a valid-from worked out for an earlier one is not used on a later one. */
+  private connection = 0;
   /** Entries judged by positions (REPLICA_ROUTING=aware); with fixed routing there are none to judge by. */
   private readonly judged: boolean;
   readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, skippedFills: 0, bypassed: 0 };
@@ -123,11 +138,14 @@ export class RedisCache implements OnApplicationShutdown {
       connectTimeout: 1000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000), // keep reconnecting, never give up
     }) as ScriptedRedis;
-    this.redis.defineCommand('cacheFill', { numberOfKeys: 3, lua: FILL });
+    this.redis.defineCommand('cacheFill', { numberOfKeys: 4, lua: FILL });
+    this.redis.defineCommand('cacheMark', { numberOfKeys: 2, lua: MARK });
     this.judged = config.REPLICA_ROUTING === 'aware';
-    this.redis.defineCommand('cacheInvalidate', { numberOfKeys: 2, lua: INVALIDATE });
+    this.redis.defineCommand('cacheInvalidate', { numberOfKeys: 3, lua: INVALIDATE });
     // A marker must outlive any entry and any replica still eligible to serve the old row.
     this.markerTtlSeconds = Math.max(config.CACHE_TTL_SECONDS, config.CACHE_LIST_TTL_SECONDS, config.REPLICA_MAX_LAG_SECONDS) + 60;
+    // A write's count must outlast its transaction: statements are cut at DB_STATEMENT_TIMEOUT_MS.
+    this.writeTtlSeconds = Math.ceil((config.DB_STATEMENT_TIMEOUT_MS * 4) / 1000) + 5;
     let lastError = '';
     this.redis.on('error', (error: Error) => {
       if (error.message !== lastError) this.logger.warn(`redis: ${error.message}`);
@@ -136,6 +154,7 @@ export class RedisCache implements OnApplicationShutdown {
     this.redis.on('ready', () => {
       lastError = '';
       this.validFrom = undefined; // it may be another Redis process now
+      this.connection++;
       if (this.judged) void this.establishValidFrom();
       void this.flushPendingInvalidations();
     });
@@ -185,15 +204,53 @@ export class RedisCache implements OnApplicationShutdown {
     return (await loading).v;
   }
 
-  /** Drops the entries after a write, recording the write's LSN (from the request) against each key. */
-  async invalidate(...keys: string[]): Promise<void> {
+  /**
+   * Runs `write` (a db.write that changes what `keys` hold) with those keys closed to the cache: their
+   * entries are dropped and fills refused from before it commits until its invalidation has landed. So
+   * anyone who sees the write in the database — on a replica, after its commit — finds no older entry.
+   * If Redis cannot be reached first, the write goes ahead (the cache must not stop writes).
+   */
+  async invalidating<T>(keys: string[], write: () => Promise<T>): Promise<T> {
+    const marked = await this.mark(keys);
+    try {
+      return await write();
+    } finally {
+      await this.drop(keys, marked);
+    }
+  }
+
+  /**
+   * Drops the entries after a write, recording the write's LSN (from the request) against each key. Prefer
+   * invalidating(): with this alone, an entry is still served between the write's commit and this call.
+   */
+  invalidate(...keys: string[]): Promise<void> {
+    return this.drop(keys, false);
+  }
+
+  private async mark(keys: string[]): Promise<boolean> {
+    const pipeline = this.redis.pipeline() as unknown as { cacheMark(...args: unknown[]): unknown; exec(): Promise<[Error | null, unknown][] | null> };
+    for (const key of keys) pipeline.cacheMark(key, writersOf(key), this.writeTtlSeconds);
+    try {
+      const results = await pipeline.exec();
+      return !results?.some(([error]) => error);
+    } catch {
+      this.stats.errors++;
+      return false;
+    }
+  }
+
+  private async drop(keys: string[], marked: boolean): Promise<void> {
     const lsn = lsnKey(RequestContext.current()?.writeLsn);
     try {
-      await this.applyInvalidations(keys.map((key) => [key, lsn]));
+      await this.applyInvalidations(keys.map((key) => [key, lsn]), marked);
     } catch (error) {
       this.stats.errors++;
       const context = RequestContext.current();
-      if (context?.writeLsn !== undefined && (context.cacheFloor === undefined || context.writeLsn > context.cacheFloor)) context.cacheFloor = context.writeLsn;
+      const { writeLsn } = context ?? {};
+      // An unknown position sends the client to the primary already: a floor there would void every entry for good.
+      if (context && writeLsn !== undefined && writeLsn !== UNKNOWN_POSITION && (context.cacheFloor === undefined || writeLsn > context.cacheFloor)) {
+        context.cacheFloor = writeLsn;
+      }
       for (const key of keys) {
         const pending = this.pendingInvalidations.get(key) ?? '';
         this.pendingInvalidations.set(key, pending > lsn ? pending : lsn);
@@ -212,10 +269,12 @@ export class RedisCache implements OnApplicationShutdown {
     const value = await load();
     const context = RequestContext.current();
     const entry = { lsn: lsnKey(context?.readLowerBound), seen: lsnKey(context?.seenLsn), v: value };
-    if (value === null || value === undefined || this.pendingInvalidations.has(key)) return entry;
+    // No upper bound of what the read saw (its position unreadable, or a write's unknown): none to hand on.
+    const bounded = context?.lastRead === undefined && context?.seenLsn !== UNKNOWN_POSITION;
+    if (value === null || value === undefined || this.pendingInvalidations.has(key) || (this.judged && !bounded)) return entry;
     try {
       const mode = this.judged ? 'judged' : 'blind';
-      const stored = await this.redis.cacheFill(key, markerOf(key), VALID_FROM_KEY, entry.lsn, JSON.stringify(entry), ttlSeconds, field ?? '', mode);
+      const stored = await this.redis.cacheFill(key, markerOf(key), VALID_FROM_KEY, writersOf(key), entry.lsn, JSON.stringify(entry), ttlSeconds, field ?? '', mode);
       if (stored !== 1) this.stats.skippedFills++;
       if (stored === -1) this.validFrom = undefined;
     } catch {
@@ -242,9 +301,12 @@ export class RedisCache implements OnApplicationShutdown {
 
   /** Reads this Redis process's valid-from, or sets it (to the primary's position now) if it has none yet. */
   private async establishValidFrom(): Promise<void> {
+    const connection = this.connection;
     try {
-      const runId = /run_id:(\w+)/.exec(await this.redis.info('server'))?.[1] ?? 'unknown';
+      // Without a run id (a server that hides INFO) every connection counts as a new Redis: safe, colder.
+      const runId = /run_id:(\w+)/.exec(await this.redis.info('server'))?.[1] ?? `unnamed-${connection}-${Date.now()}`;
       const current = await this.redis.get(VALID_FROM_KEY);
+      if (connection !== this.connection) return;
       if (current?.startsWith(`${runId}:`)) {
         this.validFrom = current.slice(runId.length + 1);
         return;
@@ -252,7 +314,9 @@ export class RedisCache implements OnApplicationShutdown {
       // After the entries' positions were read: a position read now is past every write whose marker is gone.
       const position = await this.topology.primary?.positionAfter(performance.now());
       if (position === null || position === undefined) return; // no primary now: the timer tries again
+      if (connection !== this.connection) return;
       const stored = await this.redis.eval(RAISE_VALID_FROM, 1, VALID_FROM_KEY, runId, lsnKey(position));
+      if (connection !== this.connection) return;
       this.validFrom = String(stored).slice(runId.length + 1);
       this.logger.log(`Redis ${runId.slice(0, 8)} is new to the cache: entries read before ${this.validFrom} are void`);
     } catch {
@@ -260,9 +324,9 @@ export class RedisCache implements OnApplicationShutdown {
     }
   }
 
-  private async applyInvalidations(entries: [string, string][]): Promise<void> {
+  private async applyInvalidations(entries: [string, string][], marked = false): Promise<void> {
     const pipeline = this.redis.pipeline() as unknown as { cacheInvalidate(...args: unknown[]): unknown; exec(): Promise<[Error | null, unknown][] | null> };
-    for (const [key, lsn] of entries) pipeline.cacheInvalidate(key, markerOf(key), lsn, this.markerTtlSeconds);
+    for (const [key, lsn] of entries) pipeline.cacheInvalidate(key, markerOf(key), writersOf(key), lsn, this.markerTtlSeconds, marked ? '1' : '0');
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];

@@ -64,7 +64,7 @@ export class ConsistencyTokenCodec {
     } catch {
       return { status: 'malformed' };
     }
-    const expected = Buffer.from(this.sign(parts.slice(0, -1).join('.')));
+    const expected = Buffer.from(this.sign(parts.slice(0, -1).join('.'), false));
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { status: 'bad-signature' };
     const token: ConsistencyToken = { systemId, timeline: Number(timeline), lsn: position, issuedAt: Number(issuedAt), ...(cacheFloor === undefined ? {} : { cacheFloor }) };
@@ -72,10 +72,12 @@ export class ConsistencyTokenCodec {
     return { status: 'valid', token };
   }
 
-  private sign(payload: string): string {
+  /** Remembers only what this server issued: a client's payloads must not push those out. */
+  private sign(payload: string, remember = true): string {
     let signature = this.signatures.get(payload);
     if (signature === undefined) {
       signature = createHmac('sha256', this.secret).update(payload).digest('base64url');
+      if (!remember) return signature;
       if (this.signatures.size >= REMEMBERED_SIGNATURES) this.signatures.clear();
       this.signatures.set(payload, signature);
     }

@@ -2,7 +2,7 @@ import { AppConfig } from '../config/app-config';
 import { RequestContext } from '../request-context/request-context';
 import { ConsistencyTokenCodec } from './consistency-token';
 import { ConsistencyTokens } from './consistency-tokens';
-import { parseLsn } from './lsn';
+import { parseLsn, UNKNOWN_POSITION } from './lsn';
 import { ReplicaLagMonitor } from './replica-lag-monitor';
 
 const SECRET = 'a-secret-of-sixteen-chars';
@@ -82,6 +82,18 @@ describe('ConsistencyTokens', () => {
       expect(decoded.token!.issuedAt % 1000).toBe(0);
       // Equal unless the second turned in between.
       expect(second === first || new ConsistencyTokenCodec(SECRET, 60_000).decode(second!).token!.issuedAt > decoded.token!.issuedAt).toBe(true);
+    });
+
+    it('should keep the first date of a token whose write position was lost, so that it expires', async () => {
+      const service = tokens();
+      const context = new RequestContext('r');
+      const firstIssued = Date.now() - 30_000;
+      service.accept(sign({ lsn: UNKNOWN_POSITION, issuedAt: firstIssued }), context);
+      context.recordDbNode('db-primary', 'primary:token-ahead');
+
+      const issued = await service.issue(context);
+
+      expect(new ConsistencyTokenCodec(SECRET, 60_000).decode(issued!)).toMatchObject({ status: 'valid', token: { lsn: UNKNOWN_POSITION, issuedAt: firstIssued } });
     });
   });
 });

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { RequestContext } from '../request-context/request-context';
 import { ConsistencyTokenCodec } from './consistency-token';
-import { Lsn } from './lsn';
+import { Lsn, UNKNOWN_POSITION } from './lsn';
 import { ReplicaLagMonitor } from './replica-lag-monitor';
 
 export interface TokenStats {
@@ -62,6 +62,7 @@ export class ConsistencyTokens {
     }
     this.stats.accepted++;
     context.requiredLsn = token.lsn;
+    context.requiredSince = token.issuedAt;
     context.cacheFloor = token.cacheFloor;
   }
 
@@ -76,7 +77,9 @@ export class ConsistencyTokens {
     this.stats.issued++;
     const { cacheFloor } = context;
     // Whole seconds: responses at one position in one second share a token, and its signature is computed once.
-    const issuedAt = Math.floor(Date.now() / 1000) * 1000;
+    // A position lost after a write keeps its first date: its holder reads from the primary until then + TTL.
+    const carriesUnknown = lsn === UNKNOWN_POSITION && context.requiredLsn === UNKNOWN_POSITION && context.requiredSince !== undefined;
+    const issuedAt = carriesUnknown ? context.requiredSince! : Math.floor(Date.now() / 1000) * 1000;
     return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt, ...(cacheFloor === undefined ? {} : { cacheFloor }) });
   }
 }

@@ -30,6 +30,8 @@ export class RequestContext {
   writeLsn?: Lsn;
   /** From a valid token of this cluster: reads must see at least this position. */
   requiredLsn?: Lsn;
+  /** When the client's token was issued (ms since the epoch). */
+  requiredSince?: number;
   /**
    * Cache entries read before this position are not served to this client: one of its writes could not
    * invalidate its entries (from its token, or from this request).

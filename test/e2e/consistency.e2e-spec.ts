@@ -231,6 +231,15 @@ describe('Replication awareness, proven through nginx on the native stack', () =
           const ready = await Promise.all(['app-1', 'app-2'].map((app) => onApp(app, 'GET', '/health/ready')));
           return ready.every((r) => r.json().details?.cache?.status === 'up');
         });
+        const redis = new Redis({ host: service('redis').address, port: service('redis').port ?? 6379 });
+        try {
+          await until('the new Redis given a valid-from', async () => {
+            const runId = /run_id:(\w+)/.exec(await redis.info('server'))?.[1];
+            return (await redis.get('cache:valid-from'))?.startsWith(`${runId}:`);
+          });
+        } finally {
+          redis.disconnect();
+        }
 
         // Token-less readers get the old row from the paused replicas (allowed for them), and it must not
         // go back into the cache, where the writer would get it.

@@ -1,0 +1,89 @@
+import { Redis } from 'ioredis';
+import { RedisCache } from '../../src/cache/redis-cache';
+import { AppConfig } from '../../src/config/app-config';
+import type { DatabaseTopology } from '../../src/database/database-topology';
+import { Lsn } from '../../src/database/lsn';
+import { RequestContext } from '../../src/request-context/request-context';
+import { service } from '../../stack/topology';
+import { until } from './support/stack-control';
+
+// RedisCache against the stack's real Redis, with positions made up around the stack's own valid-from.
+const redisUrl = `redis://${service('redis').address}:${service('redis').port ?? 6379}`;
+const configFor = (routing: 'aware' | 'fixed') =>
+  AppConfig.fromEnv({ REDIS_URL: redisUrl, REPLICA_ROUTING: routing, CONSISTENCY_TOKEN_SECRET: 'redis-cache-e2e-secret' });
+// A primary far behind the stack's: this test never raises the stack's valid-from.
+const topology = { primary: { positionAfter: async () => 1n } } as unknown as DatabaseTopology;
+
+/** Runs `fn` as a request whose reads saw the database from `from` to `to`. */
+function asRequest<T>(from: Lsn | undefined, to: Lsn | undefined, fn: (context: RequestContext) => Promise<T>): Promise<T> {
+  const context = new RequestContext('redis-cache-e2e');
+  context.readLowerBound = from;
+  context.observe(to);
+  return RequestContext.run(context, () => fn(context));
+}
+
+describe('RedisCache on the real Redis', () => {
+  const redis = new Redis(redisUrl);
+  const aware = new RedisCache(configFor('aware'), topology);
+  const fixed = new RedisCache(configFor('fixed'), topology);
+  let base: Lsn;
+  let key: string;
+
+  beforeAll(async () => {
+    await until("the cache's valid-from known", async () => (aware as unknown as { validFrom?: string }).validFrom !== undefined);
+    base = BigInt(`0x${(aware as unknown as { validFrom: string }).validFrom}`) + 0x1000n;
+  });
+  beforeEach(() => {
+    key = `e2e:redis-cache:${Date.now()}:${Math.random()}`;
+  });
+  afterAll(async () => {
+    await Promise.all([aware.onApplicationShutdown(), fixed.onApplicationShutdown()]);
+    redis.disconnect();
+  });
+
+  const read = (cache: RedisCache, from: Lsn | undefined, value: string) =>
+    asRequest(from, from === undefined ? undefined : from + 8n, async (context) => ({ value: await cache.getOrLoad(key, 60, async () => value), cache: context.cacheStatus }));
+
+  it('should close a key to the cache from before a write commits until its invalidation lands', async () => {
+    await read(aware, base, 'v1');
+    expect(await read(aware, base, 'unused')).toEqual({ value: 'v1', cache: 'HIT' });
+
+    const during = await asRequest(undefined, undefined, (writer) =>
+      aware.invalidating([key], async () => {
+        // After the commit, before the invalidation: a reader who saw the write elsewhere finds no old entry,
+        // and a reader on a replica that has not replayed it cannot put the old row back.
+        writer.writeLsn = base + 0x100n;
+        const first = await read(aware, base + 0x10n, 'v1 from a lagging replica');
+        const second = await read(aware, base + 0x10n, 'v1 from a lagging replica');
+        return [first, second];
+      }),
+    );
+
+    expect(during).toEqual([
+      { value: 'v1 from a lagging replica', cache: 'MISS' },
+      { value: 'v1 from a lagging replica', cache: 'MISS' },
+    ]);
+    expect(await redis.exists(`${key}:writing`)).toBe(0);
+    await read(aware, base + 0x50n, 'v1 read before the write, filled after it');
+    expect((await read(aware, base + 0x100n, 'v2')).cache).toBe('MISS');
+    expect(await read(aware, base + 0x100n, 'unused')).toEqual({ value: 'v2', cache: 'HIT' });
+  });
+
+  it('should open the key again when the write fails', async () => {
+    await expect(aware.invalidating([key], async () => Promise.reject(new Error('rolled back')))).rejects.toThrow('rolled back');
+
+    await read(aware, base, 'v1');
+    expect(await read(aware, base, 'unused')).toEqual({ value: 'v1', cache: 'HIT' });
+  });
+
+  it('should keep a fixed-routing app (no positions) from refilling a key that a write invalidated', async () => {
+    await asRequest(undefined, undefined, (writer) =>
+      aware.invalidating([key], async () => {
+        writer.writeLsn = base;
+      }),
+    );
+
+    await read(fixed, undefined, 'v1 from a lagging replica');
+    expect((await read(fixed, undefined, 'again')).cache).toBe('MISS');
+  });
+});

@@ -96,12 +96,13 @@ type ScriptedRedis = Redis & {
  * The race it closes: write → invalidate → a read on a lagging replica refills the entry with the old row,
  * stale until its TTL. Here an invalidation records the write's LSN next to the key, a fill carries the
  * position its data was read at, and Redis refuses (atomically) a fill older than the key's last
- * invalidation. So an entry in Redis has every write to its key whose invalidation has landed, and a write
- * returns only once its invalidation has landed: an entry serves read-your-writes whatever position the
- * client's token names, and token holders keep the cache. Only a write whose invalidation failed (Redis
- * unreachable) puts a floor in its client's token: entries read before that write are not served to it.
- * A Redis that restarted has lost its markers: entries read before the primary's position when an app first
- * saw that Redis process are void (`cache:valid-from`), and until an app has set it nothing is filled.
+ * invalidation. A write also closes its keys before it commits (invalidating()): from then until its
+ * invalidation lands they have no entry and take no fill. So whoever has seen a write, in the database or
+ * through the cache, never gets an older entry, and token holders keep the cache. Only a write whose
+ * invalidation failed (Redis unreachable) puts a floor in its client's token: entries read before that write
+ * are not served to it. A Redis that restarted has lost its markers: entries read before the primary's
+ * position when an app first saw that Redis process are void (`cache:valid-from`), and until an app has set
+ * it nothing is filled.
  *
  * When Redis is down or slow, every command gives up within REDIS_COMMAND_TIMEOUT_MS and counts as a miss.
  */

@@ -49,16 +49,22 @@ export class PositionTrackingClient extends Client {
 
   // pg's overloads (text, config, submittable; promise or callback) all go through here unchanged.
   override query(...args: unknown[]): never {
-    const result = (super.query as (...a: unknown[]) => unknown)(...args);
     const text = textOf(args[0]);
-    if (this.follow && text !== undefined && this.follow.after(text)) {
+    if (!this.follow || text === undefined || !this.follow.after(text)) return (super.query as (...a: unknown[]) => never)(...args);
+    // Corked: the statement and the position query leave in one write (one packet, one syscall), not two.
+    const { stream } = (this as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection;
+    stream.cork();
+    try {
+      const result = (super.query as (...a: unknown[]) => unknown)(...args);
       // Named: each connection parses and plans it once, then only binds and executes it.
       this.follow.latest = (super.query({ name: 'replication-position', text: POSITION }) as Promise<QueryResult<{ lsn: string | null }>>).then(
         ({ rows }) => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null),
         () => null,
       );
       this.onPipelinedPosition?.();
+      return result as never;
+    } finally {
+      stream.uncork();
     }
-    return result as never;
   }
 }

@@ -108,21 +108,27 @@ export class DatabaseNode implements PositionSource {
    */
   async write<T>(work: Work<T>, trackPosition: boolean): Promise<Positioned<T>> {
     const dataSource = await this.connect('writes');
-    if (!trackPosition) return { result: await dataSource.manager.transaction(work), position: null };
-    return this.tracked(dataSource, (text) => text === 'COMMIT', (manager) => manager.transaction(work));
+    return this.tracked(dataSource, trackPosition ? (text) => text === 'COMMIT' : () => false, (manager) => manager.transaction(work));
   }
 
   private async tracked<T>(dataSource: DataSource, after: (text: string) => boolean, work: Work<T>): Promise<Positioned<T>> {
     const runner = dataSource.createQueryRunner();
+    let connectionError: unknown;
+    const onError = (error: unknown) => (connectionError ??= error);
     try {
       const client = (await runner.connect()) as PositionTrackingClient;
       client.trackPositions(after);
+      client.on('error', onError);
       let result: T;
       try {
         result = await work(runner.manager);
       } catch (error) {
         await client.stopTracking(); // the client goes back to the pool only once its position query answered
-        throw error;
+        // A connection that fails between two statements (the server shutting down) makes TypeORM release
+        // the runner, and the next statement reports only "already released": report why.
+        throw connectionError ?? error;
+      } finally {
+        client.off('error', onError);
       }
       return { result, position: await client.stopTracking() };
     } finally {

@@ -1,6 +1,7 @@
 import { Article } from '../../src/articles/article.entity';
 import { DatabaseNode, NodeSettings } from '../../src/database/database-node';
 import { Lsn, parseLsn } from '../../src/database/lsn';
+import { isReplicaFailure } from '../../src/database/replica-failure';
 import { credentials } from '../../stack/native/postgres';
 import { leader } from '../../stack/native/stack';
 import { service } from '../../stack/topology';
@@ -76,5 +77,20 @@ describe('DatabaseNode positions', () => {
     expect(await replica.read((em) => em.count(Article), false)).toEqual({ result: expect.any(Number), position: null });
     expect(replica.positionQueries.pipelined).toBe(pipelinedBefore);
     await expect(replica.read((em) => em.query("UPDATE article SET title = 'no' WHERE false"), true)).rejects.toThrow(/read-only/);
+  });
+
+  it('should report a connection that failed between two statements of a write as the node failing, not as a released runner', async () => {
+    const failure = await primary
+      .write(async (em) => {
+        const [{ pid }] = await em.query('SELECT pg_backend_pid() AS pid');
+        await onNode(primaryName, 'SELECT pg_terminate_backend($1)', [pid]); // as a shutting-down server does
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return em.save(Article, em.create(Article, { title: 'never written', body: 'x' }));
+      }, true)
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(Error);
+    expect({ message: (failure as Error).message, nodeFailure: isReplicaFailure(failure) }).toEqual({ message: expect.any(String), nodeFailure: true });
+    expect(await onNode(primaryName, "SELECT 1 FROM article WHERE title = 'never written'")).toHaveLength(0);
   });
 });

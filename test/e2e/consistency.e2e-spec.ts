@@ -4,6 +4,7 @@ import { ConsistencyTokenCodec } from '../../src/database/consistency-token';
 import { parseLsn } from '../../src/database/lsn';
 import { Redis } from 'ioredis';
 import { paths } from '../../stack/native/paths';
+import { patronictl } from '../../stack/native/stack';
 import { service } from '../../stack/topology';
 import { articleDraft } from './support/articles';
 import { closeClient, get, request } from './support/client';
@@ -11,16 +12,29 @@ import { onNode, pauseReplay, resumeReplay, startService, stopService, until } f
 import { TokenClient } from './support/token-client';
 
 const REPLICAS = ['db-replica-1', 'db-replica-2'];
-const onReplicas = (sql: string) => Promise.all(REPLICAS.map((r) => onNode(r, sql)));
 
+/**
+ * Sets the replicas' apply delay through Patroni (which strips recovery settings an ALTER SYSTEM puts in
+ * postgresql.auto.conf), and returns once it holds: a row written now is still missing 100 ms later.
+ */
 async function delayReplicas(delay: string): Promise<void> {
-  await onReplicas(`ALTER SYSTEM SET recovery_min_apply_delay = '${delay}'`);
-  await onReplicas('SELECT pg_reload_conf()');
+  patronictl(['edit-config', '--force', '-p', `recovery_min_apply_delay=${delay}`]);
+  await onNode('db-primary', 'CREATE TABLE IF NOT EXISTS delay_probe (n bigint)');
+  await until(`a ${delay} apply delay on both replicas`, async () => {
+    const n = Date.now();
+    await onNode('db-primary', 'INSERT INTO delay_probe VALUES ($1)', [n]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const seen = await Promise.all(REPLICAS.map((r) => onNode(r, 'SELECT 1 FROM delay_probe WHERE n = $1', [n])));
+    return seen.every((rows) => rows.length === 0);
+  });
 }
 
 async function undelayReplicas(): Promise<void> {
-  await onReplicas('ALTER SYSTEM RESET recovery_min_apply_delay');
-  await onReplicas('SELECT pg_reload_conf()');
+  patronictl(['edit-config', '--force', '-p', 'recovery_min_apply_delay=0']);
+  await until('no apply delay on either replica', async () => {
+    const settings = await Promise.all(REPLICAS.map((r) => onNode<{ delay: string }>(r, "SELECT current_setting('recovery_min_apply_delay') AS delay")));
+    return settings.every(([row]) => row.delay === '0');
+  });
 }
 
 async function caughtUp(): Promise<void> {

@@ -90,6 +90,13 @@ type ScriptedRedis = Redis & {
   cacheFill(entryKey: string, markerKey: string, validFromKey: string, writersKey: string, lsn: string, json: string, ttl: number, field: string, mode: 'judged' | 'blind'): Promise<number>;
 };
 
+/** A pipeline of the scripts that take keys in batches. */
+type ScriptedPipeline = {
+  cacheMark(entryKey: string, writersKey: string, ttl: number): unknown;
+  cacheInvalidate(entryKey: string, markerKey: string, writersKey: string, lsn: string, markerTtl: number, uncount: '1' | '0'): unknown;
+  exec(): Promise<[Error | null, unknown][] | null>;
+};
+
 /**
  * Cache-aside over Redis that replication cannot poison and that never fails a request.
  *
@@ -141,8 +148,8 @@ export class RedisCache implements OnApplicationShutdown {
     }) as ScriptedRedis;
     this.redis.defineCommand('cacheFill', { numberOfKeys: 4, lua: FILL });
     this.redis.defineCommand('cacheMark', { numberOfKeys: 2, lua: MARK });
-    this.judged = config.REPLICA_ROUTING === 'aware';
     this.redis.defineCommand('cacheInvalidate', { numberOfKeys: 3, lua: INVALIDATE });
+    this.judged = config.REPLICA_ROUTING === 'aware';
     // A marker must outlive any entry and any replica still eligible to serve the old row.
     this.markerTtlSeconds = Math.max(config.CACHE_TTL_SECONDS, config.CACHE_LIST_TTL_SECONDS, config.REPLICA_MAX_LAG_SECONDS) + 60;
     // A write's count must outlast its transaction: statements are cut at DB_STATEMENT_TIMEOUT_MS.
@@ -229,7 +236,7 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   private async mark(keys: string[]): Promise<boolean> {
-    const pipeline = this.redis.pipeline() as unknown as { cacheMark(...args: unknown[]): unknown; exec(): Promise<[Error | null, unknown][] | null> };
+    const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
     for (const key of keys) pipeline.cacheMark(key, writersOf(key), this.writeTtlSeconds);
     try {
       const results = await pipeline.exec();
@@ -263,7 +270,7 @@ export class RedisCache implements OnApplicationShutdown {
   private olderThanClient(entry: Entry<unknown>, context: RequestContext | undefined): boolean {
     if (context?.tokenDistrust) return true;
     const floor = context?.cacheFloor;
-    return floor !== undefined && (entry.lsn === '' || BigInt(`0x${entry.lsn}`) < floor);
+    return floor !== undefined && entry.lsn < lsnKey(floor); // fixed-width hex: '' (no position) sorts first
   }
 
   private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<Entry<T>> {
@@ -326,7 +333,7 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   private async applyInvalidations(entries: [string, string][], marked = false): Promise<void> {
-    const pipeline = this.redis.pipeline() as unknown as { cacheInvalidate(...args: unknown[]): unknown; exec(): Promise<[Error | null, unknown][] | null> };
+    const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
     for (const [key, lsn] of entries) pipeline.cacheInvalidate(key, markerOf(key), writersOf(key), lsn, this.markerTtlSeconds, marked ? '1' : '0');
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);

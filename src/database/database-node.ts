@@ -2,8 +2,8 @@ import { DataSource, EntityManager, MixedList } from 'typeorm';
 import { Pool } from 'pg';
 import { performance } from 'node:perf_hooks';
 import type { PositionSource } from '../request-context/request-context';
-import { Lsn, parseLsn } from './lsn';
-import { POSITION, PositionTrackingClient } from './position-tracking-client';
+import { Lsn } from './lsn';
+import { POSITION, positionIn, PositionTrackingClient } from './position-tracking-client';
 
 export type Work<T> = (manager: EntityManager) => Promise<T>;
 
@@ -148,7 +148,7 @@ export class DatabaseNode implements PositionSource {
     this.positionQueries.ownRoundTrip++;
     const result = this.connect('reads')
       .then((dataSource) => dataSource.query(POSITION))
-      .then((rows: { lsn: string | null }[]) => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null))
+      .then(positionIn)
       .catch(() => null);
     this.positionQuery = { startedAt, result };
     return result;

@@ -10,8 +10,6 @@ import { describeFailure, isReplicaFailure } from './replica-failure';
 import { ReplicaList } from './replica-list';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 
-export type { Work };
-
 export type FallbackPolicy = 'primary' | 'least-lagging' | 'fail';
 
 export interface RoutingPolicy {

@@ -10,6 +10,9 @@ export const POSITION = `SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_
   WHEN current_setting('synchronous_commit') = 'off' THEN pg_current_wal_insert_lsn()
   ELSE pg_current_wal_flush_lsn() END)::text AS lsn`;
 
+/** The position in POSITION's answer; null when the node has none (a replica that has replayed nothing yet). */
+export const positionIn = (rows: { lsn: string | null }[]): Lsn | null => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null);
+
 export interface PositionTrackingConfig extends ClientConfig {
   /** Told each time a position query rode in another statement's round trip. */
   onPipelinedPosition?: () => void;
@@ -58,7 +61,7 @@ export class PositionTrackingClient extends Client {
       const result = (super.query as (...a: unknown[]) => unknown)(...args);
       // Named: each connection parses and plans it once, then only binds and executes it.
       this.follow.latest = (super.query({ name: 'replication-position', text: POSITION }) as Promise<QueryResult<{ lsn: string | null }>>).then(
-        ({ rows }) => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null),
+        ({ rows }) => positionIn(rows),
         () => null,
       );
       this.onPipelinedPosition?.();

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { LoadBalancer, Work } from './load-balancer';
+import { Work } from './database-node';
+import { LoadBalancer } from './load-balancer';
 
 /**
  * The database as feature modules see it: say whether you read or write, and get an EntityManager on the

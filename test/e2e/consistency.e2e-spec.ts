@@ -8,7 +8,7 @@ import { patronictl } from '../../stack/native/stack';
 import { service } from '../../stack/topology';
 import { articleDraft } from './support/articles';
 import { closeClient, get, request } from './support/client';
-import { onNode, pauseReplay, resumeReplay, startService, stopService, until } from './support/stack-control';
+import { onNode, pauseReplay, resumeReplay, stackRedisUrl, startService, stopService, until } from './support/stack-control';
 import { TokenClient } from './support/token-client';
 
 const REPLICAS = ['db-replica-1', 'db-replica-2'];
@@ -245,7 +245,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
           const ready = await Promise.all(['app-1', 'app-2'].map((app) => onApp(app, 'GET', '/health/ready')));
           return ready.every((r) => r.json().details?.cache?.status === 'up');
         });
-        const redis = new Redis({ host: service('redis').address, port: service('redis').port ?? 6379 });
+        const redis = new Redis(stackRedisUrl());
         try {
           await until('the new Redis given a valid-from', async () => {
             const runId = /run_id:(\w+)/.exec(await redis.info('server'))?.[1];
@@ -267,7 +267,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
     });
 
     it("should keep a client off entries its write could not invalidate (Redis refusing writes), then invalidate them", async () => {
-      const redis = new Redis({ host: service('redis').address, port: service('redis').port ?? 6379, lazyConnect: true });
+      const redis = new Redis(stackRedisUrl(), { lazyConnect: true });
       await redis.connect();
       try {
         const writer = new TokenClient();

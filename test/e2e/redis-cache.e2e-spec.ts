@@ -4,11 +4,10 @@ import { AppConfig } from '../../src/config/app-config';
 import type { DatabaseTopology } from '../../src/database/database-topology';
 import { Lsn } from '../../src/database/lsn';
 import { RequestContext } from '../../src/request-context/request-context';
-import { service } from '../../stack/topology';
-import { until } from './support/stack-control';
+import { stackRedisUrl, until } from './support/stack-control';
 
 // RedisCache against the stack's real Redis, with positions made up around the stack's own valid-from.
-const redisUrl = `redis://${service('redis').address}:${service('redis').port ?? 6379}`;
+const redisUrl = stackRedisUrl();
 const configFor = (routing: 'aware' | 'fixed') =>
   AppConfig.fromEnv({ REDIS_URL: redisUrl, REPLICA_ROUTING: routing, CONSISTENCY_TOKEN_SECRET: 'redis-cache-e2e-secret' });
 // A primary far behind the stack's: this test never raises the stack's valid-from.

@@ -1,8 +1,12 @@
 import { Client } from 'pg';
 import { withSuperuser } from '../../../stack/native/postgres';
 import { start, stop } from '../../../stack/native/stack';
+import { service } from '../../../stack/topology';
 
 const quiet = () => undefined;
+
+/** The stack's Redis, as the app servers reach it. */
+export const stackRedisUrl = () => `redis://${service('redis').address}:${service('redis').port ?? 6379}`;
 
 export const stopService = (name: string, hard = false) => stop(name, { hard });
 export const startService = (name: string) => start(name, quiet);

@@ -25,30 +25,45 @@ export default tseslint.config(
     },
   },
   {
-    // The architecture rule: only the database module touches TypeORM's connection objects. Feature
-    // modules read and write through ReplicatedDatabase, so routing can never be bypassed by accident.
+    // The architecture rule: feature modules use the NestJS + TypeORM idiom (TypeOrmModule.forFeature,
+    // @InjectRepository, @InjectDataSource, @InjectEntityManager, repositories, query builders, transactions)
+    // and never pg, the pools or the routing internals: only the database module (src/database) touches those,
+    // so routing can never be bypassed by accident.
     files: ['src/**/*.ts'],
-    ignores: ['src/database/**'],
+    // The request context carries the session; it is plumbing, not a feature module.
+    ignores: ['src/database/**', 'src/request-context/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: [
-            {
-              name: 'typeorm',
-              importNames: ['DataSource', 'Connection', 'QueryRunner', 'createConnection', 'getConnection'],
-              message: 'Feature modules use ReplicatedDatabase (src/database), never a TypeORM DataSource.',
-            },
-            { name: '@nestjs/typeorm', message: 'The database module owns connections: use ReplicatedDatabase.' },
-            { name: 'pg', message: 'The database module owns connections: use ReplicatedDatabase.' },
+            { name: 'typeorm', importNames: ['createConnection', 'getConnection'], message: 'The database module owns the data source: inject it with @InjectDataSource().' },
+            { name: 'pg', message: 'The database module owns connections: use repositories (@InjectRepository) or the data source.' },
+            { name: 'pg-query-stream', message: 'Stream with a query builder’s stream(): the routing gives it a connection of its own.' },
           ],
           patterns: [
             {
-              group: ['**/database/database-node', '**/database/load-balancer', '**/database/replica-list'],
-              message: 'Feature modules use ReplicatedDatabase, not the routing internals.',
+              group: [
+                '**/database/database-node',
+                '**/database/load-balancer',
+                '**/database/host-list',
+                '**/database/routed-connection',
+                '**/database/routing-driver',
+                '**/database/position-tracking-client',
+                '**/database/session',
+              ],
+              message: 'Routing internals: feature modules use TypeORM as usual, and @Consistency / usePrimary() from database/consistency.',
             },
           ],
         },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='TypeOrmModule'][callee.property.name=/^forRoot/]",
+          message: 'DatabaseModule.forRoot() configures the one data source; feature modules use TypeOrmModule.forFeature().',
+        },
+        { selector: "NewExpression[callee.name='DataSource']", message: 'A DataSource of your own bypasses the routing: inject the app’s with @InjectDataSource().' },
       ],
     },
   },

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { LessThan } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, Repository } from 'typeorm';
 import { RedisCache } from '../cache/redis-cache';
 import { AppConfig } from '../config/app-config';
-import { ReplicatedDatabase } from '../database/replicated-database';
 import { EmptyUpdateError, ResourceNotFoundError } from '../errors/domain-errors';
 import { articleCacheKeys as keys } from './article-cache-keys';
 import { Article } from './article.entity';
@@ -19,19 +19,19 @@ const toResponse = (a: Article): ArticleResponse => ({
 @Injectable()
 export class ArticlesService {
   constructor(
-    private readonly db: ReplicatedDatabase,
+    @InjectRepository(Article) private readonly articles: Repository<Article>,
     private readonly cache: RedisCache,
     private readonly config: AppConfig,
   ) {}
 
   async create(input: CreateArticleDto): Promise<ArticleResponse> {
-    const article = await this.cache.invalidating([keys.lists], () => this.db.write((em) => em.save(Article, em.create(Article, input))));
+    const article = await this.cache.invalidating([keys.lists], () => this.articles.save(this.articles.create(input)));
     return toResponse(article);
   }
 
   async findOne(id: number): Promise<ArticleResponse> {
     const article = await this.cache.getOrLoad(keys.article(id), this.config.CACHE_TTL_SECONDS, async () => {
-      const found = await this.db.read((em) => em.findOneBy(Article, { id }));
+      const found = await this.articles.findOneBy({ id });
       return found && toResponse(found);
     });
     if (!article) throw new ResourceNotFoundError('article', id);
@@ -44,9 +44,7 @@ export class ArticlesService {
       keys.lists,
       this.config.CACHE_LIST_TTL_SECONDS,
       async () => {
-        const rows = await this.db.read((em) =>
-          em.find(Article, { where: cursor ? { id: LessThan(cursor) } : {}, order: { id: 'DESC' }, take: limit + 1 }),
-        );
+        const rows = await this.articles.find({ where: cursor ? { id: LessThan(cursor) } : {}, order: { id: 'DESC' }, take: limit + 1 });
         const items = rows.slice(0, limit).map(toResponse);
         return { items, nextCursor: rows.length > limit ? String(items[items.length - 1].id) : null };
       },
@@ -55,12 +53,12 @@ export class ArticlesService {
   }
 
   async stats(): Promise<ArticleStats> {
-    const row = await this.db.read((em) => em.createQueryBuilder(Article, 'a').select('count(*)::int', 'count').addSelect('max(a.id)', 'newestId').getRawOne());
+    const row = await this.articles.createQueryBuilder('a').select('count(*)::int', 'count').addSelect('max(a.id)', 'newestId').getRawOne<{ count: number; newestId: number | null }>();
     return { count: row?.count ?? 0, newestId: row?.newestId ?? null };
   }
 
   async latest(): Promise<ArticleResponse> {
-    const [article] = await this.db.read((em) => em.find(Article, { order: { id: 'DESC' }, take: 1 }));
+    const [article] = await this.articles.find({ order: { id: 'DESC' }, take: 1 });
     if (!article) throw new ResourceNotFoundError('article', 'latest');
     return toResponse(article);
   }
@@ -68,7 +66,7 @@ export class ArticlesService {
   async update(id: number, changes: UpdateArticleDto): Promise<ArticleResponse> {
     if (changes.title === undefined && changes.body === undefined) throw new EmptyUpdateError();
     const article = await this.cache.invalidating([keys.article(id), keys.lists], () =>
-      this.db.write(async (em) => {
+      this.articles.manager.transaction(async (em) => {
         const existing = await em.findOne(Article, { where: { id }, lock: { mode: 'pessimistic_write' } });
         if (!existing) throw new ResourceNotFoundError('article', id);
         return em.save(Article, em.merge(Article, existing, changes));
@@ -78,7 +76,7 @@ export class ArticlesService {
   }
 
   async remove(id: number): Promise<void> {
-    const { affected } = await this.cache.invalidating([keys.article(id), keys.lists], () => this.db.write((em) => em.delete(Article, { id })));
+    const { affected } = await this.cache.invalidating([keys.article(id), keys.lists], () => this.articles.delete({ id }));
     if (!affected) throw new ResourceNotFoundError('article', id);
   }
 }

@@ -185,12 +185,13 @@ export class RedisCache implements OnApplicationShutdown {
    */
   async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<T> {
     const context = RequestContext.current();
-    const freshnessMatters = context !== undefined && (context.requiredLsn !== undefined || context.consistency.kind === 'strong' || context.tokenDistrust !== undefined);
-    const cached = context?.consistency.kind === 'strong' ? undefined : await this.read<T>(key, field);
-    if (cached && !this.olderThanClient(cached, context)) {
+    const session = context?.session;
+    const freshnessMatters = session?.freshnessMatters ?? false;
+    const cached = session?.primaryReason() === 'primary:strong' ? undefined : await this.read<T>(key, field);
+    if (cached && !this.olderThanClient(cached, session)) {
       this.stats.hits++;
       if (context) context.cacheStatus = 'HIT';
-      context?.observe(seenIn(cached));
+      session?.observe(seenIn(cached));
       return cached.v;
     }
     if (cached) this.stats.bypassed++;
@@ -201,7 +202,7 @@ export class RedisCache implements OnApplicationShutdown {
     const shared = freshnessMatters ? undefined : (this.inFlight.get(flightKey) as Promise<Entry<T>> | undefined);
     if (shared) {
       const entry = await shared;
-      context?.observe(seenIn(entry));
+      session?.observe(seenIn(entry));
       return entry.v;
     }
     const loading = this.loadAndFill(key, ttlSeconds, load, field);
@@ -213,7 +214,7 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   /**
-   * Runs `write` (a db.write that changes what `keys` hold) with those keys closed to the cache: their
+   * Runs `write` (a repository save, update, delete or transaction that changes what `keys` hold) with those keys closed to the cache: their
    * entries are dropped and fills refused from before it commits until its invalidation has landed. So
    * anyone who sees the write in the database — on a replica, after its commit — finds no older entry.
    * If Redis cannot be reached first, the write goes ahead (the cache must not stop writes).
@@ -248,17 +249,16 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   private async drop(keys: string[], marked: boolean): Promise<void> {
-    const lsn = lsnKey(RequestContext.current()?.writeLsn);
+    const session = RequestContext.current()?.session;
+    await session?.settled();
+    const writeLsn = session?.writeLsn;
+    const lsn = lsnKey(writeLsn);
     try {
       await this.applyInvalidations(keys.map((key) => [key, lsn]), marked);
     } catch (error) {
       this.stats.errors++;
-      const context = RequestContext.current();
-      const { writeLsn } = context ?? {};
       // An unknown position sends the client to the primary already: a floor there would void every entry for good.
-      if (context && writeLsn !== undefined && writeLsn !== UNKNOWN_POSITION && (context.cacheFloor === undefined || writeLsn > context.cacheFloor)) {
-        context.cacheFloor = writeLsn;
-      }
+      if (session && writeLsn !== undefined && writeLsn !== UNKNOWN_POSITION) session.raiseCacheFloor(writeLsn);
       for (const key of keys) {
         const pending = this.pendingInvalidations.get(key) ?? '';
         this.pendingInvalidations.set(key, pending > lsn ? pending : lsn);
@@ -267,18 +267,19 @@ export class RedisCache implements OnApplicationShutdown {
     }
   }
 
-  private olderThanClient(entry: Entry<unknown>, context: RequestContext | undefined): boolean {
-    if (context?.tokenDistrust) return true;
-    const floor = context?.cacheFloor;
+  private olderThanClient(entry: Entry<unknown>, session: RequestContext['session'] | undefined): boolean {
+    if (session?.tokenDistrust) return true;
+    const floor = session?.cacheFloor;
     return floor !== undefined && entry.lsn < lsnKey(floor); // fixed-width hex: '' (no position) sorts first
   }
 
   private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<Entry<T>> {
     const value = await load();
-    const context = RequestContext.current();
-    const entry = { lsn: lsnKey(context?.readLowerBound), seen: lsnKey(context?.seenLsn), v: value };
+    const session = RequestContext.current()?.session;
+    await session?.settled();
+    const entry = { lsn: lsnKey(session?.readLowerBound), seen: lsnKey(session?.seenLsn), v: value };
     // No upper bound of what the read saw (its position unreadable, or a write's unknown): none to hand on.
-    const bounded = context?.lastRead === undefined && context?.seenLsn !== UNKNOWN_POSITION;
+    const bounded = (session?.readsBounded ?? true) && session?.seenLsn !== UNKNOWN_POSITION;
     if (value === null || value === undefined || this.pendingInvalidations.has(key) || (this.judged && !bounded)) return entry;
     try {
       const mode = this.judged ? 'judged' : 'blind';

@@ -3,12 +3,12 @@ import { RequestContext } from '../request-context/request-context';
 import { ConsistencyTokenCodec } from './consistency-token';
 import { ConsistencyTokens } from './consistency-tokens';
 import { parseLsn, UNKNOWN_POSITION } from './lsn';
-import { ReplicaLagMonitor } from './replica-lag-monitor';
+import { TopologyMonitor } from './topology-monitor';
 
 const SECRET = 'a-secret-of-sixteen-chars';
 const cluster = { systemIdentifier: '7300000000000000001', timeline: 2 };
 const config = AppConfig.fromEnv({ CONSISTENCY_TOKEN_SECRET: SECRET, CONSISTENCY_TOKEN_TTL_SECONDS: '60' });
-const tokens = () => new ConsistencyTokens(config, { primaryState: cluster } as unknown as ReplicaLagMonitor);
+const tokens = () => new ConsistencyTokens(config, { primaryState: cluster } as unknown as TopologyMonitor);
 const sign = (overrides = {}) =>
   new ConsistencyTokenCodec(SECRET, 60_000).encode({ systemId: cluster.systemIdentifier, timeline: cluster.timeline, lsn: parseLsn('0/500'), issuedAt: Date.now(), ...overrides });
 
@@ -19,8 +19,8 @@ describe('ConsistencyTokens', () => {
 
       tokens().accept(sign(), context);
 
-      expect(context.requiredLsn).toBe(parseLsn('0/500'));
-      expect(context.tokenDistrust).toBeUndefined();
+      expect(context.session.minimumPosition()).toBe(parseLsn('0/500'));
+      expect(context.session.tokenDistrust).toBeUndefined();
     });
 
     it('should distrust a token of another timeline (from before a failover)', () => {
@@ -28,7 +28,7 @@ describe('ConsistencyTokens', () => {
 
       tokens().accept(sign({ timeline: 1 }), context);
 
-      expect(context).toMatchObject({ requiredLsn: undefined, tokenDistrust: 'foreign-token' });
+      expect({ required: context.session.minimumPosition(), distrust: context.session.tokenDistrust }).toEqual({ required: undefined, distrust: 'foreign-token' });
     });
 
     it('should distrust and count a token signed with another key', () => {
@@ -37,7 +37,7 @@ describe('ConsistencyTokens', () => {
 
       service.accept(new ConsistencyTokenCodec('another-sixteen-char-key', 60_000).encode({ systemId: '1', timeline: 1, lsn: 1n, issuedAt: Date.now() }), context);
 
-      expect(context.tokenDistrust).toBe('invalid-token');
+      expect(context.session.tokenDistrust).toBe('invalid-token');
       expect(service.stats.invalid).toBe(1);
     });
 
@@ -46,7 +46,7 @@ describe('ConsistencyTokens', () => {
 
       tokens().accept(sign({ issuedAt: Date.now() - 61_000 }), context);
 
-      expect(context).toMatchObject({ requiredLsn: undefined, tokenDistrust: undefined });
+      expect({ required: context.session.minimumPosition(), distrust: context.session.tokenDistrust }).toEqual({ required: undefined, distrust: undefined });
     });
   });
 
@@ -58,9 +58,10 @@ describe('ConsistencyTokens', () => {
     it('should cover the client\'s token, the request\'s write and the position after its last read', async () => {
       const context = new RequestContext('r');
       context.recordDbNode('db-replica-1', 'replica');
-      context.requiredLsn = parseLsn('0/500');
-      context.observe(parseLsn('0/700'));
-      context.lastRead = { node: { positionAfter: async () => parseLsn('0/900') }, doneAt: 0 };
+      context.session.requireToken({ position: parseLsn('0/500'), issuedAt: Date.now() });
+      context.session.observe(parseLsn('0/700'));
+      // A read whose position was not read behind it: the token asks the node after the fact.
+      context.session.recordRead({ positionAfter: async () => parseLsn('0/900') }, undefined, Promise.resolve(null));
 
       const issued = await tokens().issue(context);
 
@@ -72,8 +73,8 @@ describe('ConsistencyTokens', () => {
       const service = tokens();
       const context = new RequestContext('r');
       context.recordDbNode('db-primary', 'primary:write');
-      context.observe(parseLsn('0/900'));
-      context.cacheFloor = parseLsn('0/900');
+      context.session.observe(parseLsn('0/900'));
+      context.session.raiseCacheFloor(parseLsn('0/900'));
 
       const [first, second] = [await service.issue(context), await service.issue(context)];
 

@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { RequestContext } from '../request-context/request-context';
 import { ConsistencyTokenCodec } from './consistency-token';
-import { Lsn, UNKNOWN_POSITION } from './lsn';
-import { ReplicaLagMonitor } from './replica-lag-monitor';
+import { UNKNOWN_POSITION } from './lsn';
+import { TopologyMonitor } from './topology-monitor';
 
 export interface TokenStats {
   accepted: number;
@@ -12,8 +12,6 @@ export interface TokenStats {
   invalid: number;
   foreign: number;
 }
-
-const max = (a: Lsn | undefined, b: Lsn | null | undefined): Lsn | undefined => (b !== null && b !== undefined && (a === undefined || b > a) ? b : a);
 
 /**
  * Read-your-writes and monotonic reads across app servers: the position a client has seen travels with it,
@@ -30,7 +28,7 @@ export class ConsistencyTokens {
 
   constructor(
     config: AppConfig,
-    private readonly monitor: ReplicaLagMonitor,
+    private readonly monitor: TopologyMonitor,
   ) {
     this.enabled = config.CONSISTENCY_TOKENS && config.REPLICA_ROUTING === 'aware';
     this.ttlSeconds = config.CONSISTENCY_TOKEN_TTL_SECONDS;
@@ -47,7 +45,7 @@ export class ConsistencyTokens {
     }
     if (verdict.status !== 'valid') {
       this.stats.invalid++;
-      context.tokenDistrust = 'invalid-token';
+      context.session.distrustToken('invalid-token');
       this.logger.debug(`ignored a ${verdict.status} consistency token (request ${context.requestId})`);
       return;
     }
@@ -57,13 +55,11 @@ export class ConsistencyTokens {
     // the primary serves this client until the token expires.
     if (systemIdentifier !== null && (token.systemId !== systemIdentifier || token.timeline !== timeline)) {
       this.stats.foreign++;
-      context.tokenDistrust = 'foreign-token';
+      context.session.distrustToken('foreign-token');
       return;
     }
     this.stats.accepted++;
-    context.requiredLsn = token.lsn;
-    context.requiredSince = token.issuedAt;
-    context.cacheFloor = token.cacheFloor;
+    context.session.requireToken({ position: token.lsn, issuedAt: token.issuedAt, cacheFloor: token.cacheFloor });
   }
 
   /** The token for this response: at or past everything the request read, wrote, or took from the cache. */
@@ -71,15 +67,16 @@ export class ConsistencyTokens {
     if (!this.enabled || (context.dbNodes.length === 0 && !context.cacheStatus)) return undefined;
     const { systemIdentifier, timeline } = this.monitor.primaryState;
     if (systemIdentifier === null || timeline === null) return undefined;
-    let lsn = max(context.requiredLsn, context.seenLsn);
-    if (context.lastRead) lsn = max(lsn, await context.lastRead.node.positionAfter(context.lastRead.doneAt));
+    const { session } = context;
+    const lsn = await session.positionSeen();
     if (lsn === undefined) return undefined;
     this.stats.issued++;
-    const { cacheFloor } = context;
+    const { cacheFloor } = session;
+    const required = session.tokenRequirement;
     // Whole seconds: responses at one position in one second share a token, and its signature is computed once.
     // A position lost after a write keeps its first date: its holder reads from the primary until then + TTL.
-    const carriesUnknown = lsn === UNKNOWN_POSITION && context.requiredLsn === UNKNOWN_POSITION && context.requiredSince !== undefined;
-    const issuedAt = carriesUnknown ? context.requiredSince! : Math.floor(Date.now() / 1000) * 1000;
+    const carriesUnknown = lsn === UNKNOWN_POSITION && required?.position === UNKNOWN_POSITION;
+    const issuedAt = carriesUnknown ? required.issuedAt : Math.floor(Date.now() / 1000) * 1000;
     return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt, ...(cacheFloor === undefined ? {} : { cacheFloor }) });
   }
 }

@@ -1,7 +1,10 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Observable } from 'rxjs';
-import { ConsistencyRequirement, RequestContext } from '../request-context/request-context';
+import { RequestContext } from '../request-context/request-context';
+import { ConsistencyRequirement } from './session';
+
+export type { ConsistencyRequirement };
 
 const CONSISTENCY = Symbol('consistency');
 
@@ -18,7 +21,18 @@ export const Consistency = (requirement: 'read-your-writes' | 'strong' | { maxSt
     typeof requirement === 'string' ? { kind: requirement } : { kind: 'bounded-staleness', maxStalenessMs: requirement.maxStalenessMs },
   );
 
-/** Puts the route's @Consistency on the request, where the load balancer reads it. */
+/**
+ * Runs `work` with the request's reads on the primary: for a read that must see the latest committed data
+ * where the route as a whole need not (GitLab's `use_primary`). Outside a request it just runs `work`.
+ *
+ *   const user = await usePrimary(() => this.users.findOneBy({ email }));
+ */
+export function usePrimary<T>(work: () => Promise<T>): Promise<T> {
+  const session = RequestContext.current()?.session;
+  return session ? session.withPrimaryReads(work) : work();
+}
+
+/** Puts the route's @Consistency on the request's session, where the load balancer reads it. */
 @Injectable()
 export class ConsistencyInterceptor implements NestInterceptor {
   constructor(private readonly reflector: Reflector) {}
@@ -26,7 +40,7 @@ export class ConsistencyInterceptor implements NestInterceptor {
   intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
     const requirement = this.reflector.getAllAndOverride<ConsistencyRequirement>(CONSISTENCY, [execution.getHandler(), execution.getClass()]);
     const context = RequestContext.current();
-    if (requirement && context) context.consistency = requirement;
+    if (requirement && context) context.session.consistency = requirement;
     return next.handle();
   }
 }

@@ -1,24 +1,15 @@
-import { DataSource, EntityManager, MixedList } from 'typeorm';
-import { Pool } from 'pg';
+import { Pool, PoolClient, PoolConfig } from 'pg';
 import { performance } from 'node:perf_hooks';
-import type { PositionSource } from '../request-context/request-context';
 import { Lsn } from './lsn';
 import { POSITION, positionIn, PositionTrackingClient } from './position-tracking-client';
-
-export type Work<T> = (manager: EntityManager) => Promise<T>;
-
-/** What a piece of work returned, and the node's position right after it (null when not asked or unreadable). */
-export interface Positioned<T> {
-  result: T;
-  position: Lsn | null;
-}
+import type { PositionSource } from './session';
 
 export interface NodeEndpoint {
   host: string;
   port: number;
 }
 
-/** The query pool's connections, as pg counts them. */
+/** The query pools' connections, as pg counts them. */
 export interface PoolCounts {
   total: number;
   idle: number;
@@ -37,22 +28,29 @@ export interface NodeSettings {
   statementTimeoutMs: number;
   probeTimeoutMs: number;
   applicationName: string;
-  entities: MixedList<Function>;
 }
 
-type PoolKind = 'reads' | 'writes';
+/**
+ * `reads`: read-only sessions. `writes`: read-write, only ever asked of the primary. `streams`: read-only and
+ * not pipelined (a cursor keeps a portal open across round trips, which pipeline mode refuses).
+ */
+export type PoolKind = 'reads' | 'writes' | 'streams';
+
+/** A connection checked out of one of the node's pools; `release(error)` destroys it instead of reusing it. */
+export type NodeConnection = PositionTrackingClient & PoolClient;
+
+const STREAM_POOL_MAX = 4;
 
 /**
  * One PostgreSQL server, whatever its role today (a failover manager moves roles between nodes). It has its
  * own pools: reads (sessions with default_transaction_read_only, so a write sent there by mistake fails loudly
- * instead of landing on the wrong node), writes (created when the node first serves as primary), and a
- * one-connection pool with a short timeout for health probes, so a probe never waits behind app queries.
- * Connecting is lazy and retried on the next use after a failure: the app starts with any node down.
+ * instead of landing on the wrong node), writes (created when the node first serves as primary), streams, and
+ * a one-connection pool with a short timeout for health probes, so a probe never waits behind app queries.
+ * Pools connect lazily: the app starts with any node down.
  */
 export class DatabaseNode implements PositionSource {
-  /** The server's own `cluster_name` once a probe has read it (`db-replica-1`), else the configured host. */
+  /** The server's own node name once a probe has read it (`db-replica-1`), else the configured host. */
   name: string;
-  private readonly dataSources: Partial<Record<PoolKind, Promise<DataSource>>> = {};
   private readonly pools: Partial<Record<PoolKind, Pool>> = {};
   readonly probes: Pool;
   private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
@@ -85,55 +83,16 @@ export class DatabaseNode implements PositionSource {
     return `${this.endpoint.host}:${this.endpoint.port}`;
   }
 
-  /** Connections of the node's query pools, reads and writes together (zero before the first); metrics read them. */
+  /** Connections of the node's query pools together (zero before the first); metrics read them. */
   get pool(): PoolCounts {
     const pools = Object.values(this.pools);
     const sum = (count: (pool: Pool) => number) => pools.reduce((total, pool) => total + count(pool), 0);
     return { total: sum((p) => p.totalCount), idle: sum((p) => p.idleCount), waiting: sum((p) => p.waitingCount) };
   }
 
-  /**
-   * Runs `work` in a read-only session. With `trackPosition`, every statement it sends is followed, in the
-   * same round trip, by a position query: the last answer bounds from above what the work saw.
-   */
-  async read<T>(work: Work<T>, trackPosition: boolean): Promise<Positioned<T>> {
-    const dataSource = await this.connect('reads');
-    if (!trackPosition) return { result: await work(dataSource.manager), position: null };
-    return this.tracked(dataSource, () => true, work);
-  }
-
-  /**
-   * Runs `work` in one transaction: only ever asked of the node that is primary now. With `trackPosition`,
-   * the position is read right behind the COMMIT, in its round trip: at or after the commit record.
-   */
-  async write<T>(work: Work<T>, trackPosition: boolean): Promise<Positioned<T>> {
-    const dataSource = await this.connect('writes');
-    return this.tracked(dataSource, trackPosition ? (text) => text === 'COMMIT' : () => false, (manager) => manager.transaction(work));
-  }
-
-  private async tracked<T>(dataSource: DataSource, after: (text: string) => boolean, work: Work<T>): Promise<Positioned<T>> {
-    const runner = dataSource.createQueryRunner();
-    let connectionError: unknown;
-    const onError = (error: unknown) => (connectionError ??= error);
-    try {
-      const client = (await runner.connect()) as PositionTrackingClient;
-      client.trackPositions(after);
-      client.on('error', onError);
-      let result: T;
-      try {
-        result = await work(runner.manager);
-      } catch (error) {
-        await client.stopTracking(); // the client goes back to the pool only once its position query answered
-        // A connection that fails between two statements (the server shutting down) makes TypeORM release
-        // the runner, and the next statement reports only "already released": report why.
-        throw connectionError ?? error;
-      } finally {
-        client.off('error', onError);
-      }
-      return { result, position: await client.stopTracking() };
-    } finally {
-      await runner.release();
-    }
+  /** A connection from the `kind` pool; the caller releases it. */
+  connect(kind: PoolKind): Promise<NodeConnection> {
+    return this.poolFor(kind).connect() as Promise<NodeConnection>;
   }
 
   /**
@@ -146,65 +105,47 @@ export class DatabaseNode implements PositionSource {
     if (current && current.startedAt >= moment) return current.result;
     const startedAt = performance.now();
     this.positionQueries.ownRoundTrip++;
-    const result = this.connect('reads')
-      .then((dataSource) => dataSource.query(POSITION))
-      .then(positionIn)
+    const result = this.poolFor('reads')
+      .query<{ lsn: string | null }>(POSITION)
+      .then(({ rows }) => positionIn(rows))
       .catch(() => null);
     this.positionQuery = { startedAt, result };
     return result;
   }
 
-  private connect(kind: PoolKind): Promise<DataSource> {
-    this.dataSources[kind] ??= this.createDataSource(kind)
-      .initialize()
-      .then((dataSource) => {
-        // TypeORM's postgres driver keeps its pg Pool in `master` (untyped).
-        this.pools[kind] = (dataSource.driver as unknown as { master: Pool }).master;
-        return dataSource;
-      })
-      .catch((error: unknown) => {
-        this.dataSources[kind] = undefined; // retry on the next use
-        throw error;
-      });
-    return this.dataSources[kind];
+  private poolFor(kind: PoolKind): Pool {
+    return (this.pools[kind] ??= this.createPool(kind));
   }
 
-  private createDataSource(kind: PoolKind): DataSource {
-    const { statementTimeoutMs, readPoolMax, writePoolMax, connectTimeoutMs, applicationName } = this.settings;
-    return new DataSource({
-      type: 'postgres',
+  private createPool(kind: PoolKind): Pool {
+    const { user, password, database, statementTimeoutMs, readPoolMax, writePoolMax, connectTimeoutMs, applicationName } = this.settings;
+    const pool = new Pool({
+      Client: PositionTrackingClient,
       host: this.endpoint.host,
       port: this.endpoint.port,
-      username: this.settings.user,
-      password: this.settings.password,
-      database: this.settings.database,
-      applicationName,
-      entities: this.settings.entities,
-      poolSize: kind === 'reads' ? readPoolMax : writePoolMax,
-      connectTimeoutMS: connectTimeoutMs,
-      // Extensions are created by migrations on the primary; a replica would refuse CREATE EXTENSION anyway.
-      installExtensions: false,
-      extra: {
-        Client: PositionTrackingClient,
-        // Queries sent before the previous one answered go out at once: a position query rides along.
-        pipeline: true,
-        onPipelinedPosition: () => this.positionQueries.pipelined++,
-        statement_timeout: statementTimeoutMs,
-        // Client-side bound too: a frozen server never answers, so its own statement_timeout never fires.
-        query_timeout: statementTimeoutMs + 1000,
-        idle_in_transaction_session_timeout: statementTimeoutMs * 2,
-        ...(kind === 'reads' ? { options: '-c default_transaction_read_only=on' } : {}),
-      },
-    });
+      user,
+      password,
+      database,
+      application_name: applicationName,
+      max: kind === 'writes' ? writePoolMax : kind === 'reads' ? readPoolMax : STREAM_POOL_MAX,
+      connectionTimeoutMillis: connectTimeoutMs,
+      // Queries sent before the previous one answered go out at once: a position query rides along.
+      pipeline: kind !== 'streams',
+      onPipelinedPosition: () => this.positionQueries.pipelined++,
+      statement_timeout: statementTimeoutMs,
+      // Client-side bound too: a frozen server never answers, so its own statement_timeout never fires.
+      query_timeout: statementTimeoutMs + 1000,
+      idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+      ...(kind === 'writes' ? {} : { options: '-c default_transaction_read_only=on' }),
+      // PositionTrackingClient's own settings ride along in the pool's config (pg passes it to each client).
+    } as unknown as PoolConfig);
+    pool.on('error', () => undefined); // an idle connection dropped (node restarted): the next checkout reconnects
+    return pool;
   }
 
   async close(): Promise<void> {
-    const pending = Object.values(this.dataSources);
-    for (const kind of Object.keys(this.dataSources) as PoolKind[]) {
-      this.dataSources[kind] = undefined;
-      this.pools[kind] = undefined;
-    }
-    const dataSources = await Promise.all(pending.map((p) => p?.catch(() => undefined)));
-    await Promise.allSettled([...dataSources.map((ds) => (ds?.isInitialized ? ds.destroy() : undefined)), this.probes.end()]);
+    const pools = Object.values(this.pools);
+    for (const kind of Object.keys(this.pools) as PoolKind[]) this.pools[kind] = undefined;
+    await Promise.allSettled([...pools.map((pool) => pool.end()), this.probes.end()]);
   }
 }

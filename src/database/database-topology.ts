@@ -1,31 +1,31 @@
-import { MixedList } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DatabaseNode, NodeEndpoint, NodeSettings } from './database-node';
 
+import { Host } from './host';
+import { HostList } from './host-list';
+
 export type { NodeEndpoint };
-import { Replica } from './replica';
-import { ReplicaList } from './replica-list';
 
 /**
  * Every PostgreSQL node the app knows, and which of them is primary now. Roles are not configured but found:
- * DB_PRIMARY_HOST and the replicas are where nodes may be; the lag monitor probes them all and elects the
+ * DB_PRIMARY_HOST and the replicas are where nodes may be; the topology monitor probes them all and elects the
  * primary (see primary-election.ts), so that the app follows a failover without a restart.
  */
 export class DatabaseTopology {
   /** Every node as a candidate for reads; one out of recovery (the primary) is never eligible. */
-  readonly replicas = new ReplicaList();
+  readonly hosts = new HostList();
   private current?: DatabaseNode;
   /** Why there is no primary now (for health and errors). */
   primaryProblem = 'not probed yet';
 
-  constructor(private readonly newNode: (hostAndPort: string) => Replica) {}
+  constructor(private readonly newNode: (hostAndPort: string) => Host) {}
 
-  static fromConfig(config: AppConfig, entities: MixedList<Function>): DatabaseTopology {
-    const settings = nodeSettings(config, entities);
+  static fromConfig(config: AppConfig): DatabaseTopology {
+    const settings = nodeSettings(config);
     const hysteresis = { excludeAfter: config.REPLICA_EXCLUDE_AFTER_PROBES, readmitAfter: config.REPLICA_READMIT_AFTER_PROBES };
-    const topology = new DatabaseTopology((hostAndPort) => new Replica(new DatabaseNode(parseEndpoint(hostAndPort, config.DB_PORT), settings), hysteresis));
+    const topology = new DatabaseTopology((hostAndPort) => new Host(new DatabaseNode(parseEndpoint(hostAndPort, config.DB_PORT), settings), hysteresis));
     const candidates = [config.DB_PRIMARY_HOST, ...(config.DB_REPLICAS_FROM_DNS ? [] : config.DB_REPLICA_HOSTS)];
-    [...new Set(candidates)].forEach((host) => (topology.addReplica(host).pinned = true));
+    [...new Set(candidates)].forEach((host) => (topology.addHost(host).pinned = true));
     return topology;
   }
 
@@ -39,20 +39,20 @@ export class DatabaseTopology {
     this.primaryProblem = node ? '' : problem;
   }
 
-  addReplica(hostAndPort: string): Replica {
-    const replica = this.newNode(hostAndPort);
-    this.replicas.add(replica);
-    return replica;
+  addHost(hostAndPort: string): Host {
+    const host = this.newNode(hostAndPort);
+    this.hosts.add(host);
+    return host;
   }
 
-  async removeReplica(replica: Replica): Promise<void> {
-    this.replicas.remove(replica);
-    if (this.current === replica.node) this.setPrimary(undefined, `${replica.name} was removed`);
-    await replica.node.close();
+  async removeHost(host: Host): Promise<void> {
+    this.hosts.remove(host);
+    if (this.current === host.node) this.setPrimary(undefined, `${host.name} was removed`);
+    await host.node.close();
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.replicas.all().map((r) => r.node.close()));
+    await Promise.all(this.hosts.all().map((r) => r.node.close()));
   }
 }
 
@@ -61,7 +61,7 @@ export function parseEndpoint(hostAndPort: string, defaultPort: number): NodeEnd
   return { host, port: port ? Number(port) : defaultPort };
 }
 
-function nodeSettings(config: AppConfig, entities: MixedList<Function>): NodeSettings {
+function nodeSettings(config: AppConfig): NodeSettings {
   return {
     user: config.DB_USER,
     password: config.DB_PASSWORD,
@@ -72,6 +72,5 @@ function nodeSettings(config: AppConfig, entities: MixedList<Function>): NodeSet
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     probeTimeoutMs: config.REPLICA_PROBE_TIMEOUT_MS,
     applicationName: config.APP_INSTANCE,
-    entities,
   };
 }

@@ -1,105 +1,140 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { ConsistencyInterceptor } from './consistency';
 import { ConsistencyTokens } from './consistency-tokens';
-import { DatabaseTopology } from './database-topology';
+import { DatabaseConnection } from './database-connection';
+import { DatabaseTopology, parseEndpoint } from './database-topology';
 import { LoadBalancer } from './load-balancer';
-import { ReplicaLagMonitor } from './replica-lag-monitor';
-import { ReplicatedDatabase } from './replicated-database';
-import { ReplicaDiscovery } from './service-discovery';
+import { ReplicaDiscovery } from './replica-discovery';
+import { RoutingDriver } from './routing-driver';
+import { TopologyMonitor } from './topology-monitor';
 
-/** Entity classes registered by feature modules through DatabaseModule.forFeature(). */
-const registeredEntities = new Set<Function>();
-
-/**
- * Owns every connection to PostgreSQL: one pool per node, the lag monitor, and the routing. The rest of the
- * app sees only ReplicatedDatabase (and, for health, the topology and monitor).
- */
-@Global()
-@Module({})
-export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
+/** Finds the nodes and their roles before the data source connects, and keeps watching them. */
+export class TopologyWatch {
+  private readonly logger = new Logger('DatabaseModule');
   private discovery?: ReplicaDiscovery;
 
   constructor(
-    @Inject(DatabaseTopology) private readonly topology: DatabaseTopology,
-    @Inject(ReplicaLagMonitor) private readonly monitor: ReplicaLagMonitor,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly topology: DatabaseTopology,
+    private readonly monitor: TopologyMonitor,
+    private readonly config: AppConfig,
   ) {}
 
-  static forRoot(): DynamicModule {
-    return {
-      module: DatabaseModule,
-      providers: [
-        {
-          provide: DatabaseTopology,
-          inject: [AppConfig],
-          useFactory: (config: AppConfig) => DatabaseTopology.fromConfig(config, [...registeredEntities]),
-        },
-        {
-          provide: ReplicaLagMonitor,
-          inject: [DatabaseTopology, AppConfig],
-          useFactory: (topology: DatabaseTopology, config: AppConfig) =>
-            new ReplicaLagMonitor(
-              topology,
-              { maxLagBytes: config.REPLICA_MAX_LAG_BYTES, maxLagSeconds: config.REPLICA_MAX_LAG_SECONDS },
-              config.REPLICA_PROBE_INTERVAL_MS,
-            ),
-        },
-        {
-          provide: LoadBalancer,
-          inject: [DatabaseTopology, AppConfig, ReplicaLagMonitor],
-          useFactory: (topology: DatabaseTopology, config: AppConfig, monitor: ReplicaLagMonitor) =>
-            new LoadBalancer(
-              topology,
-              {
-                fallback: config.REPLICA_FALLBACK,
-                fallbackMaxLagBytes: config.REPLICA_FALLBACK_MAX_LAG_BYTES,
-                tokenWaitMs: config.CONSISTENCY_WAIT_MS,
-                trackPositions: config.REPLICA_ROUTING === 'aware',
-              },
-              monitor,
-            ),
-        },
-        ReplicatedDatabase,
-        ConsistencyTokens,
-        { provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor },
-      ],
-      exports: [ReplicatedDatabase, DatabaseTopology, ReplicaLagMonitor, ConsistencyTokens],
-    };
-  }
-
-  /** Registers a feature module's entities (as @nestjs/typeorm's forFeature does); import it in that module. */
-  static forFeature(entities: Function[]): DynamicModule {
-    entities.forEach((entity) => registeredEntities.add(entity));
-    return { module: DatabaseFeatureModule };
-  }
-
-  async onModuleInit(): Promise<void> {
+  async start(): Promise<void> {
     const { DB_REPLICAS_FROM_DNS: name, DB_DNS_SERVERS: servers, DB_REPLICA_DISCOVERY_INTERVAL_MS: interval } = this.config;
     const discovery = name
-      ? new ReplicaDiscovery(name, ReplicaDiscovery.resolverFor(servers), this.topology, interval, (replica) => this.monitor.probeNow(replica))
+      ? new ReplicaDiscovery(name, ReplicaDiscovery.resolverFor(servers), this.topology, interval, (host) => this.monitor.probeNow(host))
       : undefined;
     if (this.config.REPLICA_ROUTING === 'fixed') {
       // Find the replicas and their names once, then nothing runs in the background.
       await discovery?.refresh();
       await this.monitor.probeAll();
-      const [first, ...others] = this.topology.replicas.all().filter((r) => r.health.role === 'replica');
+      const [first, ...others] = this.topology.hosts.all().filter((h) => h.health.role === 'replica');
       first?.admitWithoutProbes();
-      others.forEach((replica) => replica.markDown('REPLICA_ROUTING=fixed: reads go to the first replica only'));
+      others.forEach((host) => host.markDown('REPLICA_ROUTING=fixed: reads go to the first replica only'));
       return;
     }
     this.discovery = discovery;
     await discovery?.start();
     await this.monitor.start();
+    this.logger.log(`primary: ${this.topology.primary?.name ?? `none (${this.topology.primaryProblem})`}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async stop(): Promise<void> {
     this.discovery?.stop();
     await this.monitor.stop();
     await this.topology.close();
   }
 }
 
+/**
+ * TypeORM's options for the app's one data source. `replication` lists where the nodes may be, as a user of
+ * TypeORM's own replication writes it; RoutingDriver makes every node the load balancer's choice per request.
+ */
+export function typeOrmOptions(config: AppConfig, driver: RoutingDriver): TypeOrmModuleOptions {
+  const credentials = (host: string) => ({ ...parseEndpoint(host, config.DB_PORT), username: config.DB_USER, password: config.DB_PASSWORD, database: config.DB_NAME });
+  const replicas = config.DB_REPLICAS_FROM_DNS ? [config.DB_REPLICAS_FROM_DNS] : config.DB_REPLICA_HOSTS;
+  return {
+    type: 'postgres',
+    driver,
+    // With no replica configured, TypeORM would send reads to its master pool: keep a slave pool, so that
+    // reads still take the read path (the primary's read-only sessions, and replicas found later).
+    replication: { master: credentials(config.DB_PRIMARY_HOST), slaves: (replicas.length ? replicas : [config.DB_PRIMARY_HOST]).map(credentials) },
+    applicationName: config.APP_INSTANCE,
+    autoLoadEntities: true,
+    synchronize: false,
+    migrationsRun: false,
+    // Extensions are created by migrations on the primary; a replica would refuse CREATE EXTENSION anyway.
+    installExtensions: false,
+    // DatabaseConnection connects it, and keeps trying in the background while no node answers: the app starts
+    // (health, metrics) with every node down, and its queries answer 503 until then.
+    manualInitialization: true,
+  };
+}
+
+/**
+ * Owns every connection to PostgreSQL: the app's TypeORM data source (through @nestjs/typeorm), one set of
+ * pools per node, the topology monitor, and the routing. Feature modules use TypeOrmModule.forFeature and
+ * @InjectRepository as the NestJS docs show; their queries are routed underneath.
+ */
+@Global()
 @Module({})
-class DatabaseFeatureModule {}
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(@Inject(TopologyWatch) private readonly watch: TopologyWatch) {}
+
+  static forRoot(): DynamicModule {
+    const routing = {
+      module: DatabaseRoutingModule,
+      providers: [
+        { provide: DatabaseTopology, inject: [AppConfig], useFactory: (config: AppConfig) => DatabaseTopology.fromConfig(config) },
+        {
+          provide: TopologyMonitor,
+          inject: [DatabaseTopology, AppConfig],
+          useFactory: (topology: DatabaseTopology, config: AppConfig) => TopologyMonitor.fromConfig(topology, config),
+        },
+        {
+          provide: LoadBalancer,
+          inject: [DatabaseTopology, AppConfig, TopologyMonitor],
+          useFactory: (topology: DatabaseTopology, config: AppConfig, monitor: TopologyMonitor) => LoadBalancer.fromConfig(topology, config, monitor),
+        },
+        {
+          provide: TopologyWatch,
+          inject: [DatabaseTopology, TopologyMonitor, AppConfig],
+          useFactory: (topology: DatabaseTopology, monitor: TopologyMonitor, config: AppConfig) => new TopologyWatch(topology, monitor, config),
+        },
+        {
+          // Resolved before the data source: it connects through a topology whose roles are already known.
+          provide: RoutingDriver,
+          inject: [LoadBalancer, TopologyWatch],
+          useFactory: async (balancer: LoadBalancer, watch: TopologyWatch) => {
+            await watch.start();
+            return new RoutingDriver(balancer);
+          },
+        },
+      ],
+      exports: [DatabaseTopology, TopologyMonitor, LoadBalancer, TopologyWatch, RoutingDriver],
+    };
+    return {
+      module: DatabaseModule,
+      imports: [
+        routing,
+        TypeOrmModule.forRootAsync({
+          imports: [routing],
+          inject: [AppConfig, RoutingDriver],
+          useFactory: typeOrmOptions,
+        }),
+      ],
+      providers: [DatabaseConnection, ConsistencyTokens, { provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor }],
+      exports: [routing, DatabaseConnection, ConsistencyTokens],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.watch.stop();
+  }
+}
+
+@Module({})
+class DatabaseRoutingModule {}

@@ -1,61 +1,89 @@
-import { ConsistencyRequirement, RequestContext } from '../request-context/request-context';
+import type { QueryResult } from 'pg';
+import { RequestContext } from '../request-context/request-context';
+import { DatabaseTopology } from './database-topology';
+import { Host } from './host';
 import { FallbackPolicy, LoadBalancer } from './load-balancer';
 import { parseLsn, UNKNOWN_POSITION } from './lsn';
-import { Replica } from './replica';
-import { DatabaseTopology } from './database-topology';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
-import { admittedReplica, excludedReplica, fakeNode, FakeNode, whereItRan } from './testing/fakes';
+import { ConnectionRole, RoutedConnection } from './routed-connection';
+import { ConsistencyRequirement, Session, TokenRequirement } from './session';
+import { admittedReplica, excludedReplica, fakeNode, FakeNode } from './testing/fakes';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
 
-function balancer(replicas: Replica[], { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode | null } = {}) {
+function balancer(replicas: Host[], { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode | null } = {}) {
   const topology = new DatabaseTopology(() => {
     throw new Error('not in unit tests');
   });
-  replicas.forEach((r) => topology.replicas.add(r));
+  replicas.forEach((r) => topology.hosts.add(r));
   topology.setPrimary(primary ? fakeNode('primary', primary) : undefined, 'no reachable node accepts writes');
   const position = { primaryLsn: undefined, primaryTimeline: undefined, probeAll: async () => undefined };
   return new LoadBalancer(topology, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true }, position);
 }
 
-/** Two healthy replicas; `failing` makes nodes fail their queries. */
+/** Two healthy replicas; `failing` makes nodes fail their statements. */
 function withTwoReplicas(failing: Record<string, Error> = {}) {
-  const nodes = Object.fromEntries(['r1', 'r2', 'primary'].map((n) => [n, { failure: failing[n] }]));
-  const replicas = [admittedReplica('r1'), admittedReplica('r2')];
-  return { lb: balancer(replicas), work: whereItRan(nodes), list: replicas };
+  const list = [admittedReplica('r1', { failure: failing.r1 }), admittedReplica('r2', { failure: failing.r2 })];
+  return { lb: balancer(list, { primary: { failure: failing.primary } }), list };
 }
 
-const inRequest = <T>(fn: (context: RequestContext) => Promise<T>, setup: Partial<Pick<RequestContext, 'requiredLsn' | 'tokenDistrust'>> & { consistency?: ConsistencyRequirement } = {}) => {
-  const context = Object.assign(new RequestContext('test'), setup);
+/** One statement on a connection of `role`, as a TypeORM query runner sends it: the node that answered. */
+async function statement(lb: LoadBalancer, role: ConnectionRole): Promise<string> {
+  const connection = new RoutedConnection(lb, role, RequestContext.current()?.session);
+  try {
+    const { rows } = (await connection.query('SELECT 1')) as QueryResult<{ node: string }>;
+    return rows[0].node;
+  } finally {
+    connection.release();
+  }
+}
+const read = (lb: LoadBalancer) => statement(lb, 'replica');
+const write = (lb: LoadBalancer) => statement(lb, 'primary');
+
+interface SessionSetup {
+  token?: Partial<TokenRequirement>;
+  distrust?: 'invalid-token' | 'foreign-token';
+  consistency?: ConsistencyRequirement;
+}
+
+const inRequest = <T>(fn: (context: RequestContext) => Promise<T>, setup: SessionSetup = {}) => {
+  const context = new RequestContext('test');
+  if (setup.token) context.session.requireToken({ position: 0n, issuedAt: Date.now(), ...setup.token });
+  if (setup.distrust) context.session.distrustToken(setup.distrust);
+  if (setup.consistency) context.session.consistency = setup.consistency;
   return RequestContext.run(context, () => fn(context));
+};
+const writePositionOf = async (session: Session) => {
+  await session.settled();
+  return session.writeLsn;
 };
 
 describe('LoadBalancer', () => {
   describe('plain reads', () => {
     it('should send reads to replicas in turn, one request at a time', async () => {
-      const { lb, work } = withTwoReplicas();
+      const { lb } = withTwoReplicas();
 
-      const served = [await inRequest(() => lb.read(work)), await inRequest(() => lb.read(work))];
+      const served = [await inRequest(() => read(lb)), await inRequest(() => read(lb))];
 
       expect(served).toEqual(['r1', 'r2']);
     });
 
     it('should keep a request on the replica it started on', async () => {
-      const { lb, work } = withTwoReplicas();
+      const { lb } = withTwoReplicas();
 
-      const served = await inRequest(async () => [await lb.read(work), await lb.read(work), await lb.read(work)]);
+      const served = await inRequest(async () => [await read(lb), await read(lb), await read(lb)]);
 
       expect(served).toEqual(['r1', 'r1', 'r1']);
     });
 
     it('should send writes to the primary, and the same request\'s later reads too', async () => {
-      const { lb, work } = withTwoReplicas();
+      const { lb } = withTwoReplicas();
 
       const served = await inRequest(async (context) => {
-        const wrote = await lb.write(work);
-        const read = await lb.read(work);
-        return { wrote, read, nodes: context.dbNodes, routes: context.routes };
+        const wrote = await write(lb);
+        const readAfter = await read(lb);
+        return { wrote, read: readAfter, nodes: context.dbNodes, routes: context.routes };
       });
 
       expect(served).toEqual({ wrote: 'primary', read: 'primary', nodes: ['primary'], routes: ['primary:write', 'primary:after-write'] });
@@ -65,8 +93,8 @@ describe('LoadBalancer', () => {
       const lb = balancer([admittedReplica('r1')], { primary: { position: parseLsn('0/5000') } });
 
       const writeLsn = await inRequest(async (context) => {
-        await lb.write(whereItRan({}));
-        return context.writeLsn;
+        await write(lb);
+        return writePositionOf(context.session);
       });
 
       expect(writeLsn).toBe(parseLsn('0/5000'));
@@ -77,10 +105,10 @@ describe('LoadBalancer', () => {
     const lb = balancer([admittedReplica('r1', { replayLsn: 'FFFFFFFF/0' })], { tokenWaitMs: 1000 });
 
     const writeLsn = await inRequest(async (context) => {
-      await lb.write(whereItRan({})); // the fake primary answers no position
-      return context.writeLsn;
+      await write(lb); // the fake primary answers no position
+      return writePositionOf(context.session);
     });
-    const routes = await inRequest(async (context) => [await lb.read(whereItRan({})), ...context.routes], { requiredLsn: writeLsn });
+    const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: writeLsn } });
 
     expect(writeLsn).toBe(UNKNOWN_POSITION);
     expect(routes).toEqual(['primary', 'primary:token-ahead']);
@@ -88,29 +116,27 @@ describe('LoadBalancer', () => {
 
   describe('failures', () => {
     it('should retry a failed read on another replica and exclude the failed one', async () => {
-      const { lb, list, work } = withTwoReplicas({ r1: refused() });
+      const { lb, list } = withTwoReplicas({ r1: refused() });
 
-      const served = await inRequest(() => lb.read(work));
+      const served = await inRequest(() => read(lb));
 
       expect(served).toBe('r2');
       expect(list[0].eligible).toBe(false);
     });
 
     it('should fall back to the primary when every replica fails', async () => {
-      const { lb, work } = withTwoReplicas({ r1: refused(), r2: refused() });
+      const { lb } = withTwoReplicas({ r1: refused(), r2: refused() });
 
-      await expect(inRequest(() => lb.read(work))).resolves.toBe('primary');
+      await expect(inRequest(() => read(lb))).resolves.toBe('primary');
     });
 
     it('should fall back to the primary, not another replica, when the request\'s own replica fails mid-request', async () => {
-      const nodes: Record<string, FakeNode> = { r1: {}, r2: {}, primary: {} };
-      const { lb } = withTwoReplicas();
-      const work = whereItRan(nodes);
+      const { lb, list } = withTwoReplicas();
 
       const served = await inRequest(async () => {
-        const first = await lb.read(work);
-        nodes.r1.failure = refused();
-        return [first, await lb.read(work)];
+        const first = await read(lb);
+        (list[0].node as unknown as FakeNode).failure = refused();
+        return [first, await read(lb)];
       });
 
       expect(served).toEqual(['r1', 'primary']);
@@ -118,9 +144,9 @@ describe('LoadBalancer', () => {
 
     it('should rethrow errors that are the query\'s fault without trying other nodes', async () => {
       const syntax = Object.assign(new Error('syntax error'), { code: '42601' });
-      const { lb, list, work } = withTwoReplicas({ r1: syntax });
+      const { lb, list } = withTwoReplicas({ r1: syntax });
 
-      await expect(inRequest(() => lb.read(work))).rejects.toBe(syntax);
+      await expect(inRequest(() => read(lb))).rejects.toBe(syntax);
       expect(list[0].eligible).toBe(true);
     });
   });
@@ -130,7 +156,7 @@ describe('LoadBalancer', () => {
       const lb = balancer([excludedReplica('r1', 5000)]);
 
       const routes = await inRequest(async (context) => {
-        await lb.read(whereItRan({}));
+        await read(lb);
         return context.routes;
       });
 
@@ -140,19 +166,19 @@ describe('LoadBalancer', () => {
     it('should read from the least-lagging replica within the cap under least-lagging', async () => {
       const lb = balancer([excludedReplica('r1', 900), excludedReplica('r2', 500)], { fallback: 'least-lagging' });
 
-      await expect(inRequest(() => lb.read(whereItRan({})))).resolves.toBe('r2');
+      await expect(inRequest(() => read(lb))).resolves.toBe('r2');
     });
 
     it('should fail fast when no replica is within the cap under least-lagging', async () => {
       const lb = balancer([excludedReplica('r1', 5000)], { fallback: 'least-lagging' });
 
-      await expect(inRequest(() => lb.read(whereItRan({})))).rejects.toBeInstanceOf(ReplicaUnavailableError);
+      await expect(inRequest(() => read(lb))).rejects.toBeInstanceOf(ReplicaUnavailableError);
     });
 
     it('should fail fast under fail', async () => {
       const lb = balancer([excludedReplica('r1', 5000)], { fallback: 'fail' });
 
-      await expect(inRequest(() => lb.read(whereItRan({})))).rejects.toBeInstanceOf(ReplicaUnavailableError);
+      await expect(inRequest(() => read(lb))).rejects.toBeInstanceOf(ReplicaUnavailableError);
     });
   });
 
@@ -160,7 +186,7 @@ describe('LoadBalancer', () => {
     it('should pick a replica known to have replayed the token', async () => {
       const lb = balancer([admittedReplica('behind', { replayLsn: '0/100' }), admittedReplica('ahead', { replayLsn: '0/300' })]);
 
-      await expect(inRequest(() => lb.read(whereItRan({})), { requiredLsn: parseLsn('0/200') })).resolves.toBe('ahead');
+      await expect(inRequest(() => read(lb), { token: { position: parseLsn('0/200') } })).resolves.toBe('ahead');
     });
 
     it('should wait for a replica that replays the token within the budget', async () => {
@@ -168,7 +194,7 @@ describe('LoadBalancer', () => {
       const lb = balancer([catchingUp], { tokenWaitMs: 500 });
       setTimeout(() => ((catchingUp.node as unknown as FakeNode).position = parseLsn('0/300')), 30);
 
-      const routes = await inRequest(async (context) => [await lb.read(whereItRan({})), ...context.routes], { requiredLsn: parseLsn('0/200') });
+      const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: parseLsn('0/200') } });
 
       expect(routes).toEqual(['r1', 'replica:token-wait']);
     });
@@ -176,7 +202,7 @@ describe('LoadBalancer', () => {
     it('should go to the primary when no replica catches up within the budget', async () => {
       const lb = balancer([admittedReplica('r1', { replayLsn: '0/100', position: parseLsn('0/100') })], { tokenWaitMs: 30 });
 
-      const routes = await inRequest(async (context) => [await lb.read(whereItRan({})), ...context.routes], { requiredLsn: parseLsn('0/200') });
+      const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: parseLsn('0/200') } });
 
       expect(routes).toEqual(['primary', 'primary:token-ahead']);
     });
@@ -184,7 +210,7 @@ describe('LoadBalancer', () => {
     it.each(['invalid-token', 'foreign-token'] as const)('should go to the primary with an %s', async (distrust) => {
       const lb = balancer([admittedReplica('r1', { replayLsn: '0/900' })]);
 
-      const routes = await inRequest(async (context) => [await lb.read(whereItRan({})), ...context.routes], { tokenDistrust: distrust });
+      const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { distrust });
 
       expect(routes).toEqual(['primary', `primary:${distrust}`]);
     });
@@ -194,22 +220,23 @@ describe('LoadBalancer', () => {
     it('should fail writes fast', async () => {
       const lb = balancer([admittedReplica('r1')], { primary: null });
 
-      await expect(inRequest(() => lb.write(whereItRan({})))).rejects.toBeInstanceOf(PrimaryUnavailableError);
+      await expect(inRequest(() => write(lb))).rejects.toBeInstanceOf(PrimaryUnavailableError);
     });
 
     it('should keep plain reads on replicas', async () => {
       const lb = balancer([admittedReplica('r1')], { primary: null });
 
-      await expect(inRequest(() => lb.read(whereItRan({})))).resolves.toBe('r1');
+      await expect(inRequest(() => read(lb))).resolves.toBe('r1');
     });
 
     it('should serve a read that wanted the primary from the most advanced replica', async () => {
       const lb = balancer([excludedReplica('r1', 5000), admittedReplica('r2', { replayLsn: '0/900', lagBytes: 5000 })], { primary: null });
-      (lb as unknown as { replicas: { all(): Replica[] } }).replicas.all()[0].observeReplay(parseLsn('0/100'));
+      const [lagging] = (lb as unknown as { hosts: { all(): Host[] } }).hosts.all();
+      lagging.observeReplay(parseLsn('0/100'));
 
       const routes = await inRequest(async (context) => {
-        context.wrote = true; // reads after a write want the primary
-        return [await lb.read(whereItRan({})), ...context.routes];
+        context.session.startWrite(); // reads after a write want the primary
+        return [await read(lb), ...context.routes];
       });
 
       expect(routes).toEqual(['r2', 'replica:no-primary(primary:after-write)']);
@@ -218,7 +245,7 @@ describe('LoadBalancer', () => {
     it('should fail a strong read fast rather than serve it stale', async () => {
       const lb = balancer([admittedReplica('r1')], { primary: null });
 
-      await expect(inRequest(() => lb.read(whereItRan({})), { consistency: { kind: 'strong' } })).rejects.toBeInstanceOf(PrimaryUnavailableError);
+      await expect(inRequest(() => read(lb), { consistency: { kind: 'strong' } })).rejects.toBeInstanceOf(PrimaryUnavailableError);
     });
   });
 
@@ -226,15 +253,15 @@ describe('LoadBalancer', () => {
     it('should read strong routes from the primary', async () => {
       const lb = balancer([admittedReplica('r1')]);
 
-      await expect(inRequest(() => lb.read(whereItRan({})), { consistency: { kind: 'strong' } })).resolves.toBe('primary');
+      await expect(inRequest(() => read(lb), { consistency: { kind: 'strong' } })).resolves.toBe('primary');
     });
 
     it('should read bounded-staleness routes from a replica within the bound, ignoring the token', async () => {
       const lb = balancer([admittedReplica('stale', { lagSeconds: 9 }), admittedReplica('fresh', { lagSeconds: 1, replayLsn: '0/100' })]);
 
-      const served = await inRequest(() => lb.read(whereItRan({})), {
+      const served = await inRequest(() => read(lb), {
         consistency: { kind: 'bounded-staleness', maxStalenessMs: 2000 },
-        requiredLsn: parseLsn('9/0'),
+        token: { position: parseLsn('9/0') },
       });
 
       expect(served).toBe('fresh');

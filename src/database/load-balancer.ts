@@ -1,14 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { performance } from 'node:perf_hooks';
+import { AppConfig } from '../config/app-config';
 import { RequestContext } from '../request-context/request-context';
-import { DatabaseNode, Positioned, Work } from './database-node';
+import { DatabaseNode, NodeConnection, PoolKind } from './database-node';
 import { DatabaseTopology } from './database-topology';
+import { Host } from './host';
+import { HostList } from './host-list';
 import { Lsn, UNKNOWN_POSITION } from './lsn';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
-import { Replica } from './replica';
-import { describeFailure, isReplicaFailure } from './replica-failure';
-import { ReplicaList } from './replica-list';
+import { describeFailure, isNodeFailure } from './node-failure';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
+import { Session } from './session';
 
 export type FallbackPolicy = 'primary' | 'least-lagging' | 'fail';
 
@@ -23,7 +24,7 @@ export interface RoutingPolicy {
   trackPositions: boolean;
 }
 
-/** Where the primary was at the last probe, and its timeline (the lag monitor knows). */
+/** Where the primary was at the last probe, and its timeline (the topology monitor knows). */
 export interface PrimaryPositionSource {
   readonly primaryLsn: Lsn | undefined;
   readonly primaryTimeline: number | undefined;
@@ -31,26 +32,132 @@ export interface PrimaryPositionSource {
   probeAll(): Promise<void>;
 }
 
-type Route = { replica: Replica; reason: string } | { replica?: undefined; reason: string };
+/** A connection checked out for a read or a write, and why it went to that node. */
+export interface Lease {
+  connection: NodeConnection;
+  node: DatabaseNode;
+  /** The host, when the read went to one as a replica (the request sticks to it). */
+  replica?: Host;
+  reason: string;
+  /** What the node had replayed before the read started: the read saw at least this. */
+  lowerBound?: Lsn;
+  /** Read a position behind statements (false with REPLICA_ROUTING=fixed). */
+  tracked: boolean;
+}
+
+type Route = { replica: Host; reason: string } | { replica?: undefined; reason: string };
 
 const TOKEN_WAIT_POLL_MS = 10;
 
 /**
- * Chooses the node for each query. Reads go to an eligible replica — one that has replayed the client's
- * consistency token when it sent one — and the same one for the whole request; they fall over to another
- * replica and then to the primary when a replica fails. Writes go to the primary.
+ * Chooses the node for each connection TypeORM asks for. Reads go to an eligible replica — one that has
+ * replayed the client's consistency token when it sent one — and the same one for the whole request; a read
+ * whose replica fails is retried on another replica, then on the primary. Writes and transactions go to the
+ * primary. The session (per request) holds what the rules need; this class holds the rules' mechanics.
  */
 export class LoadBalancer {
   private readonly logger = new Logger(LoadBalancer.name);
 
-  private readonly replicas: ReplicaList;
+  private readonly hosts: HostList;
 
   constructor(
     private readonly topology: DatabaseTopology,
     private readonly policy: RoutingPolicy,
     private readonly primaryPosition: PrimaryPositionSource,
   ) {
-    this.replicas = topology.replicas;
+    this.hosts = topology.hosts;
+  }
+
+  static fromConfig(topology: DatabaseTopology, config: AppConfig, primaryPosition: PrimaryPositionSource): LoadBalancer {
+    const policy: RoutingPolicy = {
+      fallback: config.REPLICA_FALLBACK,
+      fallbackMaxLagBytes: config.REPLICA_FALLBACK_MAX_LAG_BYTES,
+      tokenWaitMs: config.CONSISTENCY_WAIT_MS,
+      trackPositions: config.REPLICA_ROUTING === 'aware',
+    };
+    return new LoadBalancer(topology, policy, primaryPosition);
+  }
+
+  /**
+   * A connection for reads, on the node the session's rules choose; a node that cannot even connect is
+   * excluded and the next one tried. `tried` holds replicas that already failed this read.
+   */
+  async leaseForRead(session: Session | undefined, tried: Set<Host>, kind: PoolKind = 'reads'): Promise<Lease> {
+    for (;;) {
+      const route = await this.routeRead(session, tried);
+      if (!route.replica) return this.leaseWantingPrimary(session, route.reason, kind);
+      const { replica } = route;
+      // Taken before the read starts: a position observed later might be past what the read saw.
+      const lowerBound = replica.knownReplayLsn;
+      try {
+        const connection = await replica.node.connect(kind);
+        return { connection, node: replica.node, replica, reason: route.reason, lowerBound, tracked: this.tracks(session) };
+      } catch (error) {
+        if (!isNodeFailure(error)) throw error;
+        this.readFailed(replica, error, tried);
+      }
+    }
+  }
+
+  /** A connection on the primary for writes and transactions; fails fast when there is none (a failover). */
+  async leaseForWrite(session: Session | undefined, kind: PoolKind = 'writes'): Promise<Lease> {
+    const primary = this.primary;
+    session?.startWrite();
+    try {
+      const connection = await primary.connect(kind);
+      return { connection, node: primary, reason: 'primary:write', tracked: this.tracks(session) };
+    } catch (error) {
+      this.writeFailed(error);
+      throw error;
+    }
+  }
+
+  /** Any reachable node, for TypeORM's start-up queries (its version, the database's name): the primary if any. */
+  async leaseAny(): Promise<Lease> {
+    const node = this.topology.primary ?? this.hosts.next()?.node ?? this.hosts.all().find((h) => h.health.reachable)?.node;
+    if (!node) throw new ReplicaUnavailableError(`no database node reachable yet (${this.topology.primaryProblem})`);
+    return { connection: await node.connect('reads'), node, reason: 'startup', tracked: false };
+  }
+
+  /** A read on `replica` failed for a reason of the node's (not the query's): stop sending reads there. */
+  readFailed(replica: Host, error: unknown, tried: Set<Host>): void {
+    const reason = describeFailure(error);
+    this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
+    replica.markDown(reason);
+    tried.add(replica);
+  }
+
+  /** A statement on the primary failed: when for a reason of the node's, it may have gone; look again now. */
+  writeFailed(error: unknown): void {
+    if (isNodeFailure(error)) void this.primaryPosition.probeAll();
+  }
+
+  /**
+   * The lease is done: record on the request where it ran, and the position read behind its last statement
+   * (for a replica, also what the replica has replayed at least).
+   */
+  recordLease(lease: Lease, session: Session | undefined, wrote: boolean, position: Promise<Lsn | null>): void {
+    RequestContext.current()?.recordDbNode(lease.node.name, lease.reason);
+    const { replica } = lease;
+    if (replica && lease.tracked) {
+      void position.then((lsn) => lsn !== null && replica.observeReplay(lsn, replica.health.timeline));
+    }
+    if (!session) return;
+    if (wrote) {
+      if (lease.tracked) session.recordWrite(position);
+      else session.startWrite();
+      return;
+    }
+    if (!lease.tracked) {
+      if (replica) session.recordRead(lease.node, lease.lowerBound, Promise.resolve(null), replica.name);
+      return;
+    }
+    session.recordRead(lease.node, lease.lowerBound ?? this.primaryLowerBound(lease, session), position, replica?.name);
+  }
+
+  /** A stream's read, whose position is not read behind it: the token asks the node after the fact. */
+  recordStream(lease: Lease, session: Session | undefined): void {
+    this.recordLease(lease, session, false, Promise.resolve(null));
   }
 
   /** The node that takes writes now; fails fast when there is none (during a failover). */
@@ -60,78 +167,29 @@ export class LoadBalancer {
     return primary;
   }
 
-  async read<T>(work: Work<T>): Promise<T> {
-    const context = RequestContext.current();
-    const tried = new Set<Replica>();
-    let route = await this.routeRead(context, tried);
-    while (route.replica) {
-      const { replica } = route;
-      // Taken before the read starts: a position observed later might be past what the read saw.
-      const lowerBound = replica.knownReplayLsn;
-      try {
-        const outcome = await replica.node.read(work, this.tracksPositions(context));
-        this.recordRead(context, replica, route.reason, lowerBound, outcome);
-        if (context) context.stickyReplica = replica.name;
-        return outcome.result;
-      } catch (error) {
-        if (!isReplicaFailure(error)) throw error;
-        const reason = describeFailure(error);
-        this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
-        replica.markDown(reason);
-        tried.add(replica);
-        // A request that already read there goes to the primary: another replica could be further behind.
-        route = context?.stickyReplica ? { reason: 'primary:replica-failed' } : await this.routeRead(context, tried);
-        if (!route.replica) route = { reason: 'primary:replica-failed' };
-      }
-    }
-    return this.runOnPrimary(work, route.reason);
+  private tracks(session: Session | undefined): boolean {
+    return session !== undefined && this.policy.trackPositions;
   }
 
-  /** Runs on the primary without a transaction: strong reads and explicit primary-only work. */
-  onPrimary<T>(work: Work<T>): Promise<T> {
-    return this.runOnPrimary(work, 'primary:strong');
-  }
-
-  /** Runs in one transaction on the primary; the request's later reads follow it there. */
-  async write<T>(work: Work<T>): Promise<T> {
-    const context = RequestContext.current();
-    if (context) context.wrote = true;
-    const primary = this.primary;
-    let outcome: Positioned<T>;
-    try {
-      outcome = await primary.write(work, this.tracksPositions(context));
-    } catch (error) {
-      // The primary may have died: look again now rather than at the next probe round.
-      if (isReplicaFailure(error)) void this.primaryPosition.probeAll();
-      throw error;
-    }
-    if (context) context.recordDbNode(primary.name, 'primary:write');
-    if (context && this.policy.trackPositions) {
-      // Unreadable (the primary went away right after the commit): claim nothing a replica could satisfy.
-      const committed = outcome.position ?? UNKNOWN_POSITION;
-      context.writeLsn = committed;
-      context.observe(committed);
-    }
-    return outcome.result;
-  }
-
-  private tracksPositions(context: RequestContext | undefined): boolean {
-    return context !== undefined && this.policy.trackPositions;
-  }
-
-  private async runOnPrimary<T>(work: Work<T>, reason: string): Promise<T> {
-    const primary = this.topology.primary;
-    // No primary (a failover in progress): a replica's data beats no data for a read that only wanted fresh.
-    if (!primary) return this.readDuringFailover(work, reason);
-    const context = RequestContext.current();
-    const outcome = await primary.read(work, this.tracksPositions(context));
-    // The primary has everything committed: at least its last probed position, the client's token, our write.
-    const lowerBound = [this.primaryPosition.primaryLsn, context?.requiredLsn, context?.seenLsn].reduce<Lsn | undefined>(
+  /** The primary has everything committed: at least its last probed position, the client's token, our write. */
+  private primaryLowerBound(lease: Lease, session: Session): Lsn | undefined {
+    if (lease.replica) return undefined;
+    return [this.primaryPosition.primaryLsn, session.minimumPosition(), session.seenLsn].reduce<Lsn | undefined>(
       (max, lsn) => (lsn !== undefined && lsn !== UNKNOWN_POSITION && (max === undefined || lsn > max) ? lsn : max),
       undefined,
     );
-    this.recordRead(context, primary, reason, lowerBound, outcome);
-    return outcome.result;
+  }
+
+  private async leaseWantingPrimary(session: Session | undefined, reason: string, kind: PoolKind): Promise<Lease> {
+    const primary = this.topology.primary;
+    // No primary (a failover in progress): a replica's data beats no data for a read that only wanted fresh.
+    if (!primary) return this.leaseDuringFailover(session, reason, kind);
+    try {
+      return { connection: await primary.connect(kind), node: primary, reason, tracked: this.tracks(session) };
+    } catch (error) {
+      this.writeFailed(error);
+      throw error;
+    }
   }
 
   /**
@@ -139,74 +197,63 @@ export class LoadBalancer {
    * that must see the latest writes (a strong route, or a token the replicas have not reached), which fail
    * fast instead of being served stale.
    */
-  private async readDuringFailover<T>(work: Work<T>, wanted: string): Promise<T> {
-    const context = RequestContext.current();
-    const required = context?.requiredLsn;
-    const candidates = this.replicas
+  private async leaseDuringFailover(session: Session | undefined, wanted: string, kind: PoolKind): Promise<Lease> {
+    const required = session?.minimumPosition();
+    const candidates = this.hosts
       .all()
-      .filter((r) => r.health.reachable && r.health.role === 'replica' && !r.draining)
-      .filter((r) => required === undefined || (r.knownReplayLsn !== undefined && r.knownReplayLsn >= required))
+      .filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining)
+      .filter((h) => required === undefined || (h.knownReplayLsn !== undefined && h.knownReplayLsn >= required))
       .sort((a, b) => Number((b.knownReplayLsn ?? 0n) - (a.knownReplayLsn ?? 0n)));
-    if (context?.consistency.kind === 'strong' || context?.tokenDistrust || candidates.length === 0) {
+    if (session?.consistency.kind === 'strong' || session?.tokenDistrust || candidates.length === 0) {
       throw new PrimaryUnavailableError(this.topology.primaryProblem);
     }
     const [replica] = candidates;
     const lowerBound = replica.knownReplayLsn;
-    const outcome = await replica.node.read(work, this.tracksPositions(context));
-    this.recordRead(context, replica, `replica:no-primary(${wanted})`, lowerBound, outcome);
-    return outcome.result;
+    const connection = await replica.node.connect(kind);
+    // Not `replica`: this host is not eligible, the request must not stick to it.
+    return { connection, node: replica.node, reason: `replica:no-primary(${wanted})`, lowerBound, tracked: this.tracks(session) };
   }
 
-  /**
-   * The outgoing token must cover what the read saw: the position read behind it, or when that was not
-   * read, a position query after the fact (at response time).
-   */
-  private recordRead(context: RequestContext | undefined, where: Replica | DatabaseNode, reason: string, lowerBound: Lsn | undefined, outcome: Positioned<unknown>): void {
-    const node = where instanceof Replica ? where.node : where;
-    if (where instanceof Replica && outcome.position !== null) where.observeReplay(outcome.position, where.health.timeline);
-    if (!context) return;
-    context.recordDbNode(node.name, reason);
-    if (outcome.position !== null) context.observe(outcome.position);
-    else context.lastRead = { node, doneAt: performance.now() };
-    if (context.readLowerBound === undefined) context.readLowerBound = lowerBound;
-  }
-
-  private async routeRead(context: RequestContext | undefined, tried: ReadonlySet<Replica>): Promise<Route> {
-    if (context?.wrote) return { reason: 'primary:after-write' };
-    const consistency = context?.consistency ?? { kind: 'read-your-writes' };
-    if (consistency.kind === 'strong') return { reason: 'primary:strong' };
-    if (context?.stickyReplica) {
-      const sticky = this.replicas.byName(context.stickyReplica);
-      return sticky?.eligible ? { replica: sticky, reason: 'replica' } : { reason: 'primary:replica-left' };
+  private async routeRead(session: Session | undefined, tried: ReadonlySet<Host>): Promise<Route> {
+    const primaryReason = session?.primaryReason();
+    if (primaryReason) return { reason: primaryReason };
+    const sticky = session?.stickyReplica;
+    if (sticky) {
+      const host = this.hosts.byName(sticky);
+      // A request that already read there goes to the primary: another replica could be further behind.
+      if (host && tried.has(host)) return { reason: 'primary:replica-failed' };
+      return host?.eligible ? { replica: host, reason: 'replica' } : { reason: 'primary:replica-left' };
     }
+    const consistency = session?.consistency ?? { kind: 'read-your-writes' };
     if (consistency.kind === 'bounded-staleness') {
-      const withinBound = (r: Replica) => (r.health.lagSeconds ?? Infinity) * 1000 <= consistency.maxStalenessMs;
-      const replica = this.replicas.next(tried, withinBound);
+      const withinBound = (h: Host) => (h.health.lagSeconds ?? Infinity) * 1000 <= consistency.maxStalenessMs;
+      const replica = this.hosts.next(tried, withinBound);
       return replica ? { replica, reason: 'replica:bounded-staleness' } : { reason: 'primary:staleness-bound' };
     }
-    if (context?.tokenDistrust) return { reason: `primary:${context.tokenDistrust}` };
-    const required = context?.requiredLsn;
+    if (session?.tokenDistrust) return { reason: `primary:${session.tokenDistrust}` };
+    const required = session?.minimumPosition();
     if (required !== undefined) return this.routeToPosition(required, tried);
-    const replica = this.replicas.next(tried);
-    return replica ? { replica, reason: 'replica' } : this.fallback();
+    const replica = this.hosts.next(tried);
+    if (replica) return { replica, reason: 'replica' };
+    return tried.size > 0 ? { reason: 'primary:replica-failed' } : this.fallback();
   }
 
   /** Read-your-writes: a replica known to have replayed `required`, else wait a little for one, else the primary. */
-  private async routeToPosition(required: Lsn, tried: ReadonlySet<Replica>): Promise<Route> {
+  private async routeToPosition(required: Lsn, tried: ReadonlySet<Host>): Promise<Route> {
     if (required === UNKNOWN_POSITION) return { reason: 'primary:token-ahead' };
     // Same timeline as the primary that issued the token: a node on a diverged history never satisfies it.
     const timeline = this.primaryPosition.primaryTimeline;
-    const caughtUp = (r: Replica) =>
-      r.knownReplayLsn !== undefined && r.knownReplayLsn >= required && (timeline === undefined || r.health.timeline === timeline);
-    const ready = this.replicas.next(tried, caughtUp);
+    const caughtUp = (h: Host) =>
+      h.knownReplayLsn !== undefined && h.knownReplayLsn >= required && (timeline === undefined || h.health.timeline === timeline);
+    const ready = this.hosts.next(tried, caughtUp);
     if (ready) return { replica: ready, reason: 'replica' };
     const deadline = performance.now() + this.policy.tokenWaitMs;
     while (performance.now() < deadline) {
-      const candidates = this.replicas.all().filter((r) => r.eligible && !tried.has(r));
+      const candidates = this.hosts.all().filter((h) => h.eligible && !tried.has(h));
       if (candidates.length === 0) break;
       const started = performance.now();
-      await Promise.all(candidates.map(async (r) => r.observeReplay(await r.node.positionAfter(started), r.health.timeline)));
-      const replica = this.replicas.next(tried, caughtUp);
+      await Promise.all(candidates.map(async (h) => h.observeReplay(await h.node.positionAfter(started), h.health.timeline)));
+      const replica = this.hosts.next(tried, caughtUp);
       if (replica) return { replica, reason: 'replica:token-wait' };
       await new Promise((r) => setTimeout(r, TOKEN_WAIT_POLL_MS));
     }
@@ -216,9 +263,9 @@ export class LoadBalancer {
   private fallback(): Route {
     if (this.policy.fallback === 'primary') return { reason: 'primary:no-eligible-replica' };
     if (this.policy.fallback === 'least-lagging') {
-      const leastLagging = this.replicas
+      const leastLagging = this.hosts
         .all()
-        .filter((r) => !r.draining && r.health.reachable && r.health.inRecovery && (r.health.lagBytes ?? Infinity) <= this.policy.fallbackMaxLagBytes)
+        .filter((h) => !h.draining && h.health.reachable && h.health.inRecovery && (h.health.lagBytes ?? Infinity) <= this.policy.fallbackMaxLagBytes)
         .sort((a, b) => (a.health.lagBytes ?? 0) - (b.health.lagBytes ?? 0))[0];
       if (leastLagging) return { replica: leastLagging, reason: 'replica:least-lagging' };
       throw new ReplicaUnavailableError(`no reachable replica within ${this.policy.fallbackMaxLagBytes} bytes of lag`);

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { NodeEndpoint, parseEndpoint } from './database-topology';
-import { ReplicaDiscovery } from './service-discovery';
+import { ReplicaDiscovery } from './replica-discovery';
 
 /** Every place a node may be, as the app's configuration names them (DNS names resolved now). */
 async function candidates(config: AppConfig): Promise<NodeEndpoint[]> {

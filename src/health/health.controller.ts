@@ -5,7 +5,7 @@ import { RedisCache } from '../cache/redis-cache';
 import { AppConfig } from '../config/app-config';
 import { ConsistencyTokens } from '../database/consistency-tokens';
 import { DatabaseTopology } from '../database/database-topology';
-import { ReplicaLagMonitor } from '../database/replica-lag-monitor';
+import { TopologyMonitor } from '../database/topology-monitor';
 import { CacheHealthIndicator } from './cache.health';
 import { PrimaryHealthIndicator } from './primary.health';
 import { ReplicasHealthIndicator } from './replicas.health';
@@ -19,7 +19,7 @@ export class HealthController {
     private readonly replicas: ReplicasHealthIndicator,
     private readonly cache: CacheHealthIndicator,
     private readonly topology: DatabaseTopology,
-    private readonly monitor: ReplicaLagMonitor,
+    private readonly monitor: TopologyMonitor,
     private readonly tokens: ConsistencyTokens,
     private readonly cacheStore: RedisCache,
     private readonly config: AppConfig,
@@ -50,7 +50,7 @@ export class HealthController {
   @Get('replication')
   replication() {
     const current = this.topology.primary;
-    const replicas = this.topology.replicas
+    const replicas = this.topology.hosts
       .all()
       .filter((r) => r.node !== current)
       .map((r) => r.health);

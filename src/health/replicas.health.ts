@@ -11,7 +11,7 @@ export class ReplicasHealthIndicator {
   ) {}
 
   isHealthy<const Key extends string>(key: Key) {
-    const replicas = this.topology.replicas.all();
+    const replicas = this.topology.hosts.all();
     const eligible = replicas.filter((r) => r.eligible).map((r) => r.name);
     const excluded = replicas.filter((r) => !r.eligible).map((r) => ({ name: r.name, reason: r.health.reason }));
     const session = this.health.check(key);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '../config/app-config';
 import { ConsistencyTokens } from '../database/consistency-tokens';
+import { DatabaseConnection } from '../database/database-connection';
 import { HttpMetrics } from '../metrics/http-metrics';
 import { RequestContext } from '../request-context/request-context';
 import { RecentReads } from '../status/recent-reads';
@@ -79,7 +80,8 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
     done();
   });
 
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  const database = app.get(DatabaseConnection);
+  app.useGlobalFilters(new ProblemDetailsFilter((error) => database.explain(error)));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

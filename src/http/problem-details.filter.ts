@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isReplicaFailure } from '../database/replica-failure';
+import { DatabaseNotConnectedError } from '../database/database-not-connected.error';
+import { isNodeFailure } from '../database/node-failure';
 import { PrimaryUnavailableError } from '../database/primary-unavailable.error';
 import { ReplicaUnavailableError } from '../database/replica-unavailable.error';
 import { DomainError, EmptyUpdateError, ResourceNotFoundError } from '../errors/domain-errors';
@@ -23,6 +24,7 @@ const DOMAIN_STATUS = new Map<Function, number>([
   [EmptyUpdateError, HttpStatus.BAD_REQUEST],
   [ReplicaUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
   [PrimaryUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
+  [DatabaseNotConnectedError, HttpStatus.SERVICE_UNAVAILABLE],
 ]);
 
 export function problem(status: number, requestId: string, extra: Partial<ProblemDetails> = {}): ProblemDetails {
@@ -30,7 +32,10 @@ export function problem(status: number, requestId: string, extra: Partial<Proble
 }
 
 /** Maps every error to problem+json: the one place where errors become HTTP. */
-export function toProblem(error: unknown, requestId: string): ProblemDetails {
+export function toProblem(thrown: unknown, requestId: string): ProblemDetails {
+  // TypeORM wraps what its connection threw (the routing's own errors among them) in a QueryFailedError.
+  const cause = (thrown as { driverError?: unknown })?.driverError;
+  const error = cause instanceof DomainError ? cause : thrown;
   if (error instanceof DomainError) {
     return problem(DOMAIN_STATUS.get(error.constructor) ?? HttpStatus.UNPROCESSABLE_ENTITY, requestId, { detail: error.message, code: error.code });
   }
@@ -43,7 +48,7 @@ export function toProblem(error: unknown, requestId: string): ProblemDetails {
   // Fastify's own errors before the handler runs: malformed JSON (400), body too large (413), media type (415).
   const { statusCode, code, message } = (error ?? {}) as { statusCode?: number; code?: string; message?: string };
   if (statusCode && statusCode >= 400 && statusCode < 500) return problem(statusCode, requestId, { detail: message, code });
-  if (isReplicaFailure(error)) {
+  if (isNodeFailure(error)) {
     return problem(HttpStatus.SERVICE_UNAVAILABLE, requestId, { detail: 'The database is unavailable; try again shortly.' });
   }
   return problem(HttpStatus.INTERNAL_SERVER_ERROR, requestId, { detail: 'An unexpected error occurred.' });
@@ -58,10 +63,13 @@ export function sendProblem(reply: FastifyReply, body: ProblemDetails): void {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
+  /** `explain` may say what an error means for the client better than the error itself (see DatabaseConnection). */
+  constructor(private readonly explain: (error: unknown) => unknown = (error) => error) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    const body = toProblem(error, String(request.id));
+    const body = toProblem(this.explain(error), String(request.id));
     body.instance = request.url;
     // Expected errors (4xx, a 503 from readiness or an unavailable database) are the access log's business.
     if (body.status === HttpStatus.INTERNAL_SERVER_ERROR) this.logger.error({ requestId: body.requestId, err: error }, (error as Error)?.stack);

@@ -10,7 +10,7 @@ const valuesOf = async (registry: Registry, name: string) =>
 function topologyWith(...replicas: ReturnType<typeof admittedReplica>[]): DatabaseTopology {
   const primary = Object.assign(fakeNode('db-primary'), { pool: { total: 3, idle: 1, waiting: 0 } });
   const topology = topologyLedBy(primary);
-  replicas.forEach((replica) => topology.replicas.add(replica));
+  replicas.forEach((replica) => topology.hosts.add(replica));
   return topology;
 }
 
@@ -44,7 +44,7 @@ describe('ReplicationMetrics', () => {
     new ReplicationMetrics(registry, topology, tokensWith());
     await valuesOf(registry, 'app_replica_lag_bytes');
 
-    topology.replicas.remove(leaving);
+    topology.hosts.remove(leaving);
 
     expect(await valuesOf(registry, 'app_replica_lag_bytes')).toEqual([]);
     expect(await valuesOf(registry, 'app_replica_eligible')).toEqual([{ replica: 'db-replica-1', value: 1 }]);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ConsistencyTokens } from '../database/consistency-tokens';
 import { DatabaseTopology } from '../database/database-topology';
-import type { ReplicaHealth } from '../database/replica';
+import type { HostHealth } from '../database/host';
 
 /**
  * What the replication core knows, read at scrape time from memory (never from the database, so /metrics
@@ -14,14 +14,14 @@ export class ReplicationMetrics {
   constructor(registry: Registry, topology: DatabaseTopology, tokens: ConsistencyTokens) {
     // Every node but the current primary, as /health/replication lists them.
     const replicas = () =>
-      topology.replicas
+      topology.hosts
         .all()
         .filter((replica) => replica.node !== topology.primary)
         .map((replica) => replica.health);
     // Every node (the primary is one of them; roles move), once each.
-    const nodes = () => [...new Set([...topology.replicas.all().map((replica) => replica.node), ...(topology.primary ? [topology.primary] : [])])];
+    const nodes = () => [...new Set([...topology.hosts.all().map((replica) => replica.node), ...(topology.primary ? [topology.primary] : [])])];
 
-    const perReplica = (name: string, help: string, value: (health: ReplicaHealth) => number | null) =>
+    const perReplica = (name: string, help: string, value: (health: HostHealth) => number | null) =>
       new Gauge({
         name,
         help,

@@ -1,6 +1,6 @@
 import { RedisCache } from '../cache/redis-cache';
 import { AppConfig } from '../config/app-config';
-import { ReplicaLagMonitor } from '../database/replica-lag-monitor';
+import { TopologyMonitor } from '../database/topology-monitor';
 import { admittedReplica, excludedReplica, fakeNode, topologyLedBy } from '../database/testing/fakes';
 import { RecentReads } from './recent-reads';
 import { TopologyView } from './topology-view';
@@ -9,10 +9,10 @@ describe('TopologyView', () => {
   it('should give this instance’s view: thresholds, the primary, each replica with lag and reason, cache, reads', () => {
     const config = AppConfig.fromEnv({ APP_INSTANCE: 'app-2', REPLICA_MAX_LAG_BYTES: '1000' });
     const topology = topologyLedBy(fakeNode('db-primary'));
-    topology.replicas.add(admittedReplica('db-replica-1', { lagBytes: 10, lagSeconds: 0.1 }));
-    topology.replicas.add(excludedReplica('db-replica-2', 5000));
+    topology.hosts.add(admittedReplica('db-replica-1', { lagBytes: 10, lagSeconds: 0.1 }));
+    topology.hosts.add(excludedReplica('db-replica-2', 5000));
     const primaryState = { name: 'db-primary', reachable: true, currentLsn: '0/3000000', timeline: 1, systemIdentifier: '7', lastCheckedAt: null };
-    const monitor = { primaryState } as ReplicaLagMonitor;
+    const monitor = { primaryState } as TopologyMonitor;
     const cache = { status: 'ready', stats: { hits: 1, misses: 2, errors: 0, skippedFills: 0, bypassed: 0 } } as RedisCache;
     const reads = new RecentReads();
     const view = new TopologyView(config, topology, monitor, cache, reads);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RedisCache } from '../cache/redis-cache';
 import { AppConfig } from '../config/app-config';
 import { DatabaseTopology } from '../database/database-topology';
-import { ReplicaLagMonitor } from '../database/replica-lag-monitor';
+import { TopologyMonitor } from '../database/topology-monitor';
 import { RecentReads } from './recent-reads';
 
 /**
@@ -15,7 +15,7 @@ export class TopologyView {
   constructor(
     private readonly config: AppConfig,
     private readonly topology: DatabaseTopology,
-    private readonly monitor: ReplicaLagMonitor,
+    private readonly monitor: TopologyMonitor,
     private readonly cache: RedisCache,
     private readonly reads: RecentReads,
   ) {}
@@ -27,7 +27,7 @@ export class TopologyView {
       thresholds: { maxLagBytes: this.config.REPLICA_MAX_LAG_BYTES, maxLagSeconds: this.config.REPLICA_MAX_LAG_SECONDS },
       primary: this.monitor.primaryState,
       // Every node but the primary (roles move on failover; a former primary shows up here once it rejoins).
-      replicas: this.topology.replicas
+      replicas: this.topology.hosts
         .all()
         .filter((replica) => replica.node !== this.topology.primary)
         .map((replica) => replica.health),

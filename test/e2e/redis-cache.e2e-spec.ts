@@ -16,8 +16,7 @@ const topology = { primary: { positionAfter: async () => 1n } } as unknown as Da
 /** Runs `fn` as a request whose reads saw the database from `from` to `to`. */
 function asRequest<T>(from: Lsn | undefined, to: Lsn | undefined, fn: (context: RequestContext) => Promise<T>): Promise<T> {
   const context = new RequestContext('redis-cache-e2e');
-  context.readLowerBound = from;
-  context.observe(to);
+  if (from !== undefined) context.session.recordRead({ positionAfter: async () => to ?? null }, from, Promise.resolve(to ?? null));
   return RequestContext.run(context, () => fn(context));
 }
 
@@ -51,7 +50,7 @@ describe('RedisCache on the real Redis', () => {
       aware.invalidating([key], async () => {
         // After the commit, before the invalidation: a reader who saw the write elsewhere finds no old entry,
         // and a reader on a replica that has not replayed it cannot put the old row back.
-        writer.writeLsn = base + 0x100n;
+        writer.session.recordWrite(Promise.resolve(base + 0x100n));
         const first = await read(aware, base + 0x10n, 'v1 from a lagging replica');
         const second = await read(aware, base + 0x10n, 'v1 from a lagging replica');
         return [first, second];
@@ -78,7 +77,7 @@ describe('RedisCache on the real Redis', () => {
   it('should keep a fixed-routing app (no positions) from refilling a key that a write invalidated', async () => {
     await asRequest(undefined, undefined, (writer) =>
       aware.invalidating([key], async () => {
-        writer.writeLsn = base;
+        writer.session.recordWrite(Promise.resolve(base));
       }),
     );
 

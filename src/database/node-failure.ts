@@ -9,7 +9,7 @@ const NODE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 
 const NODE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|Connection ended|server closed the connection/i;
 
-export function isReplicaFailure(error: unknown): boolean {
+export function isNodeFailure(error: unknown): boolean {
   const cause = (error as { driverError?: unknown })?.driverError ?? error;
   const { code, message } = (cause ?? {}) as { code?: string; message?: string };
   if (code && (NODE_ERROR_CODES.has(code) || NODE_SQLSTATES.has(code) || code.startsWith('08'))) return true;

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { DatabaseTopology } from './database-topology';
 import { formatLsn, lagBytes, Lsn, parseLsn } from './lsn';
 import { electPrimary, RoleObservation } from './primary-election';
-import { ProbeVerdict, Replica } from './replica';
+import { ProbeVerdict, Host } from './host';
 
 export interface LagThresholds {
   maxLagBytes: number;
@@ -58,8 +59,8 @@ const PROBE = `
  * not from the primary's pg_stat_replication, where a broken replica simply disappears and idle lag columns
  * go NULL.
  */
-export class ReplicaLagMonitor {
-  private readonly logger = new Logger(ReplicaLagMonitor.name);
+export class TopologyMonitor {
+  private readonly logger = new Logger(TopologyMonitor.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private primaryPosition: PrimaryPosition = {
@@ -77,6 +78,10 @@ export class ReplicaLagMonitor {
     private readonly thresholds: LagThresholds,
     private readonly intervalMs: number,
   ) {}
+
+  static fromConfig(topology: DatabaseTopology, config: AppConfig): TopologyMonitor {
+    return new TopologyMonitor(topology, { maxLagBytes: config.REPLICA_MAX_LAG_BYTES, maxLagSeconds: config.REPLICA_MAX_LAG_SECONDS }, config.REPLICA_PROBE_INTERVAL_MS);
+  }
 
   get primaryState(): PrimaryPosition {
     return this.primaryPosition;
@@ -122,7 +127,7 @@ export class ReplicaLagMonitor {
   private round?: Promise<void>;
 
   private async probeRound(): Promise<void> {
-    const replicas = this.topology.replicas.all();
+    const replicas = this.topology.hosts.all();
     const rows = await Promise.all(replicas.map((r) => this.probe(r)));
     const observations: RoleObservation[] = replicas.map((r, i) => {
       const row = rows[i];
@@ -137,11 +142,11 @@ export class ReplicaLagMonitor {
   }
 
   /** Probes one node now (a newly discovered one), against the primary position of the last round. */
-  async probeNow(replica: Replica): Promise<void> {
+  async probeNow(replica: Host): Promise<void> {
     this.record(replica, await this.probe(replica), this.primaryLsn ?? null, this.primaryTimeline);
   }
 
-  private async probe(replica: Replica): Promise<NodeProbeRow | Error> {
+  private async probe(replica: Host): Promise<NodeProbeRow | Error> {
     try {
       const { rows } = await replica.node.probes.query<NodeProbeRow>(PROBE);
       if (rows[0].cluster_name) replica.node.name = rows[0].cluster_name;
@@ -154,7 +159,7 @@ export class ReplicaLagMonitor {
   private followPrimary(index: number, rows: (NodeProbeRow | Error)[], problem = ''): void {
     const before = this.topology.primary;
     const now = new Date().toISOString();
-    const node = index >= 0 ? this.topology.replicas.all()[index].node : undefined;
+    const node = index >= 0 ? this.topology.hosts.all()[index].node : undefined;
     this.topology.setPrimary(node, problem);
     if (node) {
       const row = rows[index] as NodeProbeRow;
@@ -176,7 +181,7 @@ export class ReplicaLagMonitor {
     }
   }
 
-  private record(replica: Replica, row: NodeProbeRow | Error, primaryLsn: Lsn | null, primaryTimeline: number | undefined): void {
+  private record(replica: Host, row: NodeProbeRow | Error, primaryLsn: Lsn | null, primaryTimeline: number | undefined): void {
     const verdict: ProbeVerdict =
       row instanceof Error
         ? { problem: `unreachable: ${row.message}`, observed: { reachable: false, role: 'unknown' } }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Resolver } from 'node:dns/promises';
 import { DatabaseTopology } from './database-topology';
-import { Replica } from './replica';
+import { Host } from './host';
 
 /** How long a replica that left DNS keeps serving the reads already sent to it before its pools close. */
 const DRAIN_MS = 5000;
@@ -13,7 +13,7 @@ const DRAIN_MS = 5000;
  */
 export class ReplicaDiscovery {
   private readonly logger = new Logger(ReplicaDiscovery.name);
-  private readonly draining = new Map<Replica, NodeJS.Timeout>();
+  private readonly draining = new Map<Host, NodeJS.Timeout>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -22,7 +22,7 @@ export class ReplicaDiscovery {
     private readonly topology: DatabaseTopology,
     private readonly intervalMs: number,
     /** Called for each new replica: probe it now rather than at the next round, to use it sooner. */
-    private readonly onFound: (replica: Replica) => Promise<void> = async () => undefined,
+    private readonly onFound: (replica: Host) => Promise<void> = async () => undefined,
   ) {}
 
   static resolverFor(servers: string[]): Resolver {
@@ -51,12 +51,12 @@ export class ReplicaDiscovery {
       this.logger.warn(`could not resolve ${this.name}: ${(error as Error).message}`);
       return;
     }
-    const known = new Map(this.topology.replicas.all().filter((r) => !r.pinned).map((r) => [r.node.endpoint.host, r]));
+    const known = new Map(this.topology.hosts.all().filter((r) => !r.pinned).map((r) => [r.node.endpoint.host, r]));
     for (const address of addresses) {
       const replica = known.get(address);
       if (!replica) {
         this.logger.log(`${this.name}: found replica ${address}`);
-        await this.onFound(this.topology.addReplica(address));
+        await this.onFound(this.topology.addHost(address));
       } else if (replica.draining) {
         clearTimeout(this.draining.get(replica));
         this.draining.delete(replica);
@@ -68,14 +68,14 @@ export class ReplicaDiscovery {
     }
   }
 
-  private drain(replica: Replica, address: string): void {
+  private drain(replica: Host, address: string): void {
     replica.draining = true;
     this.logger.log(`${this.name}: ${replica.name} (${address}) left; draining`);
     this.draining.set(
       replica,
       setTimeout(() => {
         this.draining.delete(replica);
-        void this.topology.removeReplica(replica);
+        void this.topology.removeHost(replica);
       }, DRAIN_MS).unref(),
     );
   }

@@ -1,16 +1,16 @@
-import { Replica } from './replica';
+import { Host } from './host';
 import { fakeNode, hysteresis } from './testing/fakes';
 
 const good = { problem: null, observed: { reachable: true } };
 const bad = { problem: 'lag 9999 bytes > 1000', observed: { reachable: true } };
 
-describe('Replica', () => {
+describe('Host', () => {
   it('should not serve reads before its first probe', () => {
-    expect(new Replica(fakeNode('r1'), hysteresis).eligible).toBe(false);
+    expect(new Host(fakeNode('r1'), hysteresis).eligible).toBe(false);
   });
 
   it('should be admitted by its first good probe', () => {
-    const replica = new Replica(fakeNode('r1'), hysteresis);
+    const replica = new Host(fakeNode('r1'), hysteresis);
 
     replica.recordProbe(good);
 
@@ -19,7 +19,7 @@ describe('Replica', () => {
   });
 
   it('should stay admitted through fewer bad probes than excludeAfter (no flapping)', () => {
-    const replica = new Replica(fakeNode('r1'), hysteresis);
+    const replica = new Host(fakeNode('r1'), hysteresis);
     replica.recordProbe(good);
 
     replica.recordProbe(bad);
@@ -29,7 +29,7 @@ describe('Replica', () => {
   });
 
   it('should be excluded after excludeAfter consecutive bad probes and readmitted after readmitAfter good ones', () => {
-    const replica = new Replica(fakeNode('r1'), hysteresis);
+    const replica = new Host(fakeNode('r1'), hysteresis);
     replica.recordProbe(good);
 
     replica.recordProbe(bad);
@@ -46,7 +46,7 @@ describe('Replica', () => {
   });
 
   it('should forget its replay position when it changes timeline or goes away (it may come back rewound)', () => {
-    const replica = new Replica(fakeNode('r1'), hysteresis);
+    const replica = new Host(fakeNode('r1'), hysteresis);
     const probe = (replayLsn: string, timeline: number) => ({ problem: null, observed: { reachable: true, role: 'replica' as const, replayLsn, timeline } });
 
     replica.recordProbe(probe('0/9000', 11));
@@ -58,7 +58,7 @@ describe('Replica', () => {
   });
 
   it('should be excluded at once when a query on it fails', () => {
-    const replica = new Replica(fakeNode('r1'), hysteresis);
+    const replica = new Host(fakeNode('r1'), hysteresis);
     replica.recordProbe(good);
 
     replica.markDown('query failed: ECONNREFUSED');

@@ -1,8 +1,8 @@
-import { isReplicaFailure } from './replica-failure';
+import { isNodeFailure } from './node-failure';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
-describe('isReplicaFailure', () => {
+describe('isNodeFailure', () => {
   it.each([
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:5432'), { code: 'ECONNREFUSED' })],
     ['a server shutting down', pgError('57P01', 'terminating connection due to administrator command')],
@@ -12,7 +12,7 @@ describe('isReplicaFailure', () => {
     ['a frozen server', new Error('Query read timeout')],
     ['a wrapped driver error', { driverError: pgError('08006', 'connection failure') }],
   ])('should retry elsewhere after %s', (_what, error) => {
-    expect(isReplicaFailure(error)).toBe(true);
+    expect(isNodeFailure(error)).toBe(true);
   });
 
   it.each([
@@ -20,6 +20,6 @@ describe('isReplicaFailure', () => {
     ['a write reaching a replica', pgError('25006', 'cannot execute INSERT in a read-only transaction')],
     ['a serialization failure on the primary', pgError('40001', 'could not serialize access due to concurrent update')],
   ])('should rethrow %s', (_what, error) => {
-    expect(isReplicaFailure(error)).toBe(false);
+    expect(isNodeFailure(error)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { parseLsn } from './lsn';
-import { judge, NodeProbeRow } from './replica-lag-monitor';
+import { judge, NodeProbeRow } from './topology-monitor';
 
 const thresholds = { maxLagBytes: 1000, maxLagSeconds: 5 };
 const row = (overrides: Partial<NodeProbeRow> = {}): NodeProbeRow => ({

@@ -1,8 +1,8 @@
 import { DatabaseNode } from './database-node';
 import { Lsn, parseLsn } from './lsn';
 
-/** What the last probe saw on a replica, as `/health/replication` reports it. */
-export interface ReplicaHealth {
+/** What the last probe saw on a node, as `/health/replication` reports it. */
+export interface HostHealth {
   name: string;
   address: string;
   /** What the node is now: roles move when a failover manager promotes a replica. */
@@ -27,7 +27,7 @@ export interface ProbeVerdict {
   problem: string | null;
   /** Exclude now, without waiting for a streak (a role change, not a blip). */
   immediate?: boolean;
-  observed: Partial<ReplicaHealth>;
+  observed: Partial<HostHealth>;
 }
 
 export interface Hysteresis {
@@ -38,15 +38,17 @@ export interface Hysteresis {
 }
 
 /**
- * One replica and its eligibility for reads. A probe changes eligibility only after a streak (hysteresis,
- * so a replica hovering at a threshold does not flap); a failed query excludes it at once.
+ * One node as a read candidate: its health and its eligibility for reads (GitLab's `host.rb`). Every node is
+ * one, the primary too (roles move on failover); only a node in recovery can be eligible. A probe changes
+ * eligibility only after a streak (hysteresis, so a replica hovering at a threshold does not flap); a failed
+ * query excludes it at once.
  */
-export class Replica {
+export class Host {
   private admitted = false;
   private everAdmitted = false;
   private badStreak = 0;
   private goodStreak = 0;
-  private state: Omit<ReplicaHealth, 'name' | 'address' | 'eligible'> = {
+  private state: Omit<HostHealth, 'name' | 'address' | 'eligible'> = {
     role: 'unknown',
     timeline: null,
     reachable: false,
@@ -98,7 +100,7 @@ export class Replica {
     return this.admitted && !this.draining;
   }
 
-  get health(): ReplicaHealth {
+  get health(): HostHealth {
     const reason = this.draining ? 'draining: removed from discovery' : this.state.reason;
     return { name: this.name, address: this.node.address, ...this.state, reason, eligible: this.eligible };
   }

@@ -1,0 +1,49 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, TypeORMError } from 'typeorm';
+import { DatabaseNotConnectedError } from './database-not-connected.error';
+import { RoutingDriver } from './routing-driver';
+
+const RETRY_MS = 1000;
+
+/**
+ * The app's data source, connected at start-up — or, while no node answers, in the background, so that the
+ * app still starts (health, metrics, the status page) and its queries answer 503 until then.
+ */
+@Injectable()
+export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(DatabaseConnection.name);
+  private retry?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get connected(): boolean {
+    return this.dataSource.isInitialized;
+  }
+
+  /** `error` as the HTTP layer should see it: TypeORM refusing a query before the data source connected is a 503. */
+  explain(error: unknown): unknown {
+    return !this.connected && error instanceof TypeORMError ? new DatabaseNotConnectedError() : error;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      await RoutingDriver.initialize(this.dataSource);
+      if (this.retry) this.logger.log('connected');
+    } catch (error) {
+      if (this.stopped) return;
+      if (!this.retry) this.logger.warn(`no database node answers yet, retrying every ${RETRY_MS} ms: ${(error as Error).message}`);
+      this.retry = setTimeout(() => void this.connect(), RETRY_MS);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+  }
+}

@@ -1,0 +1,37 @@
+import { Host } from './host';
+
+/** Every node the app knows, as read candidates, and a round-robin rotation over those eligible for reads. */
+export class HostList {
+  private cursor = 0;
+
+  constructor(private hosts: Host[] = []) {}
+
+  all(): readonly Host[] {
+    return this.hosts;
+  }
+
+  byName(name: string): Host | undefined {
+    return this.hosts.find((h) => h.name === name);
+  }
+
+  /** The next eligible host after the last one handed out, skipping `exclude` and those `accept` refuses. */
+  next(exclude: ReadonlySet<Host> = new Set(), accept: (host: Host) => boolean = () => true): Host | undefined {
+    const count = this.hosts.length;
+    for (let i = 0; i < count; i++) {
+      const candidate = this.hosts[(this.cursor + i) % count];
+      if (candidate.eligible && !exclude.has(candidate) && accept(candidate)) {
+        this.cursor = (this.cursor + i + 1) % count;
+        return candidate;
+      }
+    }
+    return undefined;
+  }
+
+  add(host: Host): void {
+    this.hosts = [...this.hosts, host];
+  }
+
+  remove(host: Host): void {
+    this.hosts = this.hosts.filter((h) => h !== host);
+  }
+}

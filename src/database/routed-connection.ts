@@ -1,0 +1,147 @@
+import { EventEmitter } from 'node:events';
+import type { QueryConfig, QueryResult, Submittable } from 'pg';
+import type { Readable } from 'node:stream';
+import { Host } from './host';
+import { Lease, LoadBalancer } from './load-balancer';
+import { isNodeFailure } from './node-failure';
+import { Session } from './session';
+
+/**
+ * What TypeORM asked for: its master pool's connections write (`primary`), its slave pools' read
+ * (`replica`); `startup` serves TypeORM's own queries while the data source initializes (any node).
+ */
+export type ConnectionRole = 'primary' | 'replica' | 'startup';
+
+const BEGIN = /^\s*(START\s+TRANSACTION|BEGIN)\b/i;
+// Not `ROLLBACK TO SAVEPOINT`: TypeORM's nested transactions stay inside the outer one.
+const END = /^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i;
+
+const isSubmittable = (config: unknown): config is Submittable => typeof (config as Submittable)?.submit === 'function';
+const textOf = (config: string | QueryConfig): string => (typeof config === 'string' ? config : config.text);
+
+/**
+ * The connection TypeORM's PostgreSQL driver holds for one query runner, in place of a pg client. It takes
+ * a real connection from the node the load balancer chooses when the runner sends its first statement, and
+ * gives it back when the runner is released, recording on the request's session where the statements ran and
+ * the position read behind the last of them (in that statement's round trip).
+ *
+ * A read whose replica fails (before or during a statement, outside a transaction) runs again elsewhere: the
+ * caller never sees it. Streams take a connection of their own from a pool that is not pipelined.
+ */
+export class RoutedConnection extends EventEmitter {
+  private leasing?: Promise<Lease>;
+  private current?: Lease;
+  private readonly tried = new Set<Host>();
+  private inTransaction = false;
+  private released = false;
+  // A connection that breaks while checked out emits 'error'; its next statement reports it (as a node failure).
+  private readonly onConnectionError = () => undefined;
+
+  constructor(
+    private readonly balancer: LoadBalancer,
+    private readonly role: ConnectionRole,
+    private readonly session: Session | undefined,
+  ) {
+    super();
+  }
+
+  // pg's client surface, as TypeORM's PostgresQueryRunner uses it: query(text, values) and query(stream).
+  query(config: string | QueryConfig | Submittable, values?: unknown[]): Promise<QueryResult> | Submittable {
+    if (isSubmittable(config)) return this.stream(config);
+    return this.run(config, values);
+  }
+
+  /** TypeORM's `release(error)`: the real connection goes back to its pool (destroyed when `error` is given). */
+  release(error?: Error): void {
+    if (this.released) return;
+    this.released = true;
+    const lease = this.current;
+    if (!lease) {
+      void this.leasing?.then((late) => late.connection.release(error), () => undefined);
+      return;
+    }
+    const position = lease.tracked ? lease.connection.stopTracking() : Promise.resolve(null);
+    this.balancer.recordLease(lease, this.session, this.role === 'primary', position);
+    // Back to the pool only once its position query has answered: the next borrower must not get its reply.
+    void position.finally(() => this.giveBack(lease, error));
+  }
+
+  private async run(config: string | QueryConfig, values?: unknown[]): Promise<QueryResult> {
+    const text = textOf(config);
+    if (BEGIN.test(text)) this.inTransaction = true;
+    else if (END.test(text)) this.inTransaction = false;
+    for (;;) {
+      const lease = await this.lease();
+      try {
+        return await lease.connection.query(config as QueryConfig, values);
+      } catch (error) {
+        if (this.role === 'primary') this.balancer.writeFailed(error);
+        // Outside a transaction a read is one statement on a read-only session: safe to run again elsewhere.
+        if (!lease.replica || this.inTransaction || !isNodeFailure(error)) throw error;
+        this.dropLease(lease, error);
+      }
+    }
+  }
+
+  private lease(): Promise<Lease> {
+    this.leasing ??= this.open().then(
+      (lease) => {
+        this.current = lease;
+        lease.connection.on('error', this.onConnectionError);
+        // On the primary: behind each statement that commits (autocommit, or COMMIT); on a replica: behind each.
+        if (lease.tracked) lease.connection.trackPositions(this.role === 'primary' ? () => !this.inTransaction : () => true);
+        return lease;
+      },
+      (error: unknown) => {
+        this.leasing = undefined;
+        throw error;
+      },
+    );
+    return this.leasing;
+  }
+
+  private open(kind: 'streams' | undefined = undefined): Promise<Lease> {
+    if (this.role === 'primary') return this.balancer.leaseForWrite(this.session, kind);
+    if (this.role === 'replica') return this.balancer.leaseForRead(this.session, this.tried, kind);
+    return this.balancer.leaseAny();
+  }
+
+  private dropLease(lease: Lease, error: unknown): void {
+    this.leasing = this.current = undefined;
+    void lease.connection.stopTracking();
+    this.giveBack(lease, error as Error);
+    if (lease.replica) this.balancer.readFailed(lease.replica, error, this.tried);
+  }
+
+  private giveBack(lease: Lease, error?: Error): void {
+    lease.connection.off('error', this.onConnectionError);
+    lease.connection.release(error);
+  }
+
+  /**
+   * A cursor keeps a portal open across round trips, which pipeline mode refuses: the stream gets a
+   * connection of its own, and its position is asked for when the response's token is made.
+   */
+  private stream<S extends Submittable>(submittable: S): S {
+    const stream = submittable as unknown as Readable & S;
+    if (this.inTransaction) {
+      process.nextTick(() => stream.destroy(new Error('stream() inside a transaction is not supported: run the query with getMany()/getRawMany(), or stream outside the transaction')));
+      return submittable;
+    }
+    this.open('streams').then(
+      (lease) => {
+        lease.connection.on('error', this.onConnectionError);
+        let ended = false;
+        stream.once('end', () => (ended = true));
+        stream.once('close', () => {
+          this.balancer.recordStream(lease, this.session);
+          // Closed before its end (the consumer stopped): the portal is still open, so the connection goes.
+          this.giveBack(lease, ended ? undefined : new Error('stream closed before its end'));
+        });
+        lease.connection.query(submittable);
+      },
+      (error: Error) => stream.destroy(error),
+    );
+    return submittable;
+  }
+}

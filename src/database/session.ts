@@ -1,0 +1,190 @@
+import type { Lsn } from './lsn';
+import { UNKNOWN_POSITION } from './lsn';
+
+/** How fresh a route's reads must be (see @Consistency). */
+export type ConsistencyRequirement =
+  | { kind: 'read-your-writes' }
+  | { kind: 'strong' }
+  | { kind: 'bounded-staleness'; maxStalenessMs: number };
+
+/** A node that can tell a position at or after a given moment (the upper bound of what a read there saw). */
+export interface PositionSource {
+  positionAfter(moment: number): Promise<Lsn | null>;
+}
+
+/** What a valid consistency token said: reads must see `position`; entries read before `cacheFloor` are void. */
+export interface TokenRequirement {
+  position: Lsn;
+  issuedAt: number;
+  cacheFloor?: Lsn;
+}
+
+const higher = (a: Lsn | undefined, b: Lsn | null | undefined): Lsn | undefined => (b !== null && b !== undefined && (a === undefined || b > a) ? b : a);
+
+/**
+ * What one request has done to the database, and the routing rules that follow from it (GitLab's
+ * `LoadBalancing::Session`). The load balancer, the consistency tokens and the cache ask it questions and tell
+ * it what happened; none of them sets its state field by field.
+ *
+ * Positions are read in the round trip of the statement they follow and answered a moment after it, so a read
+ * or a write is recorded at once with its position still on the way; `settled()` waits for every one of them.
+ */
+export class Session {
+  consistency: ConsistencyRequirement = { kind: 'read-your-writes' };
+  /** From a valid token of this cluster. */
+  private token?: TokenRequirement;
+  /** The incoming token could not be trusted (forged, altered, another cluster): reads go to the primary. */
+  private distrust?: 'invalid-token' | 'foreign-token';
+  private wrote = false;
+  /** Inside usePrimary(): reads go to the primary. */
+  private primaryScopes = 0;
+  /** The replica this request reads from once it has read there: its reads never go backwards. */
+  private sticky?: string;
+  private writePosition?: Lsn;
+  /** A lower bound of what the request's first read saw: cache fills are judged by it. */
+  private lowerBound?: Lsn;
+  private lowerBoundSet = false;
+  /** Entries read before this position are not served to this client (a write of its own could not invalidate). */
+  private floor?: Lsn;
+  private seen?: Lsn;
+  private unboundedRead?: { node: PositionSource; doneAt: number };
+  private readonly pending = new Set<Promise<unknown>>();
+
+  // What the client brought
+
+  requireToken(token: TokenRequirement): void {
+    this.token = token;
+    this.floor = higher(this.floor, token.cacheFloor);
+  }
+
+  distrustToken(reason: 'invalid-token' | 'foreign-token'): void {
+    this.distrust = reason;
+  }
+
+  // The routing rules
+
+  /** Why every read of this request goes to the primary, or undefined when replicas may serve it. */
+  primaryReason(): string | undefined {
+    if (this.wrote) return 'primary:after-write';
+    if (this.consistency.kind === 'strong' || this.primaryScopes > 0) return 'primary:strong';
+    return undefined;
+  }
+
+  /** The position a replica must have replayed to serve this request (read-your-writes, monotonic reads). */
+  minimumPosition(): Lsn | undefined {
+    return this.token?.position;
+  }
+
+  /** Reads must come from the primary because the token cannot be trusted. */
+  get tokenDistrust(): 'invalid-token' | 'foreign-token' | undefined {
+    return this.distrust;
+  }
+
+  get stickyReplica(): string | undefined {
+    return this.sticky;
+  }
+
+  /** Whether a cached value may be served without a check: a token or a strong route asks for its own read. */
+  get freshnessMatters(): boolean {
+    return this.token !== undefined || this.consistency.kind === 'strong' || this.distrust !== undefined || this.primaryScopes > 0;
+  }
+
+  /** Runs `work` with this request's reads on the primary (what `usePrimary()` does). */
+  async withPrimaryReads<T>(work: () => Promise<T>): Promise<T> {
+    this.primaryScopes++;
+    try {
+      return await work();
+    } finally {
+      this.primaryScopes--;
+    }
+  }
+
+  // What happened
+
+  /** A write is under way: every later read of the request goes to the primary. */
+  startWrite(): void {
+    this.wrote = true;
+  }
+
+  /** A write committed at `position` (null: committed, but the position could not be read). */
+  recordWrite(position: Promise<Lsn | null>): void {
+    this.wrote = true;
+    this.track(
+      position.then((lsn) => {
+        const committed = lsn ?? UNKNOWN_POSITION; // claim nothing a replica could satisfy
+        this.writePosition = higher(this.writePosition, committed);
+        this.observe(committed);
+      }),
+    );
+  }
+
+  /**
+   * A read ran on `node` (named `replica` when it is one the request sticks to). `lowerBound` is what the node
+   * had replayed before the read; `position` the one read behind it, or null when it could not be read, in
+   * which case the outgoing token asks the node after the fact.
+   */
+  recordRead(node: PositionSource, lowerBound: Lsn | undefined, position: Promise<Lsn | null>, replica?: string): void {
+    if (replica) this.sticky = replica;
+    if (!this.lowerBoundSet) {
+      this.lowerBound = lowerBound;
+      this.lowerBoundSet = true;
+    }
+    const doneAt = performance.now();
+    this.track(position.then((lsn) => (lsn === null ? (this.unboundedRead = { node, doneAt }) : this.observe(lsn))));
+  }
+
+  /** A position the client has now seen (a cache entry's). */
+  observe(lsn: Lsn | null | undefined): void {
+    this.seen = higher(this.seen, lsn);
+  }
+
+  /** A write of this request could not invalidate its cache keys: its client skips entries read before it. */
+  raiseCacheFloor(lsn: Lsn): void {
+    this.floor = higher(this.floor, lsn);
+  }
+
+  /** Waits for the positions of every read and write so far. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+
+  // What the token and the cache need (after settled())
+
+  get writeLsn(): Lsn | undefined {
+    return this.writePosition;
+  }
+
+  get readLowerBound(): Lsn | undefined {
+    return this.lowerBound;
+  }
+
+  get seenLsn(): Lsn | undefined {
+    return this.seen;
+  }
+
+  get cacheFloor(): Lsn | undefined {
+    return this.floor;
+  }
+
+  /** Whether every read's position is known (none needs a query after the fact). */
+  get readsBounded(): boolean {
+    return this.unboundedRead === undefined;
+  }
+
+  get tokenRequirement(): TokenRequirement | undefined {
+    return this.token;
+  }
+
+  /** The highest position the client has now seen: the outgoing token's. */
+  async positionSeen(): Promise<Lsn | undefined> {
+    await this.settled();
+    let lsn = higher(this.token?.position, this.seen);
+    if (this.unboundedRead) lsn = higher(lsn, await this.unboundedRead.node.positionAfter(this.unboundedRead.doneAt));
+    return lsn;
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+}

@@ -52,7 +52,7 @@ export const configSchema = z.object({
    * `fixed`: every read goes to the first replica, nothing is probed or tracked: the baseline the benchmark
    * uses to measure what the awareness costs (and what a naive set-up gives you).
    */
-  REPLICA_ROUTING: z.enum(['aware', 'fixed']).default('aware'),
+  REPLICA_ROUTING: z.enum(['aware', 'fixed', 'typeorm']).default('aware'),
   REPLICA_FALLBACK: z.enum(['primary', 'least-lagging', 'fail']).default('primary'),
   REPLICA_FALLBACK_MAX_LAG_BYTES: integer(0).default(64 * 1024 * 1024),
   /** A DNS name that resolves to every replica (e.g. db-replicas); replaces DB_REPLICA_HOSTS when set. */

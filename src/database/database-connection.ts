@@ -33,7 +33,9 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
 
   private async connect(): Promise<void> {
     try {
-      await RoutingDriver.initialize(this.dataSource);
+      // REPLICA_ROUTING=typeorm: TypeORM's own pools, as the comparison's peer.
+      if (this.dataSource.options.driver instanceof RoutingDriver) await RoutingDriver.initialize(this.dataSource);
+      else await this.dataSource.initialize();
       if (this.retry) this.logger.log('connected');
     } catch (error) {
       if (this.stopped) return;

@@ -51,17 +51,13 @@ export class TopologyWatch {
 
 /**
  * TypeORM's options for the app's one data source. `replication` lists where the nodes may be, as a user of
- * TypeORM's own replication writes it; RoutingDriver makes every node the load balancer's choice per request.
+ * TypeORM's own replication writes it; RoutingDriver makes every node the load balancer's choice per request
+ * (unless REPLICA_ROUTING=typeorm, where TypeORM routes on its own: the comparison's peer).
  */
 export function typeOrmOptions(config: AppConfig, driver: RoutingDriver): TypeOrmModuleOptions {
   const credentials = (host: string) => ({ ...parseEndpoint(host, config.DB_PORT), username: config.DB_USER, password: config.DB_PASSWORD, database: config.DB_NAME });
-  const replicas = config.DB_REPLICAS_FROM_DNS ? [config.DB_REPLICAS_FROM_DNS] : config.DB_REPLICA_HOSTS;
-  return {
-    type: 'postgres',
-    driver,
-    // With no replica configured, TypeORM would send reads to its master pool: keep a slave pool, so that
-    // reads still take the read path (the primary's read-only sessions, and replicas found later).
-    replication: { master: credentials(config.DB_PRIMARY_HOST), slaves: (replicas.length ? replicas : [config.DB_PRIMARY_HOST]).map(credentials) },
+  const common = {
+    type: 'postgres' as const,
     applicationName: config.APP_INSTANCE,
     autoLoadEntities: true,
     synchronize: false,
@@ -71,6 +67,18 @@ export function typeOrmOptions(config: AppConfig, driver: RoutingDriver): TypeOr
     // DatabaseConnection connects it, and keeps trying in the background while no node answers: the app starts
     // (health, metrics) with every node down, and its queries answer 503 until then.
     manualInitialization: true,
+  };
+  if (config.REPLICA_ROUTING === 'typeorm') {
+    // The peer the benchmark and the README compare with: TypeORM's own replication, as a user would set it up.
+    return { ...common, replication: { master: credentials(config.DB_PRIMARY_HOST), slaves: config.DB_REPLICA_HOSTS.map(credentials) } };
+  }
+  const replicas = config.DB_REPLICAS_FROM_DNS ? [config.DB_REPLICAS_FROM_DNS] : config.DB_REPLICA_HOSTS;
+  return {
+    ...common,
+    driver,
+    // With no replica configured, TypeORM would send reads to its master pool: keep a slave pool, so that
+    // reads still take the read path (the primary's read-only sessions, and replicas found later).
+    replication: { master: credentials(config.DB_PRIMARY_HOST), slaves: (replicas.length ? replicas : [config.DB_PRIMARY_HOST]).map(credentials) },
   };
 }
 

@@ -1,10 +1,12 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../config/app-config';
 import { DatabaseTopology } from '../database/database-topology';
 import { Lsn, UNKNOWN_POSITION } from '../database/lsn';
 import { RequestContext } from '../request-context/request-context';
+import { lsnKey, markerOf, VALID_FROM_KEY, writersOf } from './cache-keys';
+import { ValidFrom } from './valid-from';
+import { WriteMarkers } from './write-markers';
 
 export interface CacheStats {
   hits: number;
@@ -26,22 +28,10 @@ interface Entry<T> {
   v: T;
 }
 
-/** LSNs as fixed-width hex compare correctly as strings, also inside Lua. */
-const lsnKey = (lsn: Lsn | undefined): string => (lsn === undefined ? '' : lsn.toString(16).padStart(16, '0'));
-const markerOf = (key: string) => `${key}:invalidated-at`;
-/** How many writes to the key are between their start and their invalidation (absent: none). */
-const writersOf = (key: string) => `${key}:writing`;
 const seenIn = (entry: Entry<unknown>): Lsn | undefined => {
   const bound = entry.seen || entry.lsn;
   return bound ? BigInt(`0x${bound}`) : undefined;
 };
-
-/**
- * `<run_id>:<lsn>`: entries read before `lsn` are void, for this Redis process. A Redis that restarted lost
- * its markers (or came back with old ones from a snapshot), so the first app to see the new run id sets
- * `lsn` to the primary's position: every write whose marker may be gone is before it.
- */
-const VALID_FROM_KEY = 'cache:valid-from';
 
 // Store only if no write to the key is under way, and the data was read at or after the key's last
 // invalidation (the write's LSN) and valid-from. -1: no valid-from (a Redis that lost its data): nothing is
@@ -61,40 +51,10 @@ if ARGV[4] == '' then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 else redis.call('HSET', KEYS[1], ARGV[4], ARGV[2]); redis.call('EXPIRE', KEYS[1], ARGV[3], 'NX') end
 return 1`;
 
-// Set this process's valid-from unless another app already did (same run id: keep the higher).
-const RAISE_VALID_FROM = `
-local current = redis.call('GET', KEYS[1])
-local prefix = ARGV[1] .. ':'
-if current and string.sub(current, 1, #prefix) == prefix and string.sub(current, #prefix + 1) >= ARGV[2] then return current end
-redis.call('SET', KEYS[1], prefix .. ARGV[2])
-return prefix .. ARGV[2]`;
-
-// A write begins: count it (until its invalidation, or the TTL if its app dies), and drop the entry.
-const MARK = `
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-redis.call('DEL', KEYS[1])
-return 1`;
-
-// Record the write's LSN (never lowering it), drop the entry, and with ARGV[3] '1' uncount the write.
-const INVALIDATE = `
-local marker = redis.call('GET', KEYS[2])
-if ARGV[1] ~= '' and (not marker or marker < ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) end
-redis.call('DEL', KEYS[1])
-if ARGV[3] == '1' and redis.call('DECR', KEYS[3]) <= 0 then redis.call('DEL', KEYS[3]) end
-return 1`;
-
-const PENDING_RETRY_MS = 1000;
+const RETRY_MS = 1000;
 
 type ScriptedRedis = Redis & {
   cacheFill(entryKey: string, markerKey: string, validFromKey: string, writersKey: string, lsn: string, json: string, ttl: number, field: string, mode: 'judged' | 'blind'): Promise<number>;
-};
-
-/** A pipeline of the scripts that take keys in batches. */
-type ScriptedPipeline = {
-  cacheMark(entryKey: string, writersKey: string, ttl: number): unknown;
-  cacheInvalidate(entryKey: string, markerKey: string, writersKey: string, lsn: string, markerTtl: number, uncount: '1' | '0'): unknown;
-  exec(): Promise<[Error | null, unknown][] | null>;
 };
 
 /**
@@ -119,26 +79,14 @@ export class RedisCache implements OnApplicationShutdown {
   private readonly redis: ScriptedRedis;
   /** Concurrent misses of one key share one load: a hot key that expires causes one query, not hundreds. */
   private readonly inFlight = new Map<string, Promise<Entry<unknown>>>();
-  /**
-   * Invalidations that failed while Redis was unreachable (key → write LSN). Applied again when it is back,
-   * so an entry written before the outage cannot outlive a change made during it.
-   */
-  private readonly pendingInvalidations = new Map<string, string>();
-  private readonly markerTtlSeconds: number;
-  private readonly writeTtlSeconds: number;
+  private readonly markers: WriteMarkers;
+  private readonly validFrom: ValidFrom;
   private readonly retryTimer: NodeJS.Timeout;
-  /** This Redis process's valid-from position (16 hex digits), once read or set; until then no entry is served. */
-  private validFrom?: string;
-  /** Counts connections: a valid-from worked out for an earlier one is not used on a later one. */
-  private connection = 0;
-  /** Entries judged by positions (REPLICA_ROUTING=aware); with fixed routing there are none to judge by. */
+  /** Entries judged by positions (REPLICA_ROUTING=aware); with other routings there are none to judge by. */
   private readonly judged: boolean;
   readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, skippedFills: 0, bypassed: 0 };
 
-  constructor(
-    config: AppConfig,
-    private readonly topology: DatabaseTopology,
-  ) {
+  constructor(config: AppConfig, topology: DatabaseTopology) {
     this.redis = new Redis(config.REDIS_URL, {
       enableOfflineQueue: false, // fail at once while disconnected instead of queueing behind a reconnect
       commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
@@ -147,13 +95,18 @@ export class RedisCache implements OnApplicationShutdown {
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000), // keep reconnecting, never give up
     }) as ScriptedRedis;
     this.redis.defineCommand('cacheFill', { numberOfKeys: 4, lua: FILL });
-    this.redis.defineCommand('cacheMark', { numberOfKeys: 2, lua: MARK });
-    this.redis.defineCommand('cacheInvalidate', { numberOfKeys: 3, lua: INVALIDATE });
     this.judged = config.REPLICA_ROUTING === 'aware';
-    // A marker must outlive any entry and any replica still eligible to serve the old row.
-    this.markerTtlSeconds = Math.max(config.CACHE_TTL_SECONDS, config.CACHE_LIST_TTL_SECONDS, config.REPLICA_MAX_LAG_SECONDS) + 60;
-    // A write's count must outlast its transaction: statements are cut at DB_STATEMENT_TIMEOUT_MS.
-    this.writeTtlSeconds = Math.ceil((config.DB_STATEMENT_TIMEOUT_MS * 4) / 1000) + 5;
+    this.markers = new WriteMarkers(
+      this.redis,
+      {
+        // A marker must outlive any entry and any replica still eligible to serve the old row.
+        markerSeconds: Math.max(config.CACHE_TTL_SECONDS, config.CACHE_LIST_TTL_SECONDS, config.REPLICA_MAX_LAG_SECONDS) + 60,
+        // A write's count must outlast its transaction: statements are cut at DB_STATEMENT_TIMEOUT_MS.
+        writeSeconds: Math.ceil((config.DB_STATEMENT_TIMEOUT_MS * 4) / 1000) + 5,
+      },
+      () => this.stats.errors++,
+    );
+    this.validFrom = new ValidFrom(this.redis, topology);
     let lastError = '';
     this.redis.on('error', (error: Error) => {
       if (error.message !== lastError) this.logger.warn(`redis: ${error.message}`);
@@ -161,17 +114,16 @@ export class RedisCache implements OnApplicationShutdown {
     });
     this.redis.on('ready', () => {
       lastError = '';
-      this.validFrom = undefined; // it may be another Redis process now
-      this.connection++;
-      if (this.judged) void this.establishValidFrom();
-      void this.flushPendingInvalidations();
+      this.validFrom.reconnected();
+      if (this.judged) void this.validFrom.establish();
+      void this.markers.pending.retry();
     });
     // Also when the connection never dropped (commands timed out on a busy or paused server), and for a
     // valid-from that needed a primary when there was none.
     this.retryTimer = setInterval(() => {
-      if (this.judged && this.validFrom === undefined) void this.establishValidFrom();
-      void this.flushPendingInvalidations();
-    }, PENDING_RETRY_MS).unref();
+      if (this.judged && this.validFrom.current === undefined) void this.validFrom.establish();
+      if (this.redis.status === 'ready') void this.markers.pending.retry();
+    }, RETRY_MS).unref();
   }
 
   /** ioredis connection state: `ready` when commands can be sent. */
@@ -214,57 +166,21 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   /**
-   * Runs `write` (a repository save, update, delete or transaction that changes what `keys` hold) with those keys closed to the cache: their
-   * entries are dropped and fills refused from before it commits until its invalidation has landed. So
-   * anyone who sees the write in the database — on a replica, after its commit — finds no older entry.
-   * If Redis cannot be reached first, the write goes ahead (the cache must not stop writes).
+   * Runs `write` (a repository save, update, delete or transaction that changes what `keys` hold) with those
+   * keys closed to the cache: their entries are dropped and fills refused from before it commits until its
+   * invalidation has landed (see WriteMarkers). If Redis cannot be reached first, the write goes ahead (the
+   * cache must not stop writes).
    */
-  async invalidating<T>(keys: string[], write: () => Promise<T>): Promise<T> {
-    const marked = await this.mark(keys);
-    try {
-      return await write();
-    } finally {
-      await this.drop(keys, marked);
-    }
+  invalidating<T>(keys: string[], write: () => Promise<T>): Promise<T> {
+    return this.markers.around(keys, write);
   }
 
   /**
-   * Drops the entries after a write, recording the write's LSN (from the request) against each key. Prefer
-   * invalidating(): with this alone, an entry is still served between the write's commit and this call.
+   * Drops the entries after a write, recording the write's position (from the request) against each key.
+   * Prefer invalidating(): with this alone, an entry is still served between the write's commit and this call.
    */
   invalidate(...keys: string[]): Promise<void> {
-    return this.drop(keys, false);
-  }
-
-  private async mark(keys: string[]): Promise<boolean> {
-    const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
-    for (const key of keys) pipeline.cacheMark(key, writersOf(key), this.writeTtlSeconds);
-    try {
-      const results = await pipeline.exec();
-      return !results?.some(([error]) => error);
-    } catch {
-      this.stats.errors++;
-      return false;
-    }
-  }
-
-  private async drop(keys: string[], marked: boolean): Promise<void> {
-    const session = RequestContext.current()?.session;
-    await session?.settled();
-    const writeLsn = session?.writeLsn;
-    const lsn = lsnKey(writeLsn);
-    try {
-      await this.applyInvalidations(keys.map((key) => [key, lsn]), marked);
-    } catch (error) {
-      this.stats.errors++;
-      // An unknown position sends the client to the primary already: a floor there would void every entry for good.
-      if (session && writeLsn !== undefined && writeLsn !== UNKNOWN_POSITION) session.raiseCacheFloor(writeLsn);
-      for (const key of keys) {
-        const pending = this.pendingInvalidations.get(key) ?? '';
-        this.pendingInvalidations.set(key, pending > lsn ? pending : lsn);
-      }
-      this.logger.warn(`invalidation of ${keys.join(', ')} deferred until Redis is back: ${(error as Error).message}`);
-    }
+    return this.markers.invalidate(keys, false);
   }
 
   private olderThanClient(entry: Entry<unknown>, session: RequestContext['session'] | undefined): boolean {
@@ -280,12 +196,12 @@ export class RedisCache implements OnApplicationShutdown {
     const entry = { lsn: lsnKey(session?.readLowerBound), seen: lsnKey(session?.seenLsn), v: value };
     // No upper bound of what the read saw (its position unreadable, or a write's unknown): none to hand on.
     const bounded = (session?.readsBounded ?? true) && session?.seenLsn !== UNKNOWN_POSITION;
-    if (value === null || value === undefined || this.pendingInvalidations.has(key) || (this.judged && !bounded)) return entry;
+    if (value === null || value === undefined || this.markers.pending.has(key) || (this.judged && !bounded)) return entry;
     try {
       const mode = this.judged ? 'judged' : 'blind';
       const stored = await this.redis.cacheFill(key, markerOf(key), VALID_FROM_KEY, writersOf(key), entry.lsn, JSON.stringify(entry), ttlSeconds, field ?? '', mode);
       if (stored !== 1) this.stats.skippedFills++;
-      if (stored === -1) this.validFrom = undefined;
+      if (stored === -1) this.validFrom.lost();
     } catch {
       this.stats.errors++;
     }
@@ -293,8 +209,8 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   private async read<T>(key: string, field?: string): Promise<Entry<T> | undefined> {
-    if (this.pendingInvalidations.has(key)) return undefined;
-    const validFrom = this.validFrom;
+    if (this.markers.pending.has(key)) return undefined;
+    const validFrom = this.validFrom.current;
     if (this.judged && validFrom === undefined) return undefined;
     try {
       const raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
@@ -305,52 +221,6 @@ export class RedisCache implements OnApplicationShutdown {
     } catch {
       this.stats.errors++;
       return undefined;
-    }
-  }
-
-  /** Reads this Redis process's valid-from, or sets it (to the primary's position now) if it has none yet. */
-  private async establishValidFrom(): Promise<void> {
-    const connection = this.connection;
-    try {
-      // Without a run id (a server that hides INFO) every connection counts as a new Redis: safe, colder.
-      const runId = /run_id:(\w+)/.exec(await this.redis.info('server'))?.[1] ?? `unnamed-${connection}-${Date.now()}`;
-      const current = await this.redis.get(VALID_FROM_KEY);
-      if (connection !== this.connection) return;
-      if (current?.startsWith(`${runId}:`)) {
-        this.validFrom = current.slice(runId.length + 1);
-        return;
-      }
-      // After the entries' positions were read: a position read now is past every write whose marker is gone.
-      const position = await this.topology.primary?.positionAfter(performance.now());
-      if (position === null || position === undefined) return; // no primary now: the timer tries again
-      if (connection !== this.connection) return;
-      const stored = await this.redis.eval(RAISE_VALID_FROM, 1, VALID_FROM_KEY, runId, lsnKey(position));
-      if (connection !== this.connection) return;
-      this.validFrom = String(stored).slice(runId.length + 1);
-      this.logger.log(`Redis ${runId.slice(0, 8)} is new to the cache: entries read before ${this.validFrom} are void`);
-    } catch {
-      // Redis unreachable: the next 'ready' or the timer tries again
-    }
-  }
-
-  private async applyInvalidations(entries: [string, string][], marked = false): Promise<void> {
-    const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
-    for (const [key, lsn] of entries) pipeline.cacheInvalidate(key, markerOf(key), writersOf(key), lsn, this.markerTtlSeconds, marked ? '1' : '0');
-    const results = await pipeline.exec();
-    const failed = results?.find(([error]) => error);
-    if (failed) throw failed[0];
-  }
-
-  private async flushPendingInvalidations(): Promise<void> {
-    const entries = [...this.pendingInvalidations];
-    if (entries.length === 0 || this.redis.status !== 'ready') return;
-    try {
-      await this.applyInvalidations(entries);
-      // Only what was applied: an invalidation deferred meanwhile with a later position stays pending.
-      entries.forEach(([key, lsn]) => this.pendingInvalidations.get(key) === lsn && this.pendingInvalidations.delete(key));
-      this.logger.log(`applied ${entries.length} deferred invalidation(s)`);
-    } catch {
-      // still unreachable: the next 'ready' tries again
     }
   }
 

@@ -28,8 +28,8 @@ describe('RedisCache on the real Redis', () => {
   let key: string;
 
   beforeAll(async () => {
-    await until("the cache's valid-from known", async () => (aware as unknown as { validFrom?: string }).validFrom !== undefined);
-    base = BigInt(`0x${(aware as unknown as { validFrom: string }).validFrom}`) + 0x1000n;
+    await until("the cache's valid-from known", async () => (aware as unknown as { validFrom: { current?: string } }).validFrom.current !== undefined);
+    base = BigInt(`0x${(aware as unknown as { validFrom: { current: string } }).validFrom.current}`) + 0x1000n;
   });
   beforeEach(() => {
     key = `e2e:redis-cache:${Date.now()}:${Math.random()}`;

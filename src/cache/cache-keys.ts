@@ -1,0 +1,13 @@
+import type { Lsn } from '../database/lsn';
+
+/** LSNs as fixed-width hex (16 digits) compare correctly as strings, also inside Lua; '' (none) sorts first. */
+export const lsnKey = (lsn: Lsn | undefined): string => (lsn === undefined ? '' : lsn.toString(16).padStart(16, '0'));
+
+/** The position of the key's last write (its invalidation): fills read before it are refused. */
+export const markerOf = (key: string) => `${key}:invalidated-at`;
+
+/** How many writes to the key are between their start and their invalidation (absent: none). */
+export const writersOf = (key: string) => `${key}:writing`;
+
+/** This Redis process's valid-from position (see ValidFrom). */
+export const VALID_FROM_KEY = 'cache:valid-from';

@@ -1,0 +1,136 @@
+import { EventEmitter } from 'node:events';
+import type { QueryResult } from 'pg';
+import { Readable } from 'node:stream';
+import { RequestContext } from '../request-context/request-context';
+import { DatabaseTopology } from './database-topology';
+import { Host } from './host';
+import { LoadBalancer } from './load-balancer';
+import { parseLsn } from './lsn';
+import { RoutedConnection } from './routed-connection';
+import { admittedReplica, FakeNode, fakeNode } from './testing/fakes';
+
+const refused = () => Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+
+/** A node whose connections log each statement, and whether a position query followed it. */
+function recordingNode(name: string, position = parseLsn('0/100')) {
+  const node = fakeNode(name, { position });
+  const log: { text: string; followed: boolean }[] = [];
+  const kinds: string[] = [];
+  node.connect = (async (kind: string) => {
+    kinds.push(kind);
+    let follow: (text: string) => boolean = () => false;
+    return Object.assign(new EventEmitter(), {
+      async query(text: unknown) {
+        if (typeof text !== 'string') return text; // a stream: handed back as pg does
+        if ((node as FakeNode).failure) throw (node as FakeNode).failure;
+        log.push({ text, followed: follow(text) });
+        return { rows: [{ node: name }], rowCount: 1, command: 'SELECT' };
+      },
+      trackPositions: (after: (text: string) => boolean) => (follow = after),
+      stopTracking: async () => position,
+      release: () => undefined,
+    });
+  }) as unknown as typeof node.connect;
+  return { node, log, kinds };
+}
+
+function setUp(replicas: Host[]) {
+  const primary = recordingNode('primary', parseLsn('0/900'));
+  const topology = new DatabaseTopology(() => {
+    throw new Error('not in unit tests');
+  });
+  replicas.forEach((r) => topology.hosts.add(r));
+  topology.setPrimary(primary.node);
+  const lb = new LoadBalancer(topology, { fallback: 'primary', fallbackMaxLagBytes: 0, tokenWaitMs: 0, trackPositions: true }, { primaryLsn: undefined, primaryTimeline: undefined, probeAll: async () => undefined });
+  return { lb, primary };
+}
+
+const inRequest = <T>(fn: (context: RequestContext) => Promise<T>) => {
+  const context = new RequestContext('test');
+  return RequestContext.run(context, () => fn(context));
+};
+
+describe('RoutedConnection', () => {
+  it('should read the position behind each autocommit statement and behind COMMIT on the primary, not inside a transaction', async () => {
+    const { lb, primary } = setUp([admittedReplica('r1')]);
+
+    await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'primary', context.session);
+      for (const text of ['INSERT 1', 'START TRANSACTION', 'UPDATE 2', 'SAVEPOINT typeorm_1', 'ROLLBACK TO SAVEPOINT typeorm_1', 'COMMIT']) await connection.query(text);
+      connection.release();
+    });
+
+    expect(primary.log.map(({ text, followed }) => `${text}${followed ? ' +position' : ''}`)).toEqual([
+      'INSERT 1 +position',
+      'START TRANSACTION',
+      'UPDATE 2',
+      'SAVEPOINT typeorm_1',
+      'ROLLBACK TO SAVEPOINT typeorm_1',
+      'COMMIT +position',
+    ]);
+  });
+
+  it('should record the write position on the session once its position has answered', async () => {
+    const { lb } = setUp([admittedReplica('r1')]);
+
+    const written = await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'primary', context.session);
+      await connection.query('INSERT 1');
+      connection.release();
+      await context.session.settled();
+      return context.session.writeLsn;
+    });
+
+    expect(written).toBe(parseLsn('0/900'));
+  });
+
+  it('should not run a statement again elsewhere when its replica fails inside a transaction', async () => {
+    const r1 = admittedReplica('r1');
+    const { lb } = setUp([r1, admittedReplica('r2')]);
+
+    const failure = await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'replica', context.session);
+      await connection.query('START TRANSACTION');
+      (r1.node as unknown as FakeNode).failure = refused();
+      return connection.query('SELECT 1').catch((error: unknown) => error);
+    });
+
+    expect(failure).toMatchObject({ code: 'ECONNRESET' });
+  });
+
+  it('should retry a replica read that fails mid-statement on another replica, invisibly', async () => {
+    const r1 = admittedReplica('r1', { failure: refused() });
+    const { lb } = setUp([r1, admittedReplica('r2')]);
+
+    const served = await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'replica', context.session);
+      const { rows } = (await connection.query('SELECT 1')) as QueryResult<{ node: string }>;
+      connection.release();
+      return { node: rows[0].node, routes: context.routes };
+    });
+
+    expect(served).toEqual({ node: 'r2', routes: ['replica'] });
+    expect(r1.eligible).toBe(false);
+  });
+
+  it('should give a stream a connection of its own from the node\'s stream pool, and refuse one inside a transaction', async () => {
+    const replica = recordingNode('r1');
+    const host = new Host(replica.node, { excludeAfter: 1, readmitAfter: 1 });
+    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true } });
+    const { lb } = setUp([host]);
+    const stream = () => Object.assign(new Readable({ read() {} }), { submit: () => undefined });
+
+    const result = await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'replica', context.session);
+      connection.query(stream());
+      await new Promise((resolve) => setImmediate(resolve));
+      await connection.query('START TRANSACTION');
+      const refusedStream = connection.query(stream()) as Readable;
+      const error = await new Promise((resolve) => refusedStream.once('error', resolve));
+      return { error: String(error) };
+    });
+
+    expect(replica.kinds).toEqual(['streams', 'reads']);
+    expect(result.error).toMatch(/inside a transaction is not supported/);
+  });
+});

@@ -28,7 +28,7 @@ export class HttpMetrics {
     });
     this.dbOperations = new Counter({
       name: 'app_db_operations_total',
-      help: 'Reads and writes (db.read, db.write, db.readFromPrimary) by the node that ran them and why (X-DB-Route)',
+      help: 'Database connections (one per TypeORM query runner: a read, a write, a transaction) by the node that ran them and why (X-DB-Route)',
       labelNames: ['node', 'route'],
       registers: [registry],
     });

@@ -77,6 +77,23 @@ describe('LoadBalancer', () => {
       expect(served).toEqual(['r1', 'r1', 'r1']);
     });
 
+    it('should keep reads a request runs concurrently on one replica', async () => {
+      const { lb } = withTwoReplicas();
+
+      const served = await inRequest(() => Promise.all([read(lb), read(lb), read(lb)]));
+
+      expect(served).toEqual(['r1', 'r1', 'r1']);
+    });
+
+    it('should let a request whose first replica failed before serving it choose another', async () => {
+      const { lb, list } = withTwoReplicas({ r1: refused() });
+
+      const served = await inRequest(async () => [await read(lb), await read(lb)]);
+
+      expect(served).toEqual(['r2', 'r2']);
+      expect(list[0].eligible).toBe(false);
+    });
+
     it('should send writes to the primary, and the same request\'s later reads too', async () => {
       const { lb } = withTwoReplicas();
 

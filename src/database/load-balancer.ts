@@ -94,7 +94,7 @@ export class LoadBalancer {
         return { connection, node: replica.node, replica, reason: route.reason, lowerBound, tracked: this.tracks(session) };
       } catch (error) {
         if (!isNodeFailure(error)) throw error;
-        this.readFailed(replica, error, tried);
+        this.readFailed(replica, error, tried, session);
       }
     }
   }
@@ -120,11 +120,12 @@ export class LoadBalancer {
   }
 
   /** A read on `replica` failed for a reason of the node's (not the query's): stop sending reads there. */
-  readFailed(replica: Host, error: unknown, tried: Set<Host>): void {
+  readFailed(replica: Host, error: unknown, tried: Set<Host>, session: Session | undefined): void {
     const reason = describeFailure(error);
     this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
     replica.markDown(reason);
     tried.add(replica);
+    session?.unstickUnserved(replica.name);
   }
 
   /** A statement on the primary failed: when for a reason of the node's, it may have gone; look again now. */
@@ -214,7 +215,20 @@ export class LoadBalancer {
     return { connection, node: replica.node, reason: `replica:no-primary(${wanted})`, lowerBound, tracked: this.tracks(session) };
   }
 
-  private async routeRead(session: Session | undefined, tried: ReadonlySet<Host>): Promise<Route> {
+  /**
+   * The route for a read; the replica it picks becomes the request's at once, in the same tick (not once the
+   * read is done), so that reads the request runs alongside go there too.
+   */
+  private routeRead(session: Session | undefined, tried: ReadonlySet<Host>): Route | Promise<Route> {
+    const stick = (route: Route) => {
+      if (route.replica) session?.stickTo(route.replica.name);
+      return route;
+    };
+    const route = this.chooseRoute(session, tried);
+    return route instanceof Promise ? route.then(stick) : stick(route);
+  }
+
+  private chooseRoute(session: Session | undefined, tried: ReadonlySet<Host>): Route | Promise<Route> {
     const primaryReason = session?.primaryReason();
     if (primaryReason) return { reason: primaryReason };
     const sticky = session?.stickyReplica;
@@ -239,14 +253,17 @@ export class LoadBalancer {
   }
 
   /** Read-your-writes: a replica known to have replayed `required`, else wait a little for one, else the primary. */
-  private async routeToPosition(required: Lsn, tried: ReadonlySet<Host>): Promise<Route> {
+  private routeToPosition(required: Lsn, tried: ReadonlySet<Host>): Route | Promise<Route> {
     if (required === UNKNOWN_POSITION) return { reason: 'primary:token-ahead' };
     // Same timeline as the primary that issued the token: a node on a diverged history never satisfies it.
     const timeline = this.primaryPosition.primaryTimeline;
     const caughtUp = (h: Host) =>
       h.knownReplayLsn !== undefined && h.knownReplayLsn >= required && (timeline === undefined || h.health.timeline === timeline);
     const ready = this.hosts.next(tried, caughtUp);
-    if (ready) return { replica: ready, reason: 'replica' };
+    return ready ? { replica: ready, reason: 'replica' } : this.waitForPosition(caughtUp, tried);
+  }
+
+  private async waitForPosition(caughtUp: (host: Host) => boolean, tried: ReadonlySet<Host>): Promise<Route> {
     const deadline = performance.now() + this.policy.tokenWaitMs;
     while (performance.now() < deadline) {
       const candidates = this.hosts.all().filter((h) => h.eligible && !tried.has(h));

@@ -125,7 +125,7 @@ describe('RoutedConnection', () => {
       connection.query(stream());
       await new Promise((resolve) => setImmediate(resolve));
       await connection.query('START TRANSACTION');
-      const refusedStream = connection.query(stream()) as Readable;
+      const refusedStream = connection.query(stream());
       const error = await new Promise((resolve) => refusedStream.once('error', resolve));
       return { error: String(error) };
     });

@@ -46,6 +46,8 @@ export class RoutedConnection extends EventEmitter {
   }
 
   // pg's client surface, as TypeORM's PostgresQueryRunner uses it: query(text, values) and query(stream).
+  query(config: string | QueryConfig, values?: unknown[]): Promise<QueryResult>;
+  query<S extends Submittable>(stream: S): S;
   query(config: string | QueryConfig | Submittable, values?: unknown[]): Promise<QueryResult> | Submittable {
     if (isSubmittable(config)) return this.stream(config);
     return this.run(config, values);
@@ -110,7 +112,7 @@ export class RoutedConnection extends EventEmitter {
     this.leasing = this.current = undefined;
     void lease.connection.stopTracking();
     this.giveBack(lease, error as Error);
-    if (lease.replica) this.balancer.readFailed(lease.replica, error, this.tried);
+    if (lease.replica) this.balancer.readFailed(lease.replica, error, this.tried, this.session);
   }
 
   private giveBack(lease: Lease, error?: Error): void {

@@ -38,8 +38,9 @@ export class Session {
   private wrote = false;
   /** Inside usePrimary(): reads go to the primary. */
   private primaryScopes = 0;
-  /** The replica this request reads from once it has read there: its reads never go backwards. */
+  /** The replica this request reads from: chosen by its first read, kept once a read was served there. */
   private sticky?: string;
+  private stickyServed = false;
   private writePosition?: Lsn;
   /** A lower bound of what the request's first read saw: cache fills are judged by it. */
   private lowerBound?: Lsn;
@@ -101,6 +102,21 @@ export class Session {
 
   // What happened
 
+  /**
+   * The request's first read chose this replica: its other reads, concurrent ones included, go there too (so
+   * they never go backwards).
+   */
+  stickTo(replica: string): void {
+    if (this.sticky !== undefined) return;
+    this.sticky = replica;
+    this.stickyServed = false;
+  }
+
+  /** The chosen replica failed before it served any read: the request may still choose another. */
+  unstickUnserved(replica: string): void {
+    if (this.sticky === replica && !this.stickyServed) this.sticky = undefined;
+  }
+
   /** A write is under way: every later read of the request goes to the primary. */
   startWrite(): void {
     this.wrote = true;
@@ -124,7 +140,10 @@ export class Session {
    * which case the outgoing token asks the node after the fact.
    */
   recordRead(node: PositionSource, lowerBound: Lsn | undefined, position: Promise<Lsn | null>, replica?: string): void {
-    if (replica) this.sticky = replica;
+    if (replica) {
+      this.sticky = replica;
+      this.stickyServed = true;
+    }
     if (!this.lowerBoundSet) {
       this.lowerBound = lowerBound;
       this.lowerBoundSet = true;

@@ -64,6 +64,19 @@ describe('The routing table, for plain TypeORM code', () => {
       expectOnReplica(record);
     });
 
+    it('should run reads through a custom repository (extend) and the entity manager on a replica, concurrent ones on the same replica', async () => {
+      const titled = articles().extend({
+        findTitled(this: ReturnType<typeof articles>, title: string) {
+          return this.findOneBy({ title });
+        },
+      });
+      const record = await db.request(async () => Promise.all([titled.findTitled('routing table'), db.dataSource.manager.find(Article, { take: 1 }), articles().count()]));
+
+      expect(record.result[0]?.id).toBe(seeded.id);
+      expectOnReplica(record);
+      expect(record.nodes).toHaveLength(3);
+    });
+
     it('should stream from a replica, on a connection of its own', async () => {
       const record = await db.request(async () => {
         const stream = (await articles().createQueryBuilder('a').where('a.id = :id', { id: seeded.id }).stream()) as Readable;

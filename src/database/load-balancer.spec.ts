@@ -264,6 +264,12 @@ describe('LoadBalancer', () => {
 
       await expect(inRequest(() => read(lb), { consistency: { kind: 'strong' } })).rejects.toBeInstanceOf(PrimaryUnavailableError);
     });
+
+    it('should fail a read inside usePrimary() fast too, rather than serve it from a replica', async () => {
+      const lb = balancer([admittedReplica('r1')], { primary: null });
+
+      await expect(inRequest((context) => context.session.withPrimaryReads(() => read(lb)))).rejects.toBeInstanceOf(PrimaryUnavailableError);
+    });
   });
 
   describe('per-route consistency', () => {

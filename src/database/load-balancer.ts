@@ -205,7 +205,8 @@ export class LoadBalancer {
       .filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining)
       .filter((h) => required === undefined || (h.knownReplayLsn !== undefined && h.knownReplayLsn >= required))
       .sort((a, b) => Number((b.knownReplayLsn ?? 0n) - (a.knownReplayLsn ?? 0n)));
-    if (session?.consistency.kind === 'strong' || session?.tokenDistrust || candidates.length === 0) {
+    // primaryReason() 'primary:strong' covers @Consistency('strong') and usePrimary(): both must see the latest.
+    if (session?.primaryReason() === 'primary:strong' || session?.tokenDistrust || candidates.length === 0) {
       throw new PrimaryUnavailableError(this.topology.primaryProblem);
     }
     const [replica] = candidates;

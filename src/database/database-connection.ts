@@ -39,7 +39,7 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
       if (this.retry) this.logger.log('connected');
     } catch (error) {
       if (this.stopped) return;
-      if (!this.retry) this.logger.warn(`no database node answers yet, retrying every ${RETRY_MS} ms: ${(error as Error).message}`);
+      if (!this.retry) this.logger.warn(`could not connect the data source yet, retrying every ${RETRY_MS} ms: ${(error as Error).message}`);
       this.retry = setTimeout(() => void this.connect(), RETRY_MS);
     }
   }

@@ -1,10 +1,10 @@
 import { DomainError } from '../errors/domain-errors';
 
-/** The app started while no database node answered, and has not connected since: queries wait for it (503). */
+/** The app's data source has not connected yet (it keeps trying in the background): queries answer 503 until then. */
 export class DatabaseNotConnectedError extends DomainError {
   readonly code = 'database_not_connected';
 
   constructor() {
-    super('no database node has answered since the app started; retry shortly');
+    super('the app has not connected to the database yet; retry shortly');
   }
 }

@@ -7,6 +7,7 @@ import { ConsistencyTokens } from '../database/consistency-tokens';
 import { DatabaseTopology } from '../database/database-topology';
 import { TopologyMonitor } from '../database/topology-monitor';
 import { CacheHealthIndicator } from './cache.health';
+import { DatabaseConnectionHealthIndicator } from './database-connection.health';
 import { PrimaryHealthIndicator } from './primary.health';
 import { ReplicasHealthIndicator } from './replicas.health';
 
@@ -17,6 +18,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly primary: PrimaryHealthIndicator,
     private readonly replicas: ReplicasHealthIndicator,
+    private readonly database: DatabaseConnectionHealthIndicator,
     private readonly cache: CacheHealthIndicator,
     private readonly topology: DatabaseTopology,
     private readonly monitor: TopologyMonitor,
@@ -32,11 +34,15 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** 200 while the primary is writable (replica or cache trouble only degrades); 503 otherwise and on shutdown. */
+  /**
+   * 200 while the data source is connected and the primary is writable (replica or cache trouble only
+   * degrades); 503 otherwise and on shutdown.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
     return this.health.check([
+      () => this.database.isHealthy('database'),
       () => this.primary.isHealthy('primary'),
       () => this.replicas.isHealthy('replicas'),
       () => this.cache.isHealthy('cache'),

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AppConfig } from '../config/app-config';
 import { CacheHealthIndicator } from './cache.health';
+import { DatabaseConnectionHealthIndicator } from './database-connection.health';
 import { HealthController } from './health.controller';
 import { PrimaryHealthIndicator } from './primary.health';
 import { ReplicasHealthIndicator } from './replicas.health';
@@ -15,6 +16,6 @@ import { ReplicasHealthIndicator } from './replicas.health';
     }),
   ],
   controllers: [HealthController],
-  providers: [PrimaryHealthIndicator, ReplicasHealthIndicator, CacheHealthIndicator],
+  providers: [DatabaseConnectionHealthIndicator, PrimaryHealthIndicator, ReplicasHealthIndicator, CacheHealthIndicator],
 })
 export class HealthModule {}

@@ -11,7 +11,8 @@ export class ReplicasHealthIndicator {
   ) {}
 
   isHealthy<const Key extends string>(key: Key) {
-    const replicas = this.topology.hosts.all();
+    // Every node is a host, the primary too: judge the others.
+    const replicas = this.topology.hosts.all().filter((host) => host.node !== this.topology.primary);
     const eligible = replicas.filter((r) => r.eligible).map((r) => r.name);
     const excluded = replicas.filter((r) => !r.eligible).map((r) => ({ name: r.name, reason: r.health.reason }));
     const session = this.health.check(key);

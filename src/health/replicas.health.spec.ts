@@ -1,0 +1,34 @@
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { DatabaseTopology } from '../database/database-topology';
+import { admittedReplica, fakeNode } from '../database/testing/fakes';
+import { ReplicasHealthIndicator } from './replicas.health';
+
+describe('ReplicasHealthIndicator', () => {
+  it('should judge the replicas only, not the primary that the topology also holds as a host', () => {
+    const topology = new DatabaseTopology(() => {
+      throw new Error('no discovery in unit tests');
+    });
+    const primaryHost = admittedReplica('db-primary');
+    primaryHost.recordProbe({ problem: 'not in recovery: this node takes writes', immediate: true, observed: { reachable: true, role: 'primary' } });
+    [primaryHost, admittedReplica('db-replica-1'), admittedReplica('db-replica-2')].forEach((host) => topology.hosts.add(host));
+    topology.setPrimary(primaryHost.node);
+
+    const result = new ReplicasHealthIndicator(new HealthIndicatorService(), topology).isHealthy('replicas');
+
+    expect(result).toEqual({ replicas: { status: 'up', eligible: ['db-replica-1', 'db-replica-2'] } });
+  });
+
+  it('should be degraded, naming why, when a replica is excluded', () => {
+    const topology = new DatabaseTopology(() => {
+      throw new Error('no discovery in unit tests');
+    });
+    const lagging = admittedReplica('db-replica-2');
+    topology.setPrimary(fakeNode('db-primary'));
+    [admittedReplica('db-replica-1'), lagging].forEach((host) => topology.hosts.add(host));
+    lagging.markDown('query failed: ECONNREFUSED');
+
+    const result = new ReplicasHealthIndicator(new HealthIndicatorService(), topology).isHealthy('replicas');
+
+    expect(result).toMatchObject({ replicas: { eligible: ['db-replica-1'], excluded: [{ name: 'db-replica-2', reason: 'query failed: ECONNREFUSED' }] } });
+  });
+});

@@ -30,7 +30,7 @@ export interface PairsOutcome {
   readsFromReplicas: number;
   /** Whether the server handed the clients a token or a cookie. */
   tokensIssued: boolean;
-  /** The first stale reads: status, app server, node and route. */
+  /** The first stale reads: status, app server and node. */
   staleSamples: string[];
 }
 

@@ -11,23 +11,22 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../stack/native/paths';
-import { run } from '../stack/native/shell';
-import { down, missingPackages, start, status, stop, up } from '../stack/native/stack';
-import { service, SERVICES } from '../stack/topology';
+import { down, missingPackages } from '../stack/native/stack';
+import { SERVICES } from '../stack/topology';
 import { ARTICLES, fillCeilingCache, seedArticles } from './bench-data';
 import { evaluateGoals, GoalResult } from './goals';
 import { measure, MeasurementContext, RunResult, warmUp } from './measurement';
 import { installBenchServers, removeBenchServers } from './nginx-bench-servers';
 import { BenchOptions, parseOptions } from './options';
+import { prepareStack, waitForEligibleReplicas } from './prepared-stack';
 import { missingBenchPackages } from './prerequisites';
-import { goalsTable, resultsTable } from './report';
+import { goalsTable, resultsTable, versusTable } from './report';
 import { HOT_ARTICLES, Scenario, scenarios } from './scenarios';
 import { StatementCounter } from './statement-counter';
 import { ScenarioSummary, summarize } from './summary';
 import { BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './variants';
 
 const RESULTS_DIR = join(__dirname, 'results');
-const APP_SERVERS = ['app-1', 'app-2'];
 const DB_NODES = SERVICES.filter((s) => s.kind.startsWith('postgres') && !s.optional).map((s) => s.name);
 const BACKGROUND_SECONDS = 3;
 
@@ -37,43 +36,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function assertPrerequisites(): void {
   const missing = [...missingPackages(), ...missingBenchPackages()];
   if (missing.length) throw new Error(`missing Debian packages: ${missing.join(' ')}\n  install them with: apt-get install -y ${missing.join(' ')}`);
-}
-
-/**
- * Starts whatever of the stack is not running. Apps already running are restarted when the app was just built,
- * so that the aware and fixed variants run the same code. Returns whether the bench started the stack.
- */
-async function prepareStack(build: boolean): Promise<boolean> {
-  if (build) {
-    progress('· building the app (npm run build)');
-    run(['npm', 'run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  }
-  const wasRunning = (await status()).some((s) => s.pid !== null);
-  await up({ build: false, progress });
-  if (build && wasRunning) {
-    for (const name of APP_SERVERS) {
-      await stop(name);
-      await start(name, progress);
-    }
-  }
-  return !wasRunning;
-}
-
-async function replicasEligible(appServer: string): Promise<boolean> {
-  const { address, port } = service(appServer);
-  const response = await fetch(`http://${address}:${port}/health/replication`, { signal: AbortSignal.timeout(1000) });
-  const { replicas } = (await response.json()) as { replicas: { eligible: boolean }[] };
-  return replicas.length > 0 && replicas.every((r) => r.eligible);
-}
-
-async function waitForEligibleReplicas(): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (const appServer of APP_SERVERS) {
-    while (!(await replicasEligible(appServer).catch(() => false))) {
-      if (Date.now() > deadline) throw new Error(`${appServer} still excludes a replica: see its /health/replication`);
-      await sleep(250);
-    }
-  }
 }
 
 async function backgroundStatementsPerSecond(statements: StatementCounter): Promise<number> {
@@ -138,7 +100,7 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
 
   try {
-    startedStack = await prepareStack(options.build);
+    startedStack = await prepareStack(options.build, progress);
     statements = await StatementCounter.open(DB_NODES, progress);
     progress(`· articles 1..${ARTICLES}`);
     const inserted = await seedArticles(ARTICLES, DB_NODES);
@@ -168,7 +130,8 @@ async function main(argv: string[]): Promise<void> {
       `${machine.cpus}-core machine, load average ${machine.loadAverageAtStart[0].toFixed(2)} at the start; ` +
       `medians of ${options.rounds} rounds of paired runs, ${options.durationSeconds} s each, ` +
       `${options.connections} connections, ${options.threads} wrk threads`;
-    console.log(`\n${conditions}\n\n${resultsTable(summaries)}\n\n${goalsTable(goals)}`);
+    const versusPeer = `The app against TypeORM's own replication (app-typeorm): medians, ratios of paired runs\n${versusTable(summaries, 'app-typeorm')}`;
+    console.log(`\n${conditions}\n\n${resultsTable(summaries)}\n\n${versusPeer}\n\n${goalsTable(goals)}`);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     const finishedAt = new Date();

@@ -9,8 +9,8 @@ function summaryWith(fixedRatio: number, extraRoundTrips: number, ceilingRatio: 
     scenario: 'cached-get',
     variants: [],
     comparisons: [
-      { variant: 'app-fixed', throughputRatio: fixedRatio, extraStatementsPerRequest: 1, extraRoundTripsPerRequest: extraRoundTrips },
-      { variant: 'redis-ceiling', throughputRatio: ceilingRatio, extraStatementsPerRequest: 0, extraRoundTripsPerRequest: 0 },
+      { variant: 'app-fixed', throughputRatio: fixedRatio, cpuPerRequestRatio: 1, extraStatementsPerRequest: 1, extraRoundTripsPerRequest: extraRoundTrips },
+      { variant: 'redis-ceiling', throughputRatio: ceilingRatio, cpuPerRequestRatio: 2, extraStatementsPerRequest: 0, extraRoundTripsPerRequest: 0 },
     ],
   };
 }

@@ -13,9 +13,9 @@ export interface BenchOptions {
   build: boolean;
 }
 
-/** About 9 minutes on a 2-core machine, start-up included. */
+/** About 16 minutes on a 2-core machine, start-up included (12 before app-typeorm joined every scenario). */
 const FULL = { rounds: 5, durationSeconds: 8, warmUpSeconds: 3 };
-/** About 2 minutes: to see that everything works, not to compare. */
+/** About 3 minutes: to see that everything works, not to compare. */
 const QUICK = { rounds: 2, durationSeconds: 3, warmUpSeconds: 1 };
 
 const USAGE = `npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N] [--scenario NAME,…] [--no-build]

@@ -1,4 +1,6 @@
-import { shortNodeName, table } from './report';
+import { shortNodeName, table, versusTable } from './report';
+import type { ScenarioSummary, VariantSummary } from './summary';
+import type { VariantName } from './variants';
 
 describe('shortNodeName', () => {
   it('should shorten the node names of X-DB-Node, also when a request used two', () => {
@@ -13,5 +15,39 @@ describe('table', () => {
     const text = table(['variant', 'req/s'], [['app', '950'], ['pg-ceiling', '3716']]);
 
     expect(text.split('\n')).toEqual(['variant     req/s', '----------  -----', 'app           950', 'pg-ceiling   3716']);
+  });
+});
+
+describe('versusTable', () => {
+  const variant = (name: VariantName, requestsPerSecond: number, cpuMsPerRequest: number, appCpuMsPerRequest: number) =>
+    ({ variant: name, requestsPerSecond, cpuMsPerRequest, appCpuMsPerRequest }) as VariantSummary;
+  const summary = (scenario: ScenarioSummary['scenario'], variants: VariantSummary[]): ScenarioSummary => ({
+    scenario,
+    variants,
+    comparisons: variants
+      .filter((v) => v.variant !== 'app')
+      .map((v) => ({ variant: v.variant, throughputRatio: 0.95, cpuPerRequestRatio: 1.1, extraStatementsPerRequest: 0, extraRoundTripsPerRequest: 0 })),
+  });
+
+  it("should give each scenario the app's and the other's req/s and CPU per request, and the paired ratios", () => {
+    const text = versusTable([summary('uncached-get', [variant('app', 1197, 1.48, 0.74), variant('app-fixed', 1504, 1.2, 0.59), variant('app-typeorm', 1250, 1.35, 0.66)])], 'app-typeorm');
+
+    const [header, , row] = text.split('\n');
+    expect(header.split(/\s{2,}/)).toEqual([
+      'scenario',
+      'app req/s',
+      'app-typeorm req/s',
+      'req/s app ÷ app-typeorm',
+      'app CPU ms/req',
+      'app-typeorm CPU ms/req',
+      'CPU/req app ÷ app-typeorm',
+    ]);
+    expect(row.split(/\s{2,}/)).toEqual(['uncached-get', '1197', '1250', '0.95', '1.48 (0.74)', '1.35 (0.66)', '1.10']);
+  });
+
+  it('should leave out a scenario the other variant did not run', () => {
+    const text = versusTable([summary('writes', [variant('app', 529, 3.43, 1.42), variant('app-fixed', 565, 3.06, 1.29)])], 'app-typeorm');
+
+    expect(text.split('\n')).toHaveLength(2);
   });
 });

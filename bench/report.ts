@@ -1,5 +1,6 @@
 import type { GoalResult } from './goals';
 import type { ScenarioSummary, VariantSummary } from './summary';
+import type { VariantName } from './variants';
 
 /** `db-replica-1` → `r1`, `db-primary` → `p`; a request served by two nodes shows both (`r1+p`). */
 export const shortNodeName = (nodes: string) =>
@@ -51,6 +52,22 @@ export function resultsTable(summaries: ScenarioSummary[]): string {
     ['scenario', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'served by (X-DB-Node)', 'cache hit', 'CPU ms/req (app)', 'RSS MiB', 'DB stmt/req', 'DB trips/req'],
     summaries.flatMap((s) => s.variants.map((v) => variantRow(s.scenario, v))),
   );
+}
+
+/**
+ * The app against one other variant, scenario by scenario: each side's req/s and CPU ms per request (medians;
+ * in parentheses its own servers'), and the medians of the paired rounds' ratios. Scenarios without it are left out.
+ */
+export function versusTable(summaries: ScenarioSummary[], other: VariantName): string {
+  const rows = summaries.flatMap((s) => {
+    const app = s.variants.find((v) => v.variant === 'app');
+    const peer = s.variants.find((v) => v.variant === other);
+    const paired = s.comparisons.find((c) => c.variant === other);
+    if (!app || !peer || !paired) return [];
+    const cpu = (v: VariantSummary) => `${fixed(2)(v.cpuMsPerRequest)} (${fixed(2)(v.appCpuMsPerRequest)})`;
+    return [[s.scenario, fixed(0)(app.requestsPerSecond), fixed(0)(peer.requestsPerSecond), fixed(2)(paired.throughputRatio), cpu(app), cpu(peer), fixed(2)(paired.cpuPerRequestRatio)]];
+  });
+  return table(['scenario', 'app req/s', `${other} req/s`, `req/s app ÷ ${other}`, 'app CPU ms/req', `${other} CPU ms/req`, `CPU/req app ÷ ${other}`], rows);
 }
 
 export function goalsTable(goals: GoalResult[]): string {

@@ -1,4 +1,4 @@
-import { IdWalk } from './scenarios';
+import { IdWalk, scenarios } from './scenarios';
 import type { WrkReport } from './wrk';
 
 const load = { connections: 32, threads: 2, durationSeconds: 8 };
@@ -27,5 +27,19 @@ describe('IdWalk', () => {
 
   it('should fail when a run reported no position (a script that does not walk)', () => {
     expect(() => new IdWalk(1, 10).advance({} as WrkReport)).toThrow(/furthest/);
+  });
+});
+
+describe('scenarios', () => {
+  it('should compare the app in every scenario with fixed routing and with TypeORM\'s own replication, in that order', () => {
+    for (const scenario of scenarios()) {
+      expect(scenario.variants.slice(0, 3)).toEqual(['app', 'app-fixed', 'app-typeorm']);
+    }
+  });
+
+  it('should put a bare server last, and only as the ceiling it names', () => {
+    for (const { variants, ceiling } of scenarios()) {
+      expect(variants.slice(3)).toEqual(ceiling ? [ceiling.variant] : []);
+    }
   });
 });

@@ -70,6 +70,20 @@ describe('summarize', () => {
     expect(ceiling).toMatchObject({ variant: 'pg-ceiling', throughputRatio: 0.4 });
   });
 
+  it("should compare CPU per request the same way: the median of each round's app ÷ variant", () => {
+    const cpuRuns = [
+      run({ round: 1, cpuMsPerRequest: 2 }),
+      run({ round: 1, variant: 'app-fixed', cpuMsPerRequest: 1 }),
+      run({ round: 2, cpuMsPerRequest: 1.5 }),
+      run({ round: 2, variant: 'app-fixed', cpuMsPerRequest: 1.5 }),
+      run({ round: 3, cpuMsPerRequest: 1.2 }),
+      run({ round: 3, variant: 'app-fixed', cpuMsPerRequest: 1 }),
+    ];
+
+    // rounds: 2/1, 1.5/1.5, 1.2/1 → 2, 1, 1.2
+    expect(summarize({ name: 'uncached-get', variants: ['app', 'app-fixed'] }, cpuRuns).comparisons[0].cpuPerRequestRatio).toBeCloseTo(1.2);
+  });
+
   it('should leave out a round in which one side of a pair did not run', () => {
     const interrupted = [...runs.slice(0, 6), runs[6]];
 

@@ -26,6 +26,8 @@ export interface Comparison {
   variant: VariantName;
   /** The app's requests/s ÷ the variant's. */
   throughputRatio: number;
+  /** The app's CPU ms per request (every serving process) ÷ the variant's. */
+  cpuPerRequestRatio: number;
   /** The app's DB statements per request − the variant's. */
   extraStatementsPerRequest: number;
   /** The app's DB round trips per request − the variant's. */
@@ -80,6 +82,7 @@ function compare(runs: RunResult[], variant: VariantName): Comparison {
   return {
     variant,
     throughputRatio: median(pairs.map(([app, other]) => app.requestsPerSecond / other.requestsPerSecond)),
+    cpuPerRequestRatio: median(pairs.map(([app, other]) => app.cpuMsPerRequest / other.cpuMsPerRequest)),
     extraStatementsPerRequest: median(pairs.map(([app, other]) => app.dbStatementsPerRequest - other.dbStatementsPerRequest)),
     extraRoundTripsPerRequest: median(pairs.map(([app, other]) => app.dbRoundTripsPerRequest - other.dbRoundTripsPerRequest)),
   };

@@ -7,7 +7,7 @@ import { waitFor } from '../stack/native/shell';
 import { service } from '../stack/topology';
 import { CEILING_KEY_PREFIX } from './bench-data';
 
-export type VariantName = 'app' | 'app-fixed' | 'pg-ceiling' | 'redis-ceiling';
+export type VariantName = 'app' | 'app-fixed' | 'app-typeorm' | 'pg-ceiling' | 'redis-ceiling';
 
 /** What a scenario runs against: an HTTP server beside app-1 and one beside app-2, behind the stack's nginx. */
 export interface Variant {
@@ -55,6 +55,19 @@ export const BENCH_SERVERS: readonly BenchServer[] = [
     command: [process.execPath, paths.appMain],
     env: (appServer) => ({ ...appEnv(`${appServer}-fixed`), PORT: '3002', REPLICA_ROUTING: 'fixed' }),
   }),
+  /**
+   * The peer: the same app with REPLICA_ROUTING=typeorm, on TypeORM's own `replication` option (a random
+   * replica per read, no tokens, no retry elsewhere). It cannot start while a replica is down; the bench
+   * starts it on a whole stack.
+   */
+  benchServer({
+    name: 'app-typeorm',
+    lbPort: 8084,
+    port: 3003,
+    servesMetrics: true,
+    command: [process.execPath, paths.appMain],
+    env: (appServer) => ({ ...appEnv(`${appServer}-typeorm`), PORT: '3003', REPLICA_ROUTING: 'typeorm' }),
+  }),
   benchServer({
     name: 'pg-ceiling',
     lbPort: 8082,
@@ -91,16 +104,16 @@ async function answers(url: string): Promise<boolean> {
   return response.ok;
 }
 
-/** Starts every bench server afresh (stopping any a crashed run left) and waits until each answers. */
-export async function startBenchServers(): Promise<void> {
-  await stopBenchServers();
-  for (const server of BENCH_SERVERS) {
+/** Starts these bench servers afresh (stopping any a crashed run left) and waits until each answers. */
+export async function startBenchServers(servers: readonly BenchServer[] = BENCH_SERVERS): Promise<void> {
+  await stopBenchServers(servers);
+  for (const server of servers) {
     for (const appServer of APP_SERVERS) {
       startDaemon(daemonName(server.name, appServer), server.command, { besideService: appServer, env: server.env(appServer), cwd: REPO_ROOT });
     }
   }
   await Promise.all(
-    BENCH_SERVERS.flatMap((server) =>
+    servers.flatMap((server) =>
       APP_SERVERS.map((appServer) =>
         waitFor(
           `${daemonName(server.name, appServer)} to answer (log: ${paths.log(daemonName(server.name, appServer))})`,
@@ -112,6 +125,6 @@ export async function startBenchServers(): Promise<void> {
   );
 }
 
-export async function stopBenchServers(): Promise<void> {
-  await Promise.all(BENCH_SERVERS.flatMap((server) => APP_SERVERS.map((appServer) => stopDaemon(daemonName(server.name, appServer)))));
+export async function stopBenchServers(servers: readonly BenchServer[] = BENCH_SERVERS): Promise<void> {
+  await Promise.all(servers.flatMap((server) => APP_SERVERS.map((appServer) => stopDaemon(daemonName(server.name, appServer)))));
 }

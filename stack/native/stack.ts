@@ -202,6 +202,39 @@ export async function resumeReplay(...replicas: string[]): Promise<void> {
   patronictl(['resume', '--wait']);
 }
 
+/**
+ * Makes every running replica apply WAL `delay` behind the primary (`recovery_min_apply_delay`: '500ms', or '0'
+ * for none) and returns once that holds. Through Patroni's dynamic configuration: Patroni strips recovery settings
+ * an ALTER SYSTEM puts in postgresql.auto.conf, so such a delay would come and go. A delay holds when a row
+ * written on the primary is still missing on every replica 100 ms later; no delay holds when every replica
+ * reports 0 and has replayed the primary's position.
+ */
+export async function setReplayDelay(delay: string, timeoutMs = 30_000): Promise<void> {
+  const primary = await leader();
+  if (!primary) throw new Error('no primary: the cluster has no leader');
+  const replicas = SERVICES.filter((s) => s.kind.startsWith('postgres') && s.name !== primary && daemonPid(s.name) !== null).map((s) => s.name);
+  const onNode = async <T>(name: string, sql: string, params: unknown[] = []) => withSuperuser(name, async (db) => (await db.query(sql, params)).rows as T[], 'app');
+  patronictl(['edit-config', '--force', '-p', `recovery_min_apply_delay=${delay}`]);
+  if (delay === '0') {
+    await waitFor('no apply delay on any replica', async () => {
+      const settings = await Promise.all(replicas.map((r) => onNode<{ delay: string }>(r, "SELECT current_setting('recovery_min_apply_delay') AS delay")));
+      if (!settings.every(([row]) => row.delay === '0')) return false;
+      const [{ lsn }] = await onNode<{ lsn: string }>(primary, 'SELECT pg_current_wal_lsn()::text AS lsn');
+      const replayed = await Promise.all(replicas.map((r) => onNode<{ done: boolean }>(r, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn])));
+      return replayed.every(([row]) => row.done);
+    }, { timeoutMs, intervalMs: 100 });
+    return;
+  }
+  await onNode(primary, 'CREATE TABLE IF NOT EXISTS delay_probe (n bigint)');
+  await waitFor(`a ${delay} apply delay on ${replicas.join(' and ')}`, async () => {
+    const n = Date.now();
+    await onNode(primary, 'INSERT INTO delay_probe VALUES ($1)', [n]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const seen = await Promise.all(replicas.map((r) => onNode(r, 'SELECT 1 FROM delay_probe WHERE n = $1', [n])));
+    return seen.every((rows) => rows.length === 0);
+  }, { timeoutMs, intervalMs: 100 });
+}
+
 /** Which node leads now, as Patroni sees it. */
 export async function leader(): Promise<string | undefined> {
   for (const spec of SERVICES.filter((s) => s.kind.startsWith('postgres') && daemonPid(s.name) !== null)) {

@@ -1,0 +1,26 @@
+import { BENCH_SERVERS, VARIANTS } from './variants';
+
+describe('BENCH_SERVERS', () => {
+  it('should give every server its own app port and its own nginx port, none of them the stack’s', () => {
+    const ports = BENCH_SERVERS.map((s) => s.port);
+    const lbPorts = BENCH_SERVERS.map((s) => s.lbPort);
+
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(new Set(lbPorts).size).toBe(lbPorts.length);
+    expect([...ports, ...lbPorts]).not.toContain(3000);
+    expect(lbPorts).not.toContain(80);
+  });
+
+  it('should run the peer as the same build with REPLICA_ROUTING=typeorm, on its own port', () => {
+    const peer = BENCH_SERVERS.find((s) => s.name === 'app-typeorm')!;
+    const fixed = BENCH_SERVERS.find((s) => s.name === 'app-fixed')!;
+
+    expect(peer.command).toEqual(fixed.command);
+    expect(peer.env('app-1')).toMatchObject({ REPLICA_ROUTING: 'typeorm', PORT: String(peer.port), APP_INSTANCE: 'app-1-typeorm' });
+    expect(VARIANTS['app-typeorm']).toBe(peer);
+  });
+
+  it('should scrape metrics from the app variants only', () => {
+    expect(BENCH_SERVERS.filter((s) => s.metricsUrls.length > 0).map((s) => s.name)).toEqual(['app-fixed', 'app-typeorm']);
+  });
+});

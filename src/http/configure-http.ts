@@ -37,20 +37,12 @@ declare module 'fastify' {
 }
 
 /**
- * Everything main.ts and the tests both need: the request context, response headers, validation, errors,
- * and the OpenAPI document.
+ * Fastify's own JSON parser (prototype-poisoning safe), with two changes. An empty body is no body: RealWorld
+ * clients, the Postman suite among them, send Content-Type: application/json on bodiless DELETEs and POST
+ * …/favorite too. And checkJsonBody refuses NUL characters and deep nesting before anything walks the body.
  */
-export async function configureHttp(app: NestFastifyApplication): Promise<void> {
-  const config = app.get(AppConfig);
-  const tokens = app.get(ConsistencyTokens);
-  const metrics = app.get(HttpMetrics);
-  const recentReads = app.get(RecentReads);
+export function useJsonBodies(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
-  await app.register(fastifyCookie);
-
-  // Fastify's own JSON parser (prototype-poisoning safe), with two changes. An empty body is no body: RealWorld
-  // clients, the Postman suite among them, send Content-Type: application/json on bodiless DELETEs and POST
-  // …/favorite too. And checkJsonBody refuses NUL characters and deep nesting before anything walks the body.
   const { bodyLimit, onProtoPoisoning, onConstructorPoisoning } = fastify.initialConfig;
   const parseJson = fastify.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
   app.useBodyParser('application/json', { bodyLimit }, (request, body, done) => {
@@ -65,6 +57,32 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
       }
     });
   });
+}
+
+/** Every DTO validated, unknown fields refused (400; 422 under the Conduit API, see ProblemDetailsFilter). */
+export function validationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    stopAtFirstError: false,
+  });
+}
+
+/**
+ * Everything main.ts and the tests both need: the request context, response headers, validation, errors,
+ * and the OpenAPI document.
+ */
+export async function configureHttp(app: NestFastifyApplication): Promise<void> {
+  const config = app.get(AppConfig);
+  const tokens = app.get(ConsistencyTokens);
+  const metrics = app.get(HttpMetrics);
+  const recentReads = app.get(RecentReads);
+  const fastify = app.getHttpAdapter().getInstance();
+  await app.register(fastifyCookie);
+
+  useJsonBodies(app);
 
   fastify.decorateRequest('requestContext', undefined as unknown as RequestContext);
   fastify.addHook('onRequest', (request: FastifyRequest, reply, done) => {
@@ -103,15 +121,7 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
 
   const database = app.get(DatabaseConnection);
   app.useGlobalFilters(new ProblemDetailsFilter((error) => database.explain(error), CONDUIT_PATH));
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      forbidUnknownValues: true,
-      transform: true,
-      stopAtFirstError: false,
-    }),
-  );
+  app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

@@ -14,8 +14,8 @@ export const LIMIT_MAX = 100;
 export const OFFSET_MAX = 10_000;
 
 const NOT_BLANK = /\S/;
-/** Tags are shown as they are written: no control characters, no surrounding blanks. */
-const TAG = /^\S(?:[^\p{Cc}]*\S)?$/u;
+/** Tags are shown as they are written: no control characters (NUL among them), no surrounding blanks. */
+const TAG = /^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u;
 const isPresent = (field: string) => ValidateIf((object: Record<string, unknown>) => object[field] !== undefined);
 /** Each name once, in the order given (the response lists them sorted). */
 const distinct = ({ value }: { value: unknown }) => (Array.isArray(value) ? [...new Set(value)] : value);

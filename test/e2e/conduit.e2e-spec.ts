@@ -276,9 +276,10 @@ describe('The Conduit API (/api) through nginx', () => {
       const response = await client.send(method, path(), body(), headers);
 
       expect(response.status).toBe(status);
-      // nginx answers these itself, as problem+json with the request id but without RealWorld's errors.body.
-      if ([400, 413, 414].includes(status)) expectProblem(response, status);
-      else expectConduitProblem(response, status);
+      // nginx answers these itself: 413 as problem+json (without RealWorld's errors.body); a NUL in the path (400)
+      // or a request line over 8 KiB (414) it refuses before it has a URI, where no error_page can run.
+      if (status === 413) expectProblem(response, status);
+      else if (status !== 400 && status !== 414) expectConduitProblem(response, status);
       expect(await conduitRows()).toEqual(before);
     });
 

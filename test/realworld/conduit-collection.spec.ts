@@ -9,7 +9,7 @@ describe('The vendored RealWorld suite', () => {
   // Skipped only in a clone with no ../shared beside it; the e2e test runs the vendored copy either way.
   const itWhenSharedPresent = existsSync(SHARED) ? it : it.skip;
 
-  itWhenSharedPresent.each(['Conduit.postman_collection.json', 'LICENSE'])('should hold %s byte for byte as ../shared/realworld has it', (file) => {
+  itWhenSharedPresent.each(['Conduit.postman_collection.json', 'openapi.yml', 'LICENSE'])('should hold %s byte for byte as ../shared/realworld has it', (file) => {
     const vendored = readFileSync(join(VENDORED, file));
 
     expect(vendored.equals(readFileSync(join(SHARED, file)))).toBe(true);

@@ -10,7 +10,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
-      roots: ['<rootDir>/src', '<rootDir>/stack', '<rootDir>/bench', '<rootDir>/test/compose', '<rootDir>/test/repo'],
+      roots: ['<rootDir>/src', '<rootDir>/stack', '<rootDir>/bench', '<rootDir>/test/compose', '<rootDir>/test/repo', '<rootDir>/test/realworld'],
       testMatch: ['**/*.spec.ts'],
     },
     {

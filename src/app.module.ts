@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { ArticlesModule } from './articles/articles.module';
 import { CacheModule } from './cache/cache.module';
+import { ConduitModule } from './conduit/conduit.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
@@ -30,6 +31,7 @@ import { StatusModule } from './status/status.module';
     MetricsModule,
     StatusModule,
     ArticlesModule,
+    ConduitModule,
   ],
 })
 export class AppModule {}

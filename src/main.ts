@@ -15,6 +15,9 @@ async function bootstrap(): Promise<void> {
     keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     genReqId: requestIdOf,
     logger: false,
+    // Fastify's 100 would answer a long slug (up to 120 characters) with its own 414, before any pipe or filter:
+    // nginx's request-line limit (8 KiB) is the only bound on a path parameter.
+    routerOptions: { maxParamLength: 8192 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));

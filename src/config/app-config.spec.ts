@@ -1,5 +1,13 @@
 import { AppConfig, InvalidConfigError, parseConfig } from './app-config';
 
+/** Production refuses the public dev secrets: these stand in for an operator's own. */
+const productionEnv = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  NODE_ENV: 'production',
+  CONSISTENCY_TOKEN_SECRET: 'operator-consistency-secret',
+  JWT_SECRET: 'operator-jwt-secret-of-at-least-32-chars',
+  ...env,
+});
+
 describe('AppConfig', () => {
   it('should give every setting a default that fits the stack', () => {
     const config = parseConfig({});
@@ -33,14 +41,34 @@ describe('AppConfig', () => {
 
   it('should expose X-DB-Node by default outside production only', () => {
     expect(AppConfig.fromEnv({ NODE_ENV: 'development' }).exposeDbNode).toBe(true);
-    expect(AppConfig.fromEnv({ NODE_ENV: 'production' }).exposeDbNode).toBe(false);
-    expect(AppConfig.fromEnv({ NODE_ENV: 'production', EXPOSE_DB_NODE: 'true' }).exposeDbNode).toBe(true);
+    expect(AppConfig.fromEnv(productionEnv()).exposeDbNode).toBe(false);
+    expect(AppConfig.fromEnv(productionEnv({ EXPOSE_DB_NODE: 'true' })).exposeDbNode).toBe(true);
   });
 
   it('should show the status page by default outside production only', () => {
     expect(AppConfig.fromEnv({ NODE_ENV: 'development' }).statusPage).toBe(true);
-    expect(AppConfig.fromEnv({ NODE_ENV: 'production' }).statusPage).toBe(false);
-    expect(AppConfig.fromEnv({ NODE_ENV: 'production', STATUS_PAGE: 'true' }).statusPage).toBe(true);
+    expect(AppConfig.fromEnv(productionEnv()).statusPage).toBe(false);
+    expect(AppConfig.fromEnv(productionEnv({ STATUS_PAGE: 'true' })).statusPage).toBe(true);
     expect(AppConfig.fromEnv({ NODE_ENV: 'development', STATUS_PAGE: 'off' }).statusPage).toBe(false);
+  });
+
+  it('should refuse to start in production with a secret at its public dev default, naming it', () => {
+    const start = () => parseConfig({ NODE_ENV: 'production', CONSISTENCY_TOKEN_SECRET: 'operator-consistency-secret' });
+
+    expect(start).toThrow(InvalidConfigError);
+    expect(start).toThrow(/JWT_SECRET/);
+    expect(start).not.toThrow(/CONSISTENCY_TOKEN_SECRET/);
+  });
+
+  it('should refuse the dev consistency token secret in production too', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'operator-jwt-secret-of-at-least-32-chars' })).toThrow(/CONSISTENCY_TOKEN_SECRET/);
+  });
+
+  it('should accept the dev secrets outside production', () => {
+    expect(parseConfig({ NODE_ENV: 'development' }).JWT_SECRET).toMatch(/^dev-only-/);
+  });
+
+  it('should accept operator secrets in production', () => {
+    expect(() => parseConfig(productionEnv())).not.toThrow();
   });
 });

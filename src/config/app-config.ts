@@ -11,6 +11,12 @@ const hostList = z
   .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected host or host:port')));
 
+/** The secrets' defaults: right for a laptop and the stack, refused in production (anyone can read them here). */
+const DEV_SECRETS = {
+  CONSISTENCY_TOKEN_SECRET: 'dev-only-consistency-token-secret',
+  JWT_SECRET: 'dev-only-conduit-jwt-secret-never-in-production',
+} as const;
+
 /**
  * Every setting the app reads, with the default that fits the stack. This is the only place that reads
  * process.env; the README's configuration table and .env.example list the same variables.
@@ -66,7 +72,7 @@ export const configSchema = z.object({
   DB_REPLICA_DISCOVERY_INTERVAL_MS: integer(100).default(2000),
 
   CONSISTENCY_TOKENS: booleanFlag.default(true),
-  CONSISTENCY_TOKEN_SECRET: z.string().min(16).default('dev-only-consistency-token-secret'),
+  CONSISTENCY_TOKEN_SECRET: z.string().min(16).default(DEV_SECRETS.CONSISTENCY_TOKEN_SECRET),
   CONSISTENCY_TOKEN_TTL_SECONDS: integer(1).default(60),
   CONSISTENCY_WAIT_MS: integer(0).default(150),
 
@@ -74,6 +80,10 @@ export const configSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: integer(10).default(150),
   CACHE_TTL_SECONDS: integer(1).default(60),
   CACHE_LIST_TTL_SECONDS: integer(1).default(15),
+
+  /** HMAC key (HS256) of the Conduit API's access tokens (`Authorization: Token <jwt>`), the same on every app server. */
+  JWT_SECRET: z.string().min(32).default(DEV_SECRETS.JWT_SECRET),
+  JWT_TTL_SECONDS: integer(60).default(7 * 24 * 3600),
 });
 
 export type AppConfigValues = z.output<typeof configSchema>;
@@ -100,7 +110,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfigValues {
       result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message} (got ${JSON.stringify(known[String(issue.path[0])])})`),
     );
   }
+  const devSecrets = result.data.NODE_ENV === 'production' ? devSecretsIn(result.data) : [];
+  if (devSecrets.length) throw new InvalidConfigError(devSecrets.map((key) => `${key}: the dev default is public; set your own secret in production`));
   return result.data;
+}
+
+/** Secrets still at their public default: a token signed with one could be forged by anyone who read this file. */
+function devSecretsIn(values: AppConfigValues): (keyof typeof DEV_SECRETS)[] {
+  return (Object.keys(DEV_SECRETS) as (keyof typeof DEV_SECRETS)[]).filter((key) => values[key] === DEV_SECRETS[key]);
 }
 
 /** The injectable, typed view of the configuration (class token; the fields are AppConfigValues). */

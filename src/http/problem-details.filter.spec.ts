@@ -1,12 +1,19 @@
+import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { DatabaseNotConnectedError } from '../database/database-not-connected.error';
 import { PrimaryUnavailableError } from '../database/primary-unavailable.error';
-import { ResourceNotFoundError } from '../errors/domain-errors';
-import { toProblem } from './problem-details.filter';
+import { AlreadyTakenError, AuthenticationRequiredError, InvalidTokenError, NotTheAuthorError, ResourceNotFoundError } from '../errors/domain-errors';
+import { asRealWorldProblem, toProblem } from './problem-details.filter';
 
 describe('toProblem', () => {
-  it('should map a domain error to its status, with its code and the request id', () => {
-    expect(toProblem(new ResourceNotFoundError('article', 7), 'req-1')).toMatchObject({ status: 404, code: 'not_found', requestId: 'req-1' });
+  it.each([
+    [new AuthenticationRequiredError(), 401, 'authentication_required'],
+    [new InvalidTokenError(), 401, 'invalid_token'],
+    [new NotTheAuthorError('article'), 403, 'not_the_author'],
+    [new ResourceNotFoundError('article', 'x'), 404, 'not_found'],
+    [new AlreadyTakenError('email'), 422, 'already_taken'],
+  ])('should map %p to %i with its stable code', (error, status, code) => {
+    expect(toProblem(error, 'req-1')).toMatchObject({ status, code, requestId: 'req-1', type: 'about:blank' });
   });
 
   it('should see through TypeORM\'s QueryFailedError to the routing\'s own error (no primary during a failover → 503)', () => {
@@ -21,5 +28,26 @@ describe('toProblem', () => {
     expect(toProblem(nodeFailure, 'r').status).toBe(503);
     expect(toProblem(new Error('a bug'), 'r').status).toBe(500);
     expect(toProblem(new DatabaseNotConnectedError(), 'r')).toMatchObject({ status: 503, code: 'database_not_connected' });
+  });
+
+  it('should keep the rest of the API’s validation errors a 400 with an errors list', () => {
+    expect(toProblem(new BadRequestException(['title must be a string']), 'req-1')).toMatchObject({ status: 400, errors: ['title must be a string'] });
+  });
+});
+
+describe('asRealWorldProblem', () => {
+  it('should make a validation 400 a 422 with the messages in errors.body', () => {
+    const problem = asRealWorldProblem(toProblem(new BadRequestException(['user.email must be an email']), 'req-2'));
+
+    expect(problem).toMatchObject({ status: 422, title: 'Unprocessable Entity', requestId: 'req-2', errors: { body: ['user.email must be an email'] } });
+  });
+
+  it('should keep other statuses and put the detail in errors.body', () => {
+    expect(asRealWorldProblem(toProblem(new NotTheAuthorError('comment'), 'req-3'))).toMatchObject({
+      status: 403,
+      code: 'not_the_author',
+      errors: { body: ['only its author may change this comment'] },
+    });
+    expect(asRealWorldProblem(toProblem(new NotFoundException(), 'req-4'))).toMatchObject({ status: 404, errors: { body: [expect.any(String)] } });
   });
 });

@@ -5,7 +5,17 @@ import { DatabaseNotConnectedError } from '../database/database-not-connected.er
 import { isNodeFailure } from '../database/node-failure';
 import { PrimaryUnavailableError } from '../database/primary-unavailable.error';
 import { ReplicaUnavailableError } from '../database/replica-unavailable.error';
-import { DomainError, EmptyUpdateError, ResourceNotFoundError } from '../errors/domain-errors';
+import {
+  AlreadyTakenError,
+  AuthenticationRequiredError,
+  DomainError,
+  EmptyUpdateError,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  NotTheAuthorError,
+  ResourceNotFoundError,
+  SelfFollowError,
+} from '../errors/domain-errors';
 
 /** RFC 9457 problem details, with the request id so a user's report can be found in the logs. */
 export interface ProblemDetails {
@@ -19,9 +29,23 @@ export interface ProblemDetails {
   errors?: string[];
 }
 
+/**
+ * The same problem for a RealWorld (Conduit) client: those show `errors.body` to the user, and expect 422
+ * for input they must fix (the spec's GenericError), where the rest of the API says 400.
+ */
+export interface RealWorldProblemDetails extends Omit<ProblemDetails, 'errors'> {
+  errors: { body: string[] };
+}
+
 const DOMAIN_STATUS = new Map<Function, number>([
   [ResourceNotFoundError, HttpStatus.NOT_FOUND],
   [EmptyUpdateError, HttpStatus.BAD_REQUEST],
+  [AuthenticationRequiredError, HttpStatus.UNAUTHORIZED],
+  [InvalidTokenError, HttpStatus.UNAUTHORIZED],
+  [InvalidCredentialsError, HttpStatus.UNAUTHORIZED],
+  [NotTheAuthorError, HttpStatus.FORBIDDEN],
+  [AlreadyTakenError, HttpStatus.UNPROCESSABLE_ENTITY],
+  [SelfFollowError, HttpStatus.UNPROCESSABLE_ENTITY],
   [ReplicaUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
   [PrimaryUnavailableError, HttpStatus.SERVICE_UNAVAILABLE],
   [DatabaseNotConnectedError, HttpStatus.SERVICE_UNAVAILABLE],
@@ -54,7 +78,14 @@ export function toProblem(thrown: unknown, requestId: string): ProblemDetails {
   return problem(HttpStatus.INTERNAL_SERVER_ERROR, requestId, { detail: 'An unexpected error occurred.' });
 }
 
-export function sendProblem(reply: FastifyReply, body: ProblemDetails): void {
+/** `problem` in the RealWorld form: 400 becomes 422, and the messages move to `errors.body`. */
+export function asRealWorldProblem(problem: ProblemDetails): RealWorldProblemDetails {
+  const { errors, ...rest } = problem;
+  const status = problem.status === HttpStatus.BAD_REQUEST ? HttpStatus.UNPROCESSABLE_ENTITY : problem.status;
+  return { ...rest, status, title: STATUS_CODES[status] ?? problem.title, errors: { body: errors ?? [problem.detail ?? problem.title] } };
+}
+
+export function sendProblem(reply: FastifyReply, body: ProblemDetails | RealWorldProblemDetails): void {
   if (body.status === HttpStatus.SERVICE_UNAVAILABLE) void reply.header('Retry-After', '1');
   void reply.status(body.status).type('application/problem+json').send(body);
 }
@@ -63,8 +94,14 @@ export function sendProblem(reply: FastifyReply, body: ProblemDetails): void {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
-  /** `explain` may say what an error means for the client better than the error itself (see DatabaseConnection). */
-  constructor(private readonly explain: (error: unknown) => unknown = (error) => error) {}
+  /**
+   * `explain` may say what an error means for the client better than the error itself (see DatabaseConnection).
+   * Requests under `realWorldPath` (the Conduit API's /api) get the RealWorld form of each problem.
+   */
+  constructor(
+    private readonly explain: (error: unknown) => unknown = (error) => error,
+    private readonly realWorldPath?: string,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -73,6 +110,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     body.instance = request.url;
     // Expected errors (4xx, a 503 from readiness or an unavailable database) are the access log's business.
     if (body.status === HttpStatus.INTERNAL_SERVER_ERROR) this.logger.error({ requestId: body.requestId, err: error }, (error as Error)?.stack);
-    sendProblem(http.getResponse<FastifyReply>(), body);
+    sendProblem(http.getResponse<FastifyReply>(), this.speaksRealWorld(request.url) ? asRealWorldProblem(body) : body);
+  }
+
+  private speaksRealWorld(url: string): boolean {
+    const path = this.realWorldPath;
+    return path !== undefined && (url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`));
   }
 }

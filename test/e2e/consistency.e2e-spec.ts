@@ -4,46 +4,14 @@ import { ConsistencyTokenCodec } from '../../src/database/consistency-token';
 import { parseLsn } from '../../src/database/lsn';
 import { Redis } from 'ioredis';
 import { paths } from '../../stack/native/paths';
-import { patronictl } from '../../stack/native/stack';
 import { service } from '../../stack/topology';
 import { articleDraft } from './support/articles';
 import { closeClient, get, request } from './support/client';
 import { onNode, pauseReplay, resumeReplay, stackRedisUrl, startService, stopService, until } from './support/stack-control';
+import { caughtUp, delayReplicas, undelayReplicas } from './support/replica-delay';
 import { TokenClient } from './support/token-client';
 
 const REPLICAS = ['db-replica-1', 'db-replica-2'];
-
-/**
- * Sets the replicas' apply delay through Patroni (which strips recovery settings an ALTER SYSTEM puts in
- * postgresql.auto.conf), and returns once it holds: a row written now is still missing 100 ms later.
- */
-async function delayReplicas(delay: string): Promise<void> {
-  patronictl(['edit-config', '--force', '-p', `recovery_min_apply_delay=${delay}`]);
-  await onNode('db-primary', 'CREATE TABLE IF NOT EXISTS delay_probe (n bigint)');
-  await until(`a ${delay} apply delay on both replicas`, async () => {
-    const n = Date.now();
-    await onNode('db-primary', 'INSERT INTO delay_probe VALUES ($1)', [n]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const seen = await Promise.all(REPLICAS.map((r) => onNode(r, 'SELECT 1 FROM delay_probe WHERE n = $1', [n])));
-    return seen.every((rows) => rows.length === 0);
-  });
-}
-
-async function undelayReplicas(): Promise<void> {
-  patronictl(['edit-config', '--force', '-p', 'recovery_min_apply_delay=0']);
-  await until('no apply delay on either replica', async () => {
-    const settings = await Promise.all(REPLICAS.map((r) => onNode<{ delay: string }>(r, "SELECT current_setting('recovery_min_apply_delay') AS delay")));
-    return settings.every(([row]) => row.delay === '0');
-  });
-}
-
-async function caughtUp(): Promise<void> {
-  const [{ lsn }] = await onNode<{ lsn: string }>('db-primary', 'SELECT pg_current_wal_insert_lsn()::text AS lsn');
-  await until('replicas caught up', async () => {
-    const replayed = await Promise.all(REPLICAS.map((r) => onNode<{ lsn: string }>(r, 'SELECT pg_last_wal_replay_lsn()::text AS lsn')));
-    return replayed.every(([row]) => parseLsn(row.lsn) >= parseLsn(lsn));
-  }, 30_000);
-}
 
 /** `pairs` write→read pairs by `clients` concurrent clients; a read that does not show the write is stale. */
 async function writeThenRead(pairs: number, clients: number, sendsToken: boolean) {

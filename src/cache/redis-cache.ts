@@ -138,8 +138,7 @@ export class RedisCache implements OnApplicationShutdown {
   async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<T> {
     const context = RequestContext.current();
     const session = context?.session;
-    const freshnessMatters = session?.freshnessMatters ?? false;
-    const cached = session?.primaryReason() === 'primary:strong' ? undefined : await this.read<T>(key, field);
+    const { entry: cached, lastWrite } = session?.primaryReason() === 'primary:strong' ? {} : await this.read<T>(key, field);
     if (cached && !this.olderThanClient(cached, session)) {
       this.stats.hits++;
       if (context) context.cacheStatus = 'HIT';
@@ -149,6 +148,9 @@ export class RedisCache implements OnApplicationShutdown {
     if (cached) this.stats.bypassed++;
     this.stats.misses++;
     if (context) context.cacheStatus = 'MISS';
+    // Whoever reads the key while its last write is remembered reads at least that write, writer or not.
+    if (lastWrite !== undefined) session?.requirePosition(lastWrite);
+    const freshnessMatters = session?.freshnessMatters ?? false;
     const flightKey = `${key}\u0000${field ?? ''}`;
     // A request with its own freshness needs does its own read: the shared one may be older than its token.
     const shared = freshnessMatters ? undefined : (this.inFlight.get(flightKey) as Promise<Entry<T>> | undefined);
@@ -208,19 +210,46 @@ export class RedisCache implements OnApplicationShutdown {
     return entry;
   }
 
-  private async read<T>(key: string, field?: string): Promise<Entry<T> | undefined> {
-    if (this.markers.pending.has(key)) return undefined;
+  /** The entry, and (judged entries only) the position of the key's last write while its marker lives. */
+  private async read<T>(key: string, field?: string): Promise<{ entry?: Entry<T>; lastWrite?: Lsn }> {
+    if (this.markers.pending.has(key)) return {};
     const validFrom = this.validFrom.current;
-    if (this.judged && validFrom === undefined) return undefined;
     try {
-      const raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
-      if (raw === null) return undefined;
+      if (!this.judged) {
+        const raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
+        return raw === null ? {} : { entry: JSON.parse(raw) as Entry<T> };
+      }
+      // One round trip for both.
+      const pipeline = this.redis.pipeline();
+      if (field) pipeline.hget(key, field);
+      else pipeline.get(key);
+      pipeline.get(markerOf(key));
+      const [[entryError, raw], [markerError, marker]] = (await pipeline.exec()) as [Error | null, string | null][];
+      if (entryError || markerError) throw entryError ?? markerError;
+      const lastWrite = marker ? BigInt(`0x${marker}`) : undefined;
+      if (raw === null || validFrom === undefined) return { lastWrite };
       const entry = JSON.parse(raw) as Entry<T>;
       // Read before that (or with no position at all): it may predate a write whose marker is gone.
-      return validFrom !== undefined && entry.lsn < validFrom ? undefined : entry;
+      return entry.lsn < validFrom ? { lastWrite } : { entry, lastWrite };
     } catch {
       this.stats.errors++;
-      return undefined;
+      return {};
+    }
+  }
+
+  /**
+   * The request's reads from now on see the last write to each of `keys` while its marker lives (made through
+   * invalidating(), by anyone): for a resource read without the cache — a user looked up by email right after
+   * registering, a profile by username right after sign-up. Redis unreachable: nothing more is required.
+   */
+  async seeWritesTo(...keys: string[]): Promise<void> {
+    const session = RequestContext.current()?.session;
+    if (!session || !this.judged || keys.length === 0) return;
+    try {
+      const markers = await this.redis.mget(keys.map(markerOf));
+      for (const marker of markers) if (marker) session.requirePosition(BigInt(`0x${marker}`));
+    } catch {
+      this.stats.errors++;
     }
   }
 

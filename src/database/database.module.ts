@@ -9,6 +9,7 @@ import { DatabaseTopology, parseEndpoint } from './database-topology';
 import { LoadBalancer } from './load-balancer';
 import { ReplicaDiscovery } from './replica-discovery';
 import { RoutingDriver } from './routing-driver';
+import { Sticking } from './sticking';
 import { TopologyMonitor } from './topology-monitor';
 
 /** Finds the nodes and their roles before the data source connects, and keeps watching them. */
@@ -134,8 +135,8 @@ export class DatabaseModule implements OnApplicationShutdown {
           useFactory: typeOrmOptions,
         }),
       ],
-      providers: [DatabaseConnection, ConsistencyTokens, { provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor }],
-      exports: [routing, DatabaseConnection, ConsistencyTokens],
+      providers: [DatabaseConnection, ConsistencyTokens, Sticking, { provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor }],
+      exports: [routing, DatabaseConnection, ConsistencyTokens, Sticking],
     };
   }
 

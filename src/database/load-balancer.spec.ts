@@ -131,6 +131,19 @@ describe('LoadBalancer', () => {
     expect(routes).toEqual(['primary', 'primary:token-ahead']);
   });
 
+  it('should move a request off its replica when it must see a position raised after its first read, to one that has it or the primary', async () => {
+    const behind = admittedReplica('behind', { replayLsn: '0/100', position: parseLsn('0/100') });
+    const lb = balancer([behind, admittedReplica('ahead', { replayLsn: '0/900', position: parseLsn('0/900') })]);
+
+    const served = await inRequest(async (context) => {
+      const first = await read(lb);
+      context.session.requirePosition(parseLsn('0/500')); // e.g. the last write to a resource it reads next
+      return [first, await read(lb), await read(lb)];
+    });
+
+    expect(served).toEqual(['behind', 'ahead', 'ahead']);
+  });
+
   describe('failures', () => {
     it('should retry a failed read on another replica and exclude the failed one', async () => {
       const { lb, list } = withTwoReplicas({ r1: refused() });

@@ -237,7 +237,13 @@ export class LoadBalancer {
       const host = this.hosts.byName(sticky);
       // A request that already read there goes to the primary: another replica could be further behind.
       if (host && tried.has(host)) return { reason: 'primary:replica-failed' };
-      return host?.eligible ? { replica: host, reason: 'replica' } : { reason: 'primary:replica-left' };
+      if (!host?.eligible) return { reason: 'primary:replica-left' };
+      const required = session!.minimumPosition();
+      if (required === undefined || (host.knownReplayLsn !== undefined && host.knownReplayLsn >= required)) return { replica: host, reason: 'replica' };
+      // A position required since the first read (a resource's last write): a replica that has it and all
+      // that this request has seen, or the primary.
+      const seen = session!.seenLsn;
+      return this.routeToPosition(seen !== undefined && seen > required ? seen : required, tried);
     }
     const consistency = session?.consistency ?? { kind: 'read-your-writes' };
     if (consistency.kind === 'bounded-staleness') {

@@ -31,8 +31,12 @@ const higher = (a: Lsn | undefined, b: Lsn | null | undefined): Lsn | undefined 
  */
 export class Session {
   consistency: ConsistencyRequirement = { kind: 'read-your-writes' };
-  /** From a valid token of this cluster. */
+  /** From a valid token of this cluster: the client's, or the one remembered for its identity (the higher). */
   private token?: TokenRequirement;
+  /** Positions the request's reads must see besides the token's: the last writes to the resources it reads. */
+  private required?: Lsn;
+  /** Who the request is by (a signed-in user), when the app says so: its writes are remembered for it. */
+  private identity?: string;
   /** The incoming token could not be trusted (forged, altered, another cluster): reads go to the primary. */
   private distrust?: 'invalid-token' | 'foreign-token';
   private wrote = false;
@@ -53,9 +57,28 @@ export class Session {
 
   // What the client brought
 
+  /** A valid token's requirement; with two (the client's and its identity's), the higher position holds. */
   requireToken(token: TokenRequirement): void {
-    this.token = token;
+    if (this.token === undefined || token.position > this.token.position) this.token = token;
     this.floor = higher(this.floor, token.cacheFloor);
+  }
+
+  /** The request's reads from now on must see `lsn` (the last write to a resource it is about to read). */
+  requirePosition(lsn: Lsn): void {
+    this.required = higher(this.required, lsn);
+  }
+
+  /** The request is by `identity` (e.g. `user:42`): the position of its writes is remembered for it. */
+  identify(identity: string): void {
+    this.identity = identity;
+  }
+
+  get identifiedAs(): string | undefined {
+    return this.identity;
+  }
+
+  get wroteData(): boolean {
+    return this.wrote;
   }
 
   distrustToken(reason: 'invalid-token' | 'foreign-token'): void {
@@ -73,7 +96,7 @@ export class Session {
 
   /** The position a replica must have replayed to serve this request (read-your-writes, monotonic reads). */
   minimumPosition(): Lsn | undefined {
-    return this.token?.position;
+    return higher(this.token?.position, this.required);
   }
 
   /** Reads must come from the primary because the token cannot be trusted. */
@@ -87,7 +110,7 @@ export class Session {
 
   /** Whether a cached value may be served without a check: a token or a strong route asks for its own read. */
   get freshnessMatters(): boolean {
-    return this.token !== undefined || this.consistency.kind === 'strong' || this.distrust !== undefined || this.primaryScopes > 0;
+    return this.minimumPosition() !== undefined || this.consistency.kind === 'strong' || this.distrust !== undefined || this.primaryScopes > 0;
   }
 
   /** Runs `work` with this request's reads on the primary (what `usePrimary()` does). */

@@ -10,6 +10,7 @@ import { TOKEN_SECURITY } from '../conduit/auth/authenticated.decorator';
 import { CONDUIT_PATH } from '../conduit/conduit-path';
 import { ConsistencyTokens } from '../database/consistency-tokens';
 import { DatabaseConnection } from '../database/database-connection';
+import { Sticking } from '../database/sticking';
 import { HttpMetrics } from '../metrics/http-metrics';
 import { RequestContext } from '../request-context/request-context';
 import { RecentReads } from '../status/recent-reads';
@@ -77,6 +78,7 @@ export function validationPipe(): ValidationPipe {
 export async function configureHttp(app: NestFastifyApplication): Promise<void> {
   const config = app.get(AppConfig);
   const tokens = app.get(ConsistencyTokens);
+  const sticking = app.get(Sticking);
   const metrics = app.get(HttpMetrics);
   const recentReads = app.get(RecentReads);
   const fastify = app.getHttpAdapter().getInstance();
@@ -102,6 +104,7 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
     }
     if (context.cacheStatus) void reply.header('X-Cache', context.cacheStatus);
     const token = await tokens.issue(context);
+    await sticking.remember(context, token);
     if (token) {
       void reply.header('X-Consistency-Token', token).setCookie(CONSISTENCY_TOKEN_COOKIE, token, {
         httpOnly: true,

@@ -142,7 +142,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
   });
 
   describe('cache', () => {
-    it('should never serve a stale value from the cache after a write read back from a lagging replica', async () => {
+    it('should never serve a stale value after a write, from the cache or from a lagging replica, even to readers without a token', async () => {
       const writer = new TokenClient();
       const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'v1' }))).json();
       await caughtUp();
@@ -152,10 +152,12 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       await pauseReplay(...REPLICAS);
       try {
         expect((await writer.send('PATCH', `/articles/${id}`, { title: 'v2' })).status).toBe(200);
-        // Token-less readers now read the old row from the paused replicas: allowed for them, but the old row
-        // must not go back into the cache.
+        // Token-less readers miss the dropped entry, and their read must see the key's last write (remembered
+        // with its marker): the paused replicas have not replayed it, so the primary serves them the new row,
+        // and only a read that saw the write may fill the cache.
         const during = [await get(`/articles/${id}`), await get(`/articles/${id}`), await get(`/articles/${id}`)];
-        expect(during.map((r) => [r.json().title, r.headers['x-cache']])).toEqual([['v1', 'MISS'], ['v1', 'MISS'], ['v1', 'MISS']]);
+        expect(during.map((r) => r.json().title)).toEqual(['v2', 'v2', 'v2']);
+        expect(during.filter((r) => r.headers['x-cache'] === 'MISS').every((r) => r.headers['x-db-node'] === 'db-primary')).toBe(true);
         // The writer, with its token, sees its write.
         expect((await writer.send('GET', `/articles/${id}`)).json().title).toBe('v2');
       } finally {
@@ -165,8 +167,6 @@ describe('Replication awareness, proven through nginx on the native stack', () =
 
       const after = await Promise.all(Array.from({ length: 6 }, () => get(`/articles/${id}`)));
       expect(after.map((r) => r.json().title)).toEqual(Array(6).fill('v2'));
-      const skipped = (await eachAppsReplication()).reduce((n, h) => n + h.cache.skippedFills, 0);
-      expect(skipped).toBeGreaterThan(0);
     });
   });
 

@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { Repository } from 'typeorm';
 import { usePrimary } from '../../database/consistency';
+import { Sticking } from '../../database/sticking';
 import { AuthenticationRequiredError, InvalidTokenError } from '../../errors/domain-errors';
 import { User } from '../users/user.entity';
 import { AccessTokens } from './access-tokens';
@@ -31,6 +32,7 @@ export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: AccessTokens,
+    private readonly sticking: Sticking,
     @InjectRepository(User) private readonly users: Repository<User>,
   ) {}
 
@@ -44,7 +46,10 @@ export class AuthenticationGuard implements CanActivate {
     }
     const token = TOKEN_HEADER.exec(header)?.[1];
     if (!token) throw new InvalidTokenError();
-    request.viewer = await this.userNamedBy(await this.tokens.verify(token));
+    const id = await this.tokens.verify(token);
+    // A client that keeps only its JWT still reads its own writes, through whichever app server.
+    await this.sticking.stickTo(`user:${id}`);
+    request.viewer = await this.userNamedBy(id);
     return true;
   }
 

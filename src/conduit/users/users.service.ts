@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { RedisCache } from '../../cache/redis-cache';
 import { usePrimary } from '../../database/consistency';
+import { Sticking } from '../../database/sticking';
 import { AlreadyTakenError, EmptyUpdateError, InvalidCredentialsError, InvalidTokenError } from '../../errors/domain-errors';
 import { AccessTokens } from '../auth/access-tokens';
 import { profileCacheKeys } from '../profiles/profile-cache-keys';
@@ -31,6 +32,7 @@ export class UsersService {
     private readonly passwords: PasswordHasher,
     private readonly tokens: AccessTokens,
     private readonly cache: RedisCache,
+    private readonly sticking: Sticking,
   ) {
     this.unknownUserHash = passwords.hash(randomUUID());
   }
@@ -42,6 +44,8 @@ export class UsersService {
         this.users.save(this.users.create({ email: input.email, username: input.username, passwordHash, bio: '', image: '' })),
       )
       .catch(rethrowTaken);
+    // The client keeps only the JWT it gets now: its next requests, through any app server, see this write.
+    await this.sticking.stickTo(`user:${user.id}`);
     return this.present(user);
   }
 
@@ -82,16 +86,12 @@ export class UsersService {
   }
 
   private async userWithPassword(email: string, password: string): Promise<User | undefined> {
+    // A registration or a password change a moment ago (by this client or not): the lookup sees it.
+    await this.cache.seeWritesTo(keys.userByEmail(email));
     const found = await this.users.findOneBy({ email });
-    if (found && (await this.passwords.verify(password, found.passwordHash))) return found;
-    // A replica behind a registration or a password change would refuse the right password: the primary decides.
-    const current = await usePrimary(() => this.users.findOneBy({ email }));
-    if (!current) {
-      if (!found) await this.passwords.verify(password, await this.unknownUserHash);
-      return undefined;
-    }
-    if (current.passwordHash === found?.passwordHash) return undefined;
-    return (await this.passwords.verify(password, current.passwordHash)) ? current : undefined;
+    // The same work whether the user exists or not: the answer's timing names no accounts.
+    const valid = await this.passwords.verify(password, found?.passwordHash ?? (await this.unknownUserHash));
+    return found && valid ? found : undefined;
   }
 
   private async present(user: User): Promise<UserResponse> {

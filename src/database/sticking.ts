@@ -1,0 +1,79 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { RequestContext } from '../request-context/request-context';
+import { ConsistencyTokens } from './consistency-tokens';
+
+/** Keep the higher of two remembered positions: concurrent requests of one client may answer out of order. */
+const REMEMBER = `
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, 16) >= string.sub(ARGV[1], 1, 16) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`;
+
+const keyOf = (identity: string) => `sticking:${identity}`;
+const hex16 = (lsn: bigint) => lsn.toString(16).padStart(16, '0');
+
+type StickingRedis = Redis & { stickingRemember(key: string, value: string, ttl: number): Promise<number> };
+
+/**
+ * Read-your-writes for clients that keep no token, only who they are (GitLab's sticking by user): after a
+ * request by an identified client (a signed-in user) wrote, its response's consistency token is remembered in
+ * Redis under that identity for the token's lifetime, and that identity's later requests, on any app server,
+ * require it as if the client had sent it. Redis down or slow: tokens only (a lookup gives up after
+ * REDIS_COMMAND_TIMEOUT_MS); a client that returns its token keeps the guarantee either way.
+ */
+@Injectable()
+export class Sticking implements OnApplicationShutdown {
+  private readonly logger = new Logger(Sticking.name);
+  private readonly redis: StickingRedis;
+
+  constructor(
+    config: AppConfig,
+    private readonly tokens: ConsistencyTokens,
+  ) {
+    this.redis = new Redis(config.REDIS_URL, {
+      enableOfflineQueue: false,
+      commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 1000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      lazyConnect: !tokens.enabled,
+    }) as StickingRedis;
+    this.redis.on('error', () => undefined); // the cache logs Redis's state; here a failure only means "tokens only"
+    this.redis.defineCommand('stickingRemember', { numberOfKeys: 1, lua: REMEMBER });
+  }
+
+  /**
+   * The current request is by `identity` (e.g. `user:42`): its reads see that identity's writes made through
+   * any app server, and what it writes is remembered for it. Call it once the client is authenticated.
+   */
+  async stickTo(identity: string): Promise<void> {
+    const context = RequestContext.current();
+    if (!context || !this.tokens.enabled) return;
+    context.session.identify(identity);
+    try {
+      const remembered = await this.redis.get(keyOf(identity));
+      if (remembered) this.tokens.accept(remembered.slice(17), context);
+    } catch (error) {
+      this.logger.debug(`no remembered position for ${identity}: ${(error as Error).message}`);
+    }
+  }
+
+  /** After the response's token is made: remembered for the request's identity when the request wrote. */
+  async remember(context: RequestContext, token: string | undefined): Promise<void> {
+    const identity = context.session.identifiedAs;
+    if (!token || !identity || !context.session.wroteData) return;
+    const position = await context.session.positionSeen();
+    if (position === undefined) return;
+    try {
+      await this.redis.stickingRemember(keyOf(identity), `${hex16(position)} ${token}`, this.tokens.ttlSeconds);
+    } catch (error) {
+      this.logger.debug(`could not remember ${identity}'s position: ${(error as Error).message}`);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
+}

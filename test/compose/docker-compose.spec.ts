@@ -1,21 +1,43 @@
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { dirname, join, normalize, posix, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, normalize, posix } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/app-config';
 import { SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
+import {
+  COMPOSE_TEXT,
+  DEFAULT_COMPOSE_SERVICES,
+  type Mount,
+  ROOT,
+  aliasesOf,
+  builtDockerfiles,
+  compose,
+  composeService,
+  dependenciesOf,
+  dockerfileOf,
+  envFilesOf,
+  environmentOf,
+  flagsOf,
+  hasHealthcheck,
+  healthcheckCommandOf,
+  isExecutable,
+  mountsOf,
+  namedVolumeMountsOf,
+  readEnvFile,
+  readRepoFile,
+  scriptsOn,
+  variablesOf,
+} from './compose-file';
+import { baseImagesOf, copiedFiles, entrypointOf, isPinned } from './dockerfile';
 
 // docker-compose.yml cannot be run where these tests run (no Docker engine), so they check it as a file:
 // against the Compose Specification, and against the native stack's topology, Patroni template, nginx config
 // and app config.
 
-const ROOT = resolve(__dirname, '../..');
 const VENDORED_SCHEMA = 'test/compose/compose-spec.schema.json';
 // The project's shared folder sits beside the repository on developers' machines, not always in CI.
 const SHARED_SCHEMA = join(ROOT, '..', 'shared', 'compose-spec.schema.json');
-
-const readRepoFile = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
 /** The Patroni configuration every PostgreSQL node fills in, in compose and in the native stack. */
 const PATRONI_TEMPLATE_DIR = 'stack/patroni';
@@ -24,42 +46,9 @@ const PATRONI_POST_BOOTSTRAP = 'post-bootstrap.sh';
 const PATRONI_DOCKERFILE = 'docker/patroni/Dockerfile';
 const PATRONI_ENTRYPOINT = 'docker/patroni/entrypoint.sh';
 
-/** The parts of the Compose file format these tests read. */
-interface ComposeService {
-  image?: string;
-  build?: string | { context?: string; dockerfile?: string };
-  command?: string | string[];
-  environment?: Record<string, string | number | boolean | null> | string[];
-  env_file?: string | (string | { path: string })[];
-  depends_on?: string[] | Record<string, { condition: string }>;
-  healthcheck?: { test?: string | string[]; disable?: boolean };
-  volumes?: (string | { type?: string; source?: string; target: string; read_only?: boolean })[];
-  networks?: string[] | Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
-  dns?: string | string[];
-  profiles?: string[];
-}
-
-interface ComposeFile {
-  services: Record<string, ComposeService>;
-  volumes?: Record<string, unknown>;
-  networks?: Record<string, { ipam?: { config?: { subnet?: string; ip_range?: string }[] } } | null>;
-}
-
-const COMPOSE_TEXT = readRepoFile('docker-compose.yml');
-// merge: Compose resolves YAML merge keys (`<<: *anchor`), which docker-compose.yml uses for shared settings.
-const compose = parse(COMPOSE_TEXT, { merge: true }) as ComposeFile;
-
-function composeService(name: string): ComposeService {
-  const found = compose.services[name];
-  if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
-  return found;
-}
-
 // --- The topology, as stack/topology.ts describes it -----------------------------------------------------
 
 const STACK_SERVICES = SERVICES.filter((s) => !s.optional);
-/** Services that `docker compose up` starts: those in no profile. The others run only when their profile is asked for. */
-const DEFAULT_COMPOSE_SERVICES = Object.keys(compose.services).filter((name) => !compose.services[name].profiles?.length);
 const PROFILED_SERVICES = Object.keys(compose.services).filter((name) => !DEFAULT_COMPOSE_SERVICES.includes(name));
 const namesOfKind = (...kinds: ServiceKind[]): string[] =>
   STACK_SERVICES.filter((s) => kinds.includes(s.kind)).map((s) => s.name);
@@ -75,83 +64,6 @@ const SERVICES_WITH_ALIASES = STACK_SERVICES.filter((s) => s.aliases?.length).ma
   (s) => [s.name, s.aliases ?? []] as const,
 );
 
-// --- Reading a service's settings, whichever of Compose's equivalent forms it uses -----------------------
-
-function environmentOf(svc: ComposeService): Record<string, string> {
-  const environment = svc.environment ?? {};
-  const entries = Array.isArray(environment)
-    ? environment.map((entry) => splitAssignment(entry))
-    : Object.entries(environment).map(([key, value]) => [key, String(value ?? '')]);
-  return Object.fromEntries(entries);
-}
-
-function splitAssignment(line: string): [string, string] {
-  const equals = line.indexOf('=');
-  return equals < 0 ? [line, ''] : [line.slice(0, equals), line.slice(equals + 1)];
-}
-
-/** KEY=VALUE lines; blank lines and # comments skipped, as Compose reads an env_file. */
-function readEnvFile(path: string): Record<string, string> {
-  const lines = readRepoFile(path).split('\n').map((line) => line.trim());
-  return Object.fromEntries(lines.filter((line) => line && !line.startsWith('#')).map(splitAssignment));
-}
-
-const envFilesOf = (svc: ComposeService): string[] =>
-  [svc.env_file ?? []].flat().map((file) => (typeof file === 'string' ? file : file.path));
-
-/** Every variable Compose gives the container: the env_file entries, with `environment` on top. */
-const variablesOf = (svc: ComposeService): Record<string, string> =>
-  Object.assign({}, ...envFilesOf(svc).map(readEnvFile), environmentOf(svc));
-
-const commandOf = (svc: ComposeService): string[] =>
-  typeof svc.command === 'string' ? svc.command.split(/\s+/) : (svc.command ?? []);
-
-/** The `--name=value` flags on a command line. */
-function flagsOf(svc: ComposeService): Record<string, string> {
-  const flags = commandOf(svc).filter((arg) => arg.startsWith('--'));
-  return Object.fromEntries(flags.map((flag) => splitAssignment(flag.slice(2))));
-}
-
-interface Mount {
-  /** A repository path for a bind mount (`./stack/patroni` -> `stack/patroni`), else the volume's name. */
-  source: string;
-  target: string;
-  readOnly: boolean;
-}
-
-/** `source:target[:mode]` or the long form, as one shape. */
-function mountsOf(svc: ComposeService): Mount[] {
-  return (svc.volumes ?? []).map((volume) => {
-    if (typeof volume !== 'string') {
-      return { source: normalize(volume.source ?? ''), target: volume.target, readOnly: volume.read_only === true };
-    }
-    const [source, target, mode = ''] = volume.split(':');
-    return { source: normalize(source), target, readOnly: mode.split(',').includes('ro') };
-  });
-}
-
-/** Mounts of the file's named volumes (`volumes:` at the top level), bind mounts left out. */
-const namedVolumeMountsOf = (svc: ComposeService): Mount[] =>
-  mountsOf(svc).filter((mount) => Object.keys(compose.volumes ?? {}).includes(mount.source));
-
-const healthcheckCommandOf = ({ healthcheck }: ComposeService): string[] => [healthcheck?.test ?? []].flat();
-
-/** The absolute paths on a command line: the scripts it runs inside the container. */
-const scriptsOn = (command: string[]): string[] => command.filter((arg) => arg.startsWith('/'));
-
-/** Dependency name -> condition; the short list form means `service_started`. */
-function dependenciesOf(svc: ComposeService): Record<string, string> {
-  const dependsOn = svc.depends_on ?? {};
-  return Array.isArray(dependsOn)
-    ? Object.fromEntries(dependsOn.map((name) => [name, 'service_started']))
-    : Object.fromEntries(Object.entries(dependsOn).map(([name, { condition }]) => [name, condition]));
-}
-
-const networkSettingsOf = (svc: ComposeService) =>
-  Array.isArray(svc.networks) ? [] : Object.values(svc.networks ?? {}).flatMap((network) => (network ? [network] : []));
-
-const aliasesOf = (svc: ComposeService): string[] => networkSettingsOf(svc).flatMap((n) => n.aliases ?? []);
-
 // --- The Patroni template's placeholders, which the entrypoint of a postgres node fills from its variables ----
 
 const TEMPLATE_TEXT = readRepoFile(join(PATRONI_TEMPLATE_DIR, PATRONI_TEMPLATE));
@@ -161,62 +73,6 @@ function patroniSettingsOf(name: string): Record<string, string> {
   const variables = variablesOf(composeService(name));
   return Object.fromEntries(PLACEHOLDERS.map((key) => [key, variables[key]]));
 }
-
-const hasHealthcheck = ({ healthcheck }: ComposeService): boolean =>
-  healthcheck?.test !== undefined && !healthcheck.disable && [healthcheck.test].flat()[0] !== 'NONE';
-
-// --- Images -------------------------------------------------------------------------------------------------
-
-/** A tag other than `latest`, or a digest: the same file always runs the same software. */
-function isPinned(image: string): boolean {
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
-  const tag = image.split('/').pop()?.split(':')[1];
-  return tag !== undefined && tag !== 'latest';
-}
-
-function dockerfileOf(svc: ComposeService): string {
-  const build = typeof svc.build === 'string' ? { context: svc.build } : (svc.build ?? {});
-  return join(build.context ?? '.', build.dockerfile ?? 'Dockerfile');
-}
-
-const builtDockerfiles = (): string[] => [
-  ...new Set(Object.values(compose.services).filter((svc) => svc.build).map(dockerfileOf)),
-];
-
-/** The images a Dockerfile's FROM lines pull; `FROM build` naming an earlier stage pulls nothing. */
-function baseImagesOf(dockerfile: string): string[] {
-  const stages = new Set<string>();
-  const images: string[] = [];
-  for (const [, image, stage] of dockerfile.matchAll(/^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/gim)) {
-    if (!stages.has(image.toLowerCase())) images.push(image);
-    if (stage) stages.add(stage.toLowerCase());
-  }
-  return images;
-}
-
-/**
- * A Dockerfile's `COPY src dest` lines: the path inside the image -> the repository file it comes from. Sources
- * are relative to the Dockerfile's folder, the build context of every image this file builds.
- */
-function copiedFiles(dockerfilePath: string): Map<string, string> {
-  const copies = [...readRepoFile(dockerfilePath).matchAll(/^COPY\s+(?:--\S+\s+)*(\S+)\s+(\S+)\s*$/gim)];
-  return new Map(copies.map(([, source, destination]) => [destination, join(dirname(dockerfilePath), source)]));
-}
-
-/** The exec-form ENTRYPOINT of a Dockerfile. */
-function entrypointOf(dockerfilePath: string): string[] {
-  const [, entrypoint] = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readRepoFile(dockerfilePath)) ?? [];
-  return entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
-}
-
-const isExecutable = (path: string): boolean => {
-  try {
-    accessSync(join(ROOT, path), constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 // --- Small factories for the expectations -------------------------------------------------------------------
 

@@ -133,6 +133,20 @@ export function dependenciesOf(svc: ComposeService): Record<string, string> {
     : Object.fromEntries(Object.entries(dependsOn).map(([name, { condition }]) => [name, condition]));
 }
 
+/** Every service a service waits for, directly or through the services it waits for. */
+export function dependencyClosureOf(name: string): Set<string> {
+  const found = new Set<string>();
+  const visit = (current: string): void => {
+    for (const dependency of Object.keys(dependenciesOf(composeService(current)))) {
+      if (found.has(dependency)) continue;
+      found.add(dependency);
+      visit(dependency);
+    }
+  };
+  visit(name);
+  return found;
+}
+
 const networkSettingsOf = (svc: ComposeService) =>
   Array.isArray(svc.networks) ? [] : Object.values(svc.networks ?? {}).flatMap((network) => (network ? [network] : []));
 

@@ -15,6 +15,7 @@ import {
   compose,
   composeService,
   dependenciesOf,
+  dependencyClosureOf,
   dockerfileOf,
   envFilesOf,
   environmentOf,
@@ -233,6 +234,55 @@ describe('docker-compose.yml', () => {
     expect([...images, ...baseImages].filter((image) => !isPinned(image))).toEqual([]);
   });
 
+  describe('images built here', () => {
+    /** Image tag -> the services that run it, for the images some service builds. */
+    const runnersOfBuiltImages = (): Map<string, string[]> => {
+      const runners = new Map<string, string[]>();
+      for (const [name, svc] of Object.entries(compose.services)) {
+        if (svc.image) runners.set(svc.image, [...(runners.get(svc.image) ?? []), name]);
+      }
+      return new Map([...runners].filter(([, names]) => names.some((name) => compose.services[name].build)));
+    };
+    const builderOf = (image: string): string =>
+      runnersOfBuiltImages().get(image)?.find((name) => compose.services[name].build) ?? '(no builder)';
+    const nonBuildingRunners = [...runnersOfBuiltImages()].flatMap(([image, names]) =>
+      names.filter((name) => !compose.services[name].build).map((name) => [name, image] as const),
+    );
+
+    it('should name every image it builds', () => {
+      const unnamed = Object.entries(compose.services).filter(([, svc]) => svc.build && !svc.image);
+
+      expect(unnamed).toEqual([]);
+    });
+
+    it('should declare `build:` on one service per image tag', () => {
+      // Compose builds through `buildx bake`, one target per service with a `build:`; two targets exporting one
+      // tag fail on a clean machine with `image "…" already exists` (Compose 2.38 – 2.40).
+      const builders = [...runnersOfBuiltImages()].map(([image, names]) => [
+        image,
+        names.filter((name) => compose.services[name].build),
+      ]);
+
+      expect(builders.length).toBeGreaterThan(0);
+      expect(builders.filter(([, names]) => names.length !== 1)).toEqual([]);
+    });
+
+    it.each(nonBuildingRunners)('should start %s, which runs %s, after the service that builds it', (name, image) => {
+      // So `docker compose up <name>` brings the builder along, and its build, before the container is made.
+      expect([...dependencyClosureOf(name)]).toContain(builderOf(image));
+    });
+
+    it.each(nonBuildingRunners)('should never pull %s\'s image %s: it is in no registry', (name) => {
+      // Compose would otherwise try a registry first, and report the failure, before the builder builds it.
+      expect(composeService(name).pull_policy).toBe('never');
+    });
+
+    it('should build the app image, and the Patroni image, on the first service of each to start', () => {
+      expect(builderOf(composeService('app-1').image ?? '')).toBe('migrate');
+      expect(builderOf(composeService(PRIMARY).image ?? '')).toBe(PRIMARY);
+    });
+  });
+
   it.each(LONG_RUNNING_SERVICES)('should give long-running service %s a healthcheck', (name) => {
     expect(hasHealthcheck(composeService(name))).toBe(true);
   });
@@ -288,12 +338,11 @@ describe('docker-compose.yml', () => {
       expect(PLACEHOLDERS).toEqual(expect.arrayContaining(['NAME', 'HOST', 'ETCD_HOSTS', 'DATA_DIR']));
     });
 
-    it.each(POSTGRES_NODES)('should build postgres node %s from the Patroni image', (name) => {
-      const node = composeService(name);
+    it.each(POSTGRES_NODES)('should run postgres node %s on the Patroni image', (name) => {
+      const primary = composeService(PRIMARY);
 
-      expect(node.build).toBeDefined();
-      expect(dockerfileOf(node)).toBe(PATRONI_DOCKERFILE);
-      expect(node.image).toBe(composeService(PRIMARY).image);
+      expect(dockerfileOf(primary)).toBe(PATRONI_DOCKERFILE);
+      expect(composeService(name).image).toBe(primary.image);
     });
 
     it('should build the Patroni image on the official postgres image, with Patroni pinned', () => {

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, normalize, posix } from 'node:path';
+import { join, normalize, posix, relative } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/app-config';
+import { paths as nativePaths } from '../../stack/native/paths';
 import { SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
 import {
   COMPOSE_TEXT,
@@ -12,6 +13,7 @@ import {
   ROOT,
   aliasesOf,
   builtDockerfiles,
+  commandOf,
   compose,
   composeService,
   dependenciesOf,
@@ -58,8 +60,16 @@ const [ETCD] = namesOfKind('etcd');
 const [PRIMARY] = namesOfKind('postgres-primary');
 const REPLICAS = namesOfKind('postgres-replica');
 const POSTGRES_NODES = [PRIMARY, ...REPLICAS];
-/** app-1, app-2 and migrate: the services that run the app's image and so read src/config/app-config.ts. */
-const APP_IMAGE_SERVICES = namesOfKind('app', 'job');
+/**
+ * Jobs compose runs that the native topology does not list. The native stack loads the demo data with
+ * `npm run stack -- seed` (`npm run setup` runs it after `up`), in migrate's namespace; compose runs it as a
+ * service so that `docker compose up --wait` ends with the data there.
+ */
+const COMPOSE_ONLY_JOBS = ['seed'];
+/** app-1, app-2, migrate and seed: the services that run the app's image and so read src/config/app-config.ts. */
+const APP_IMAGE_SERVICES = [...namesOfKind('app', 'job'), ...COMPOSE_ONLY_JOBS];
+/** Services that run once and exit: `restart: "no"`. */
+const ONE_SHOT_JOBS = Object.keys(compose.services).filter((name) => compose.services[name].restart === 'no');
 const LONG_RUNNING_SERVICES = [...STACK_SERVICES.filter((s) => s.kind !== 'job').map((s) => s.name), ...PROFILED_SERVICES];
 const SERVICES_WITH_ALIASES = STACK_SERVICES.filter((s) => s.aliases?.length).map(
   (s) => [s.name, s.aliases ?? []] as const,
@@ -82,8 +92,8 @@ const withCondition = (condition: string) => (...names: string[]) =>
 const healthy = withCondition('service_healthy');
 const completed = withCondition('service_completed_successfully');
 
-// Not on PRIMARY: roles move on failover, and the apps find the leader themselves.
-const appServerDependencies = { ...completed('migrate'), ...healthy('redis') };
+// Not on PRIMARY: roles move on failover, and the apps find the leader themselves. seed runs after migrate.
+const appServerDependencies = { ...completed('seed'), ...healthy('redis') };
 
 const EXPECTED_DEPENDENCIES: Record<string, Record<string, string>> = {
   dns: {},
@@ -93,6 +103,7 @@ const EXPECTED_DEPENDENCIES: Record<string, Record<string, string>> = {
   // After the primary: on a new cluster, the node named db-primary is then the one that creates and leads it.
   ...Object.fromEntries(REPLICAS.map((replica) => [replica, healthy(ETCD, PRIMARY)])),
   migrate: healthy(PRIMARY),
+  seed: completed('migrate'),
   'app-1': appServerDependencies,
   'app-2': appServerDependencies,
   lb: healthy('app-1', 'app-2'),
@@ -164,8 +175,8 @@ describe('docker-compose.yml', () => {
     expect(vendored.equals(readFileSync(SHARED_SCHEMA))).toBe(true);
   });
 
-  it('should start exactly the services of the native topology, outside any profile', () => {
-    const expected = STACK_SERVICES.map((s) => s.name).sort();
+  it('should start exactly the services of the native topology and its own jobs, outside any profile', () => {
+    const expected = [...STACK_SERVICES.map((s) => s.name), ...COMPOSE_ONLY_JOBS].sort();
 
     expect([...DEFAULT_COMPOSE_SERVICES].sort()).toEqual(expected);
   });
@@ -220,7 +231,7 @@ describe('docker-compose.yml', () => {
     expect(given.filter((key) => !known.includes(key))).toEqual([]);
   });
 
-  it.each(namesOfKind('app'))('should name app instance %s after its service', (name) => {
+  it.each(APP_IMAGE_SERVICES)('should name app instance %s after its service', (name) => {
     expect(variablesOf(composeService(name)).APP_INSTANCE).toBe(name);
   });
 
@@ -232,6 +243,39 @@ describe('docker-compose.yml', () => {
 
     expect(baseImages.length).toBeGreaterThan(0);
     expect([...images, ...baseImages].filter((image) => !isPinned(image))).toEqual([]);
+  });
+
+  describe('the demo data (seed)', () => {
+    /** A script under dist/ as the native stack runs it (stack/native/paths.ts). */
+    const nativeScript = (absolute: string): string => relative(ROOT, absolute);
+
+    it('should run the script the native stack runs for `npm run stack -- seed`, and migrate its migrations', () => {
+      expect(commandOf(composeService('seed'))).toEqual(['node', nativeScript(nativePaths.seedMain)]);
+      expect(commandOf(composeService('migrate'))).toEqual(['node', nativeScript(nativePaths.migrateMain)]);
+    });
+
+    it('should run once, after migrate has succeeded', () => {
+      const seed = composeService('seed');
+
+      expect(seed.restart).toBe('no');
+      expect(dependenciesOf(seed)).toEqual(completed('migrate'));
+    });
+
+    it.each(namesOfKind('app'))('should have succeeded before %s starts, so an app that reports ready has the data', (name) => {
+      expect(dependenciesOf(composeService(name))).toEqual(expect.objectContaining(completed('seed')));
+    });
+
+    it('should have succeeded before lb, which the first request of the README goes through, reports healthy', () => {
+      expect([...dependencyClosureOf('lb')]).toEqual(expect.arrayContaining(['seed', 'migrate']));
+    });
+
+    it.each(ONE_SHOT_JOBS)('should have a service wait for one-shot job %s to succeed, so `up --wait` returns 0', (job) => {
+      // `docker compose up --wait` takes an exited container for ready only when another service waits for it
+      // with service_completed_successfully (docker/compose#9572); any other one fails the command.
+      const waiting = Object.values(compose.services).filter((svc) => dependenciesOf(svc)[job] === 'service_completed_successfully');
+
+      expect(waiting.length).toBeGreaterThan(0);
+    });
   });
 
   describe('images built here', () => {

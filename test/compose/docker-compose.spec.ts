@@ -213,7 +213,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('should point every nginx upstream server at a compose service, on its port in the topology', () => {
-    const servers = upstreamServers(readRepoFile('nginx/conf.d/api.conf'));
+    // api.conf's block serves the native stack; docker/lb/app-servers.conf replaces it under compose.
+    const servers = ['nginx/conf.d/api.conf', 'docker/lb/app-servers.conf'].flatMap((file) =>
+      upstreamServers(readRepoFile(file)),
+    );
 
     expect(servers.length).toBeGreaterThan(0);
     for (const { host, port } of servers) {

@@ -47,6 +47,15 @@ export const COMPOSE_TEXT = readRepoFile('docker-compose.yml');
 /** docker-compose.yml as written: `${VAR:-default}` interpolations left in place. */
 export const compose = parse(COMPOSE_TEXT, { merge: true }) as ComposeFile;
 
+/** `${VAR:-default}`, the one form of interpolation docker-compose.yml uses: every variable has a default. */
+export const INTERPOLATION = /\$\{([A-Za-z_][A-Za-z0-9_]*):-([^}]*)\}/g;
+
+/** docker-compose.yml as Compose runs it when none of its variables is set: each interpolation is its default. */
+export const composeAsRun = parse(
+  COMPOSE_TEXT.replace(INTERPOLATION, (_interpolation, _name, fallback: string) => fallback),
+  { merge: true },
+) as ComposeFile;
+
 export function composeService(name: string): ComposeService {
   const found = compose.services[name];
   if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
@@ -146,6 +155,15 @@ export function dependencyClosureOf(name: string): Set<string> {
   visit(name);
   return found;
 }
+
+/** The host ports a service publishes (`[host_ip:]published:target`), as `host_ip:published`. */
+export const publishedPortsOf = (svc: ComposeService): string[] =>
+  (svc.ports ?? []).map((port) => {
+    if (typeof port === 'object') return `${port.host_ip ?? '0.0.0.0'}:${port.published}`;
+    const hostSide = String(port).slice(0, String(port).lastIndexOf(':'));
+    const [, hostIp = '0.0.0.0', published] = /^(?:(\d+\.\d+\.\d+\.\d+):)?(.*)$/.exec(hostSide) ?? [];
+    return `${hostIp}:${published}`;
+  });
 
 const networkSettingsOf = (svc: ComposeService) =>
   Array.isArray(svc.networks) ? [] : Object.values(svc.networks ?? {}).flatMap((network) => (network ? [network] : []));

@@ -9,12 +9,14 @@ import { SERVICES, type ServiceKind, service as topologyService } from '../../st
 import {
   COMPOSE_TEXT,
   DEFAULT_COMPOSE_SERVICES,
+  INTERPOLATION,
   type Mount,
   ROOT,
   aliasesOf,
   builtDockerfiles,
   commandOf,
   compose,
+  composeAsRun,
   composeService,
   dependenciesOf,
   dependencyClosureOf,
@@ -27,6 +29,7 @@ import {
   isExecutable,
   mountsOf,
   namedVolumeMountsOf,
+  publishedPortsOf,
   readEnvFile,
   readRepoFile,
   scriptsOn,
@@ -130,7 +133,6 @@ function upstreamServers(nginxConfig: string): { host: string; port: number }[] 
 }
 
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN/i;
-const INTERPOLATION = /\$\{([A-Za-z_][A-Za-z0-9_]*):-([^}]*)\}/g;
 const isInterpolationWithDefault = (value: string): boolean => /^\$\{[A-Za-z_][A-Za-z0-9_]*:-[^}]+\}$/.test(value);
 
 /** Secret values the stack may use: the dev defaults of interpolations, and env_file entries. */
@@ -157,10 +159,13 @@ function composeSchemaValidator() {
 }
 
 describe('docker-compose.yml', () => {
-  it('should be valid against the Compose Specification schema', () => {
+  it.each([
+    ['as written', compose],
+    ['as Compose runs it, its variables interpolated', composeAsRun],
+  ])('should be valid against the Compose Specification schema, %s', (_form, file) => {
     const validate = composeSchemaValidator();
 
-    const valid = validate(compose);
+    const valid = validate(file);
 
     expect(validate.errors ?? []).toEqual([]);
     expect(valid).toBe(true);
@@ -346,11 +351,11 @@ describe('docker-compose.yml', () => {
   });
 
   it("should point the client's resolver at the dns service's fixed address, outside the dynamic range", () => {
-    const dns = composeService('dns');
+    const dns = composeAsRun.services.dns;
     const [[networkName, settings]] = Object.entries(dns.networks ?? {});
-    const [addressing] = compose.networks?.[networkName]?.ipam?.config ?? [];
+    const [addressing] = composeAsRun.networks?.[networkName]?.ipam?.config ?? [];
     const address = settings?.ipv4_address ?? '(none)';
-    const client = composeService('client');
+    const client = composeAsRun.services.client;
 
     expect(cidrContains(addressing?.subnet ?? '0.0.0.0/32', address)).toBe(true);
     expect(cidrContains(addressing?.ip_range ?? '0.0.0.0/0', address)).toBe(false);
@@ -371,6 +376,54 @@ describe('docker-compose.yml', () => {
     expect(secretEntries.filter(([, value]) => !isInterpolationWithDefault(value))).toEqual([]);
     expect(knownSecretValues().filter((secret) => textOutsideInterpolations.includes(secret))).toEqual([]);
     expect(secretsInDockerfiles).toEqual([]);
+  });
+
+  describe('two checkouts on one machine', () => {
+    /** Each published port: `127.0.0.1:${NAME_PORT:-default}`, as written. */
+    const PUBLISHED = /^127\.0\.0\.1:\$\{([A-Z]+_PORT):-(\d+)\}$/;
+    const publishing = Object.keys(compose.services).filter((name) => publishedPortsOf(compose.services[name]).length);
+
+    it('should give every variable it reads a default, so that no .env is needed', () => {
+      const valuesOf = (node: unknown): string[] =>
+        typeof node === 'string' ? [node] : node && typeof node === 'object' ? Object.values(node).flatMap(valuesOf) : [];
+
+      const withBareVariables = valuesOf(compose).filter((value) => /\$(?!\{[A-Za-z_][A-Za-z0-9_]*:-)/.test(value));
+
+      expect(withBareVariables).toEqual([]);
+    });
+
+    it.each(publishing)('should publish %s on the loopback address, on a host port a variable moves', (name) => {
+      const ports = publishedPortsOf(composeService(name));
+
+      expect(ports.filter((port) => !PUBLISHED.test(port))).toEqual([]);
+    });
+
+    it('should publish lb on LB_PORT, 8080 unless set', () => {
+      expect(publishedPortsOf(composeService('lb'))).toEqual(['127.0.0.1:${LB_PORT:-8080}']);
+      expect(publishedPortsOf(composeAsRun.services.lb)).toEqual(['127.0.0.1:8080']);
+    });
+
+    it('should publish each host port once', () => {
+      const ports = Object.values(composeAsRun.services).flatMap(publishedPortsOf);
+
+      expect(new Set(ports).size).toBe(ports.length);
+    });
+
+    it('should name the project in `name:`, which COMPOSE_PROJECT_NAME and -p override', () => {
+      // Compose's order: -p, then COMPOSE_PROJECT_NAME, then the top-level name, so a literal name is the default.
+      expect(compose.name).toMatch(/^[a-z0-9][a-z0-9_-]*$/);
+    });
+
+    it("should move the subnet, its dynamic range and the dns service's address with one variable", () => {
+      const [addressing] = compose.networks?.default?.ipam?.config ?? [];
+      const dnsAddress = Object.values(composeService('dns').networks ?? {})[0]?.ipv4_address ?? '';
+      const defaults = new Set([...COMPOSE_TEXT.matchAll(/\$\{SUBNET_PREFIX:-([^}]*)\}/g)].map(([, value]) => value));
+
+      expect([addressing?.subnet, addressing?.ip_range, dnsAddress].map((value) => value?.split('}')[0])).toEqual(
+        Array(3).fill(`\${SUBNET_PREFIX:-${[...defaults][0]}`),
+      );
+      expect(defaults.size).toBe(1);
+    });
   });
 
   describe('PostgreSQL under Patroni', () => {

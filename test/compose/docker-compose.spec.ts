@@ -1,21 +1,49 @@
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { dirname, join, normalize, posix, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, normalize, posix, relative } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/app-config';
+import { paths as nativePaths } from '../../stack/native/paths';
 import { SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
+import {
+  COMPOSE_TEXT,
+  DEFAULT_COMPOSE_SERVICES,
+  INTERPOLATION,
+  type Mount,
+  ROOT,
+  aliasesOf,
+  builtDockerfiles,
+  commandOf,
+  compose,
+  composeAsRun,
+  composeService,
+  dependenciesOf,
+  dependencyClosureOf,
+  dockerfileOf,
+  envFilesOf,
+  environmentOf,
+  flagsOf,
+  hasHealthcheck,
+  healthcheckCommandOf,
+  isExecutable,
+  mountsOf,
+  namedVolumeMountsOf,
+  publishedPortsOf,
+  readEnvFile,
+  readRepoFile,
+  scriptsOn,
+  variablesOf,
+} from './compose-file';
+import { baseImagesOf, copiedFiles, entrypointOf, isPinned } from './dockerfile';
 
 // docker-compose.yml cannot be run where these tests run (no Docker engine), so they check it as a file:
 // against the Compose Specification, and against the native stack's topology, Patroni template, nginx config
 // and app config.
 
-const ROOT = resolve(__dirname, '../..');
 const VENDORED_SCHEMA = 'test/compose/compose-spec.schema.json';
 // The project's shared folder sits beside the repository on developers' machines, not always in CI.
 const SHARED_SCHEMA = join(ROOT, '..', 'shared', 'compose-spec.schema.json');
-
-const readRepoFile = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
 /** The Patroni configuration every PostgreSQL node fills in, in compose and in the native stack. */
 const PATRONI_TEMPLATE_DIR = 'stack/patroni';
@@ -24,42 +52,9 @@ const PATRONI_POST_BOOTSTRAP = 'post-bootstrap.sh';
 const PATRONI_DOCKERFILE = 'docker/patroni/Dockerfile';
 const PATRONI_ENTRYPOINT = 'docker/patroni/entrypoint.sh';
 
-/** The parts of the Compose file format these tests read. */
-interface ComposeService {
-  image?: string;
-  build?: string | { context?: string; dockerfile?: string };
-  command?: string | string[];
-  environment?: Record<string, string | number | boolean | null> | string[];
-  env_file?: string | (string | { path: string })[];
-  depends_on?: string[] | Record<string, { condition: string }>;
-  healthcheck?: { test?: string | string[]; disable?: boolean };
-  volumes?: (string | { type?: string; source?: string; target: string; read_only?: boolean })[];
-  networks?: string[] | Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
-  dns?: string | string[];
-  profiles?: string[];
-}
-
-interface ComposeFile {
-  services: Record<string, ComposeService>;
-  volumes?: Record<string, unknown>;
-  networks?: Record<string, { ipam?: { config?: { subnet?: string; ip_range?: string }[] } } | null>;
-}
-
-const COMPOSE_TEXT = readRepoFile('docker-compose.yml');
-// merge: Compose resolves YAML merge keys (`<<: *anchor`), which docker-compose.yml uses for shared settings.
-const compose = parse(COMPOSE_TEXT, { merge: true }) as ComposeFile;
-
-function composeService(name: string): ComposeService {
-  const found = compose.services[name];
-  if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
-  return found;
-}
-
 // --- The topology, as stack/topology.ts describes it -----------------------------------------------------
 
 const STACK_SERVICES = SERVICES.filter((s) => !s.optional);
-/** Services that `docker compose up` starts: those in no profile. The others run only when their profile is asked for. */
-const DEFAULT_COMPOSE_SERVICES = Object.keys(compose.services).filter((name) => !compose.services[name].profiles?.length);
 const PROFILED_SERVICES = Object.keys(compose.services).filter((name) => !DEFAULT_COMPOSE_SERVICES.includes(name));
 const namesOfKind = (...kinds: ServiceKind[]): string[] =>
   STACK_SERVICES.filter((s) => kinds.includes(s.kind)).map((s) => s.name);
@@ -68,89 +63,20 @@ const [ETCD] = namesOfKind('etcd');
 const [PRIMARY] = namesOfKind('postgres-primary');
 const REPLICAS = namesOfKind('postgres-replica');
 const POSTGRES_NODES = [PRIMARY, ...REPLICAS];
-/** app-1, app-2 and migrate: the services that run the app's image and so read src/config/app-config.ts. */
-const APP_IMAGE_SERVICES = namesOfKind('app', 'job');
+/**
+ * Jobs compose runs that the native topology does not list. The native stack loads the demo data with
+ * `npm run stack -- seed` (`npm run setup` runs it after `up`), in migrate's namespace; compose runs it as a
+ * service so that `docker compose up --wait` ends with the data there.
+ */
+const COMPOSE_ONLY_JOBS = ['seed'];
+/** app-1, app-2, migrate and seed: the services that run the app's image and so read src/config/app-config.ts. */
+const APP_IMAGE_SERVICES = [...namesOfKind('app', 'job'), ...COMPOSE_ONLY_JOBS];
+/** Services that run once and exit: `restart: "no"`. */
+const ONE_SHOT_JOBS = Object.keys(compose.services).filter((name) => compose.services[name].restart === 'no');
 const LONG_RUNNING_SERVICES = [...STACK_SERVICES.filter((s) => s.kind !== 'job').map((s) => s.name), ...PROFILED_SERVICES];
 const SERVICES_WITH_ALIASES = STACK_SERVICES.filter((s) => s.aliases?.length).map(
   (s) => [s.name, s.aliases ?? []] as const,
 );
-
-// --- Reading a service's settings, whichever of Compose's equivalent forms it uses -----------------------
-
-function environmentOf(svc: ComposeService): Record<string, string> {
-  const environment = svc.environment ?? {};
-  const entries = Array.isArray(environment)
-    ? environment.map((entry) => splitAssignment(entry))
-    : Object.entries(environment).map(([key, value]) => [key, String(value ?? '')]);
-  return Object.fromEntries(entries);
-}
-
-function splitAssignment(line: string): [string, string] {
-  const equals = line.indexOf('=');
-  return equals < 0 ? [line, ''] : [line.slice(0, equals), line.slice(equals + 1)];
-}
-
-/** KEY=VALUE lines; blank lines and # comments skipped, as Compose reads an env_file. */
-function readEnvFile(path: string): Record<string, string> {
-  const lines = readRepoFile(path).split('\n').map((line) => line.trim());
-  return Object.fromEntries(lines.filter((line) => line && !line.startsWith('#')).map(splitAssignment));
-}
-
-const envFilesOf = (svc: ComposeService): string[] =>
-  [svc.env_file ?? []].flat().map((file) => (typeof file === 'string' ? file : file.path));
-
-/** Every variable Compose gives the container: the env_file entries, with `environment` on top. */
-const variablesOf = (svc: ComposeService): Record<string, string> =>
-  Object.assign({}, ...envFilesOf(svc).map(readEnvFile), environmentOf(svc));
-
-const commandOf = (svc: ComposeService): string[] =>
-  typeof svc.command === 'string' ? svc.command.split(/\s+/) : (svc.command ?? []);
-
-/** The `--name=value` flags on a command line. */
-function flagsOf(svc: ComposeService): Record<string, string> {
-  const flags = commandOf(svc).filter((arg) => arg.startsWith('--'));
-  return Object.fromEntries(flags.map((flag) => splitAssignment(flag.slice(2))));
-}
-
-interface Mount {
-  /** A repository path for a bind mount (`./stack/patroni` -> `stack/patroni`), else the volume's name. */
-  source: string;
-  target: string;
-  readOnly: boolean;
-}
-
-/** `source:target[:mode]` or the long form, as one shape. */
-function mountsOf(svc: ComposeService): Mount[] {
-  return (svc.volumes ?? []).map((volume) => {
-    if (typeof volume !== 'string') {
-      return { source: normalize(volume.source ?? ''), target: volume.target, readOnly: volume.read_only === true };
-    }
-    const [source, target, mode = ''] = volume.split(':');
-    return { source: normalize(source), target, readOnly: mode.split(',').includes('ro') };
-  });
-}
-
-/** Mounts of the file's named volumes (`volumes:` at the top level), bind mounts left out. */
-const namedVolumeMountsOf = (svc: ComposeService): Mount[] =>
-  mountsOf(svc).filter((mount) => Object.keys(compose.volumes ?? {}).includes(mount.source));
-
-const healthcheckCommandOf = ({ healthcheck }: ComposeService): string[] => [healthcheck?.test ?? []].flat();
-
-/** The absolute paths on a command line: the scripts it runs inside the container. */
-const scriptsOn = (command: string[]): string[] => command.filter((arg) => arg.startsWith('/'));
-
-/** Dependency name -> condition; the short list form means `service_started`. */
-function dependenciesOf(svc: ComposeService): Record<string, string> {
-  const dependsOn = svc.depends_on ?? {};
-  return Array.isArray(dependsOn)
-    ? Object.fromEntries(dependsOn.map((name) => [name, 'service_started']))
-    : Object.fromEntries(Object.entries(dependsOn).map(([name, { condition }]) => [name, condition]));
-}
-
-const networkSettingsOf = (svc: ComposeService) =>
-  Array.isArray(svc.networks) ? [] : Object.values(svc.networks ?? {}).flatMap((network) => (network ? [network] : []));
-
-const aliasesOf = (svc: ComposeService): string[] => networkSettingsOf(svc).flatMap((n) => n.aliases ?? []);
 
 // --- The Patroni template's placeholders, which the entrypoint of a postgres node fills from its variables ----
 
@@ -162,62 +88,6 @@ function patroniSettingsOf(name: string): Record<string, string> {
   return Object.fromEntries(PLACEHOLDERS.map((key) => [key, variables[key]]));
 }
 
-const hasHealthcheck = ({ healthcheck }: ComposeService): boolean =>
-  healthcheck?.test !== undefined && !healthcheck.disable && [healthcheck.test].flat()[0] !== 'NONE';
-
-// --- Images -------------------------------------------------------------------------------------------------
-
-/** A tag other than `latest`, or a digest: the same file always runs the same software. */
-function isPinned(image: string): boolean {
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
-  const tag = image.split('/').pop()?.split(':')[1];
-  return tag !== undefined && tag !== 'latest';
-}
-
-function dockerfileOf(svc: ComposeService): string {
-  const build = typeof svc.build === 'string' ? { context: svc.build } : (svc.build ?? {});
-  return join(build.context ?? '.', build.dockerfile ?? 'Dockerfile');
-}
-
-const builtDockerfiles = (): string[] => [
-  ...new Set(Object.values(compose.services).filter((svc) => svc.build).map(dockerfileOf)),
-];
-
-/** The images a Dockerfile's FROM lines pull; `FROM build` naming an earlier stage pulls nothing. */
-function baseImagesOf(dockerfile: string): string[] {
-  const stages = new Set<string>();
-  const images: string[] = [];
-  for (const [, image, stage] of dockerfile.matchAll(/^FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/gim)) {
-    if (!stages.has(image.toLowerCase())) images.push(image);
-    if (stage) stages.add(stage.toLowerCase());
-  }
-  return images;
-}
-
-/**
- * A Dockerfile's `COPY src dest` lines: the path inside the image -> the repository file it comes from. Sources
- * are relative to the Dockerfile's folder, the build context of every image this file builds.
- */
-function copiedFiles(dockerfilePath: string): Map<string, string> {
-  const copies = [...readRepoFile(dockerfilePath).matchAll(/^COPY\s+(?:--\S+\s+)*(\S+)\s+(\S+)\s*$/gim)];
-  return new Map(copies.map(([, source, destination]) => [destination, join(dirname(dockerfilePath), source)]));
-}
-
-/** The exec-form ENTRYPOINT of a Dockerfile. */
-function entrypointOf(dockerfilePath: string): string[] {
-  const [, entrypoint] = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readRepoFile(dockerfilePath)) ?? [];
-  return entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
-}
-
-const isExecutable = (path: string): boolean => {
-  try {
-    accessSync(join(ROOT, path), constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 // --- Small factories for the expectations -------------------------------------------------------------------
 
 const withCondition = (condition: string) => (...names: string[]) =>
@@ -225,8 +95,8 @@ const withCondition = (condition: string) => (...names: string[]) =>
 const healthy = withCondition('service_healthy');
 const completed = withCondition('service_completed_successfully');
 
-// Not on PRIMARY: roles move on failover, and the apps find the leader themselves.
-const appServerDependencies = { ...completed('migrate'), ...healthy('redis') };
+// Not on PRIMARY: roles move on failover, and the apps find the leader themselves. seed runs after migrate.
+const appServerDependencies = { ...completed('seed'), ...healthy('redis') };
 
 const EXPECTED_DEPENDENCIES: Record<string, Record<string, string>> = {
   dns: {},
@@ -236,6 +106,7 @@ const EXPECTED_DEPENDENCIES: Record<string, Record<string, string>> = {
   // After the primary: on a new cluster, the node named db-primary is then the one that creates and leads it.
   ...Object.fromEntries(REPLICAS.map((replica) => [replica, healthy(ETCD, PRIMARY)])),
   migrate: healthy(PRIMARY),
+  seed: completed('migrate'),
   'app-1': appServerDependencies,
   'app-2': appServerDependencies,
   lb: healthy('app-1', 'app-2'),
@@ -262,7 +133,6 @@ function upstreamServers(nginxConfig: string): { host: string; port: number }[] 
 }
 
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN/i;
-const INTERPOLATION = /\$\{([A-Za-z_][A-Za-z0-9_]*):-([^}]*)\}/g;
 const isInterpolationWithDefault = (value: string): boolean => /^\$\{[A-Za-z_][A-Za-z0-9_]*:-[^}]+\}$/.test(value);
 
 /** Secret values the stack may use: the dev defaults of interpolations, and env_file entries. */
@@ -289,10 +159,13 @@ function composeSchemaValidator() {
 }
 
 describe('docker-compose.yml', () => {
-  it('should be valid against the Compose Specification schema', () => {
+  it.each([
+    ['as written', compose],
+    ['as Compose runs it, its variables interpolated', composeAsRun],
+  ])('should be valid against the Compose Specification schema, %s', (_form, file) => {
     const validate = composeSchemaValidator();
 
-    const valid = validate(compose);
+    const valid = validate(file);
 
     expect(validate.errors ?? []).toEqual([]);
     expect(valid).toBe(true);
@@ -307,8 +180,8 @@ describe('docker-compose.yml', () => {
     expect(vendored.equals(readFileSync(SHARED_SCHEMA))).toBe(true);
   });
 
-  it('should start exactly the services of the native topology, outside any profile', () => {
-    const expected = STACK_SERVICES.map((s) => s.name).sort();
+  it('should start exactly the services of the native topology and its own jobs, outside any profile', () => {
+    const expected = [...STACK_SERVICES.map((s) => s.name), ...COMPOSE_ONLY_JOBS].sort();
 
     expect([...DEFAULT_COMPOSE_SERVICES].sort()).toEqual(expected);
   });
@@ -345,7 +218,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('should point every nginx upstream server at a compose service, on its port in the topology', () => {
-    const servers = upstreamServers(readRepoFile('nginx/conf.d/api.conf'));
+    // api.conf's block serves the native stack; docker/lb/app-servers.conf replaces it under compose.
+    const servers = ['nginx/conf.d/api.conf', 'docker/lb/app-servers.conf'].flatMap((file) =>
+      upstreamServers(readRepoFile(file)),
+    );
 
     expect(servers.length).toBeGreaterThan(0);
     for (const { host, port } of servers) {
@@ -363,7 +239,7 @@ describe('docker-compose.yml', () => {
     expect(given.filter((key) => !known.includes(key))).toEqual([]);
   });
 
-  it.each(namesOfKind('app'))('should name app instance %s after its service', (name) => {
+  it.each(APP_IMAGE_SERVICES)('should name app instance %s after its service', (name) => {
     expect(variablesOf(composeService(name)).APP_INSTANCE).toBe(name);
   });
 
@@ -375,6 +251,88 @@ describe('docker-compose.yml', () => {
 
     expect(baseImages.length).toBeGreaterThan(0);
     expect([...images, ...baseImages].filter((image) => !isPinned(image))).toEqual([]);
+  });
+
+  describe('the demo data (seed)', () => {
+    /** A script under dist/ as the native stack runs it (stack/native/paths.ts). */
+    const nativeScript = (absolute: string): string => relative(ROOT, absolute);
+
+    it('should run the script the native stack runs for `npm run stack -- seed`, and migrate its migrations', () => {
+      expect(commandOf(composeService('seed'))).toEqual(['node', nativeScript(nativePaths.seedMain)]);
+      expect(commandOf(composeService('migrate'))).toEqual(['node', nativeScript(nativePaths.migrateMain)]);
+    });
+
+    it('should run once, after migrate has succeeded', () => {
+      const seed = composeService('seed');
+
+      expect(seed.restart).toBe('no');
+      expect(dependenciesOf(seed)).toEqual(completed('migrate'));
+    });
+
+    it.each(namesOfKind('app'))('should have succeeded before %s starts, so an app that reports ready has the data', (name) => {
+      expect(dependenciesOf(composeService(name))).toEqual(expect.objectContaining(completed('seed')));
+    });
+
+    it('should have succeeded before lb, which the first request of the README goes through, reports healthy', () => {
+      expect([...dependencyClosureOf('lb')]).toEqual(expect.arrayContaining(['seed', 'migrate']));
+    });
+
+    it.each(ONE_SHOT_JOBS)('should have a service wait for one-shot job %s to succeed, so `up --wait` returns 0', (job) => {
+      // `docker compose up --wait` takes an exited container for ready only when another service waits for it
+      // with service_completed_successfully (docker/compose#9572); any other one fails the command.
+      const waiting = Object.values(compose.services).filter((svc) => dependenciesOf(svc)[job] === 'service_completed_successfully');
+
+      expect(waiting.length).toBeGreaterThan(0);
+    });
+  });
+
+  describe('images built here', () => {
+    /** Image tag -> the services that run it, for the images some service builds. */
+    const runnersOfBuiltImages = (): Map<string, string[]> => {
+      const runners = new Map<string, string[]>();
+      for (const [name, svc] of Object.entries(compose.services)) {
+        if (svc.image) runners.set(svc.image, [...(runners.get(svc.image) ?? []), name]);
+      }
+      return new Map([...runners].filter(([, names]) => names.some((name) => compose.services[name].build)));
+    };
+    const builderOf = (image: string): string =>
+      runnersOfBuiltImages().get(image)?.find((name) => compose.services[name].build) ?? '(no builder)';
+    const nonBuildingRunners = [...runnersOfBuiltImages()].flatMap(([image, names]) =>
+      names.filter((name) => !compose.services[name].build).map((name) => [name, image] as const),
+    );
+
+    it('should name every image it builds', () => {
+      const unnamed = Object.entries(compose.services).filter(([, svc]) => svc.build && !svc.image);
+
+      expect(unnamed).toEqual([]);
+    });
+
+    it('should declare `build:` on one service per image tag', () => {
+      // Compose builds through `buildx bake`, one target per service with a `build:`; two targets exporting one
+      // tag fail on a clean machine with `image "…" already exists` (Compose 2.38 – 2.40).
+      const builders = [...runnersOfBuiltImages()].map(([image, names]) => [
+        image,
+        names.filter((name) => compose.services[name].build),
+      ]);
+
+      expect(builders.length).toBeGreaterThan(0);
+      expect(builders.filter(([, names]) => names.length !== 1)).toEqual([]);
+    });
+
+    it.each(nonBuildingRunners)('should start %s, which runs %s, after the service that builds it', (name, image) => {
+      // So `docker compose up <name>` brings the builder along, and its build, before the container is made.
+      expect([...dependencyClosureOf(name)]).toContain(builderOf(image));
+    });
+
+    it.each(nonBuildingRunners)('should never pull %s\'s image %s: it is in no registry', (name) => {
+      // Compose would otherwise try a registry first, and report the failure, before the builder builds it.
+      expect(composeService(name).pull_policy).toBe('never');
+    });
+
+    it('should build the app image, and the Patroni image, on the first service of each to start', () => {
+      expect(builderOf(composeService('app-1').image ?? '')).toBe('migrate');
+      expect(builderOf(composeService(PRIMARY).image ?? '')).toBe(PRIMARY);
+    });
   });
 
   it.each(LONG_RUNNING_SERVICES)('should give long-running service %s a healthcheck', (name) => {
@@ -393,11 +351,11 @@ describe('docker-compose.yml', () => {
   });
 
   it("should point the client's resolver at the dns service's fixed address, outside the dynamic range", () => {
-    const dns = composeService('dns');
+    const dns = composeAsRun.services.dns;
     const [[networkName, settings]] = Object.entries(dns.networks ?? {});
-    const [addressing] = compose.networks?.[networkName]?.ipam?.config ?? [];
+    const [addressing] = composeAsRun.networks?.[networkName]?.ipam?.config ?? [];
     const address = settings?.ipv4_address ?? '(none)';
-    const client = composeService('client');
+    const client = composeAsRun.services.client;
 
     expect(cidrContains(addressing?.subnet ?? '0.0.0.0/32', address)).toBe(true);
     expect(cidrContains(addressing?.ip_range ?? '0.0.0.0/0', address)).toBe(false);
@@ -420,6 +378,54 @@ describe('docker-compose.yml', () => {
     expect(secretsInDockerfiles).toEqual([]);
   });
 
+  describe('two checkouts on one machine', () => {
+    /** Each published port: `127.0.0.1:${NAME_PORT:-default}`, as written. */
+    const PUBLISHED = /^127\.0\.0\.1:\$\{([A-Z]+_PORT):-(\d+)\}$/;
+    const publishing = Object.keys(compose.services).filter((name) => publishedPortsOf(compose.services[name]).length);
+
+    it('should give every variable it reads a default, so that no .env is needed', () => {
+      const valuesOf = (node: unknown): string[] =>
+        typeof node === 'string' ? [node] : node && typeof node === 'object' ? Object.values(node).flatMap(valuesOf) : [];
+
+      const withBareVariables = valuesOf(compose).filter((value) => /\$(?!\{[A-Za-z_][A-Za-z0-9_]*:-)/.test(value));
+
+      expect(withBareVariables).toEqual([]);
+    });
+
+    it.each(publishing)('should publish %s on the loopback address, on a host port a variable moves', (name) => {
+      const ports = publishedPortsOf(composeService(name));
+
+      expect(ports.filter((port) => !PUBLISHED.test(port))).toEqual([]);
+    });
+
+    it('should publish lb on LB_PORT, 8080 unless set', () => {
+      expect(publishedPortsOf(composeService('lb'))).toEqual(['127.0.0.1:${LB_PORT:-8080}']);
+      expect(publishedPortsOf(composeAsRun.services.lb)).toEqual(['127.0.0.1:8080']);
+    });
+
+    it('should publish each host port once', () => {
+      const ports = Object.values(composeAsRun.services).flatMap(publishedPortsOf);
+
+      expect(new Set(ports).size).toBe(ports.length);
+    });
+
+    it('should name the project in `name:`, which COMPOSE_PROJECT_NAME and -p override', () => {
+      // Compose's order: -p, then COMPOSE_PROJECT_NAME, then the top-level name, so a literal name is the default.
+      expect(compose.name).toMatch(/^[a-z0-9][a-z0-9_-]*$/);
+    });
+
+    it("should move the subnet, its dynamic range and the dns service's address with one variable", () => {
+      const [addressing] = compose.networks?.default?.ipam?.config ?? [];
+      const dnsAddress = Object.values(composeService('dns').networks ?? {})[0]?.ipv4_address ?? '';
+      const defaults = new Set([...COMPOSE_TEXT.matchAll(/\$\{SUBNET_PREFIX:-([^}]*)\}/g)].map(([, value]) => value));
+
+      expect([addressing?.subnet, addressing?.ip_range, dnsAddress].map((value) => value?.split('}')[0])).toEqual(
+        Array(3).fill(`\${SUBNET_PREFIX:-${[...defaults][0]}`),
+      );
+      expect(defaults.size).toBe(1);
+    });
+  });
+
   describe('PostgreSQL under Patroni', () => {
     /** The variables that say which node this is; every other Patroni setting is the same on every node. */
     const NODE_IDENTITY = ['NAME', 'HOST'];
@@ -432,12 +438,11 @@ describe('docker-compose.yml', () => {
       expect(PLACEHOLDERS).toEqual(expect.arrayContaining(['NAME', 'HOST', 'ETCD_HOSTS', 'DATA_DIR']));
     });
 
-    it.each(POSTGRES_NODES)('should build postgres node %s from the Patroni image', (name) => {
-      const node = composeService(name);
+    it.each(POSTGRES_NODES)('should run postgres node %s on the Patroni image', (name) => {
+      const primary = composeService(PRIMARY);
 
-      expect(node.build).toBeDefined();
-      expect(dockerfileOf(node)).toBe(PATRONI_DOCKERFILE);
-      expect(node.image).toBe(composeService(PRIMARY).image);
+      expect(dockerfileOf(primary)).toBe(PATRONI_DOCKERFILE);
+      expect(composeService(name).image).toBe(primary.image);
     });
 
     it('should build the Patroni image on the official postgres image, with Patroni pinned', () => {

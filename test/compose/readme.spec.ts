@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVICES } from '../../stack/topology';
+import {
+  COMPOSE_TEXT,
+  DEFAULT_COMPOSE_SERVICES,
+  INTERPOLATION,
+  ROOT,
+  aliasesOf,
+  compose,
+  composeAsRun,
+  composeService,
+  environmentOf,
+  publishedPortsOf,
+  readRepoFile,
+} from './compose-file';
+import { baseImagesOf } from './dockerfile';
+
+// What README.md says about the Docker path, checked against docker-compose.yml and the Dockerfiles: the commands
+// it gives, the ports and names they use, the images and versions it names.
+
+const README = readRepoFile('README.md');
+
+/**
+ * README facts that README.md on main gets wrong or leaves out until its Docker lines catch up with this folder's
+ * files: each check below whose fact is listed here is skipped. Empty the list once README.md has the lines that
+ * the commit which added this file names.
+ */
+const AWAITING_README = new Set(['the base image', 'the services table lists every service', 'the variables']);
+const itOnceReadmeHas = (fact: string) => (AWAITING_README.has(fact) ? it.skip : it);
+
+/** The fenced code block that follows the first line containing `marker`. */
+function codeBlockAfter(marker: string): string[] {
+  const start = README.indexOf(marker);
+  const [, block] = /```\w*\n([\s\S]*?)```/.exec(README.slice(start)) ?? [];
+  if (start < 0 || block === undefined) throw new Error(`README.md: no code block after "${marker}"`);
+  return block.trim().split('\n');
+}
+
+/** The backticked names in the first column of the table under `## The services`. */
+function servicesTable(): string[] {
+  const section = README.slice(README.indexOf('## The services'));
+  const rows = section.slice(0, section.indexOf('\n## ', 1)).split('\n').filter((line) => line.startsWith('| `'));
+  return rows.flatMap((row) => [...row.split('|')[1].matchAll(/`([^`]+)`/g)].map(([, name]) => name));
+}
+
+const matchesOf = (pattern: RegExp): string[] => [...new Set([...README.matchAll(pattern)].map(([, value]) => value))];
+
+/** The host ports compose publishes on this machine, with no variable set: 8080, 9090, 3001. */
+const publishedHostPorts = (): string[] =>
+  Object.values(composeAsRun.services).flatMap(publishedPortsOf).map((port) => port.split(':')[1]);
+
+describe('README.md on the Docker path', () => {
+  const quickStart = codeBlockAfter('With Docker instead');
+
+  it('should start the stack, in its quick start, the way docker-compose.yml says to', () => {
+    expect(quickStart[0]).toBe('docker compose up --build --wait');
+    expect(COMPOSE_TEXT).toContain(`#   ${quickStart[0]} `);
+  });
+
+  it("should send the quick start's first request to lb's port, for an article the seed job inserts", () => {
+    const [, port, id] = /^curl -i http:\/\/localhost:(\d+)\/articles\/(\d+)$/.exec(quickStart[1]) ?? [];
+    const [, samples] = /const SAMPLES = (\d+);/.exec(readRepoFile('src/seed.ts')) ?? [];
+
+    expect(publishedPortsOf(composeAsRun.services.lb)).toEqual([`127.0.0.1:${port}`]);
+    expect(Number(id)).toBeGreaterThanOrEqual(1);
+    expect(Number(id)).toBeLessThanOrEqual(Number(samples));
+  });
+
+  it('should name only host ports that compose publishes', () => {
+    const named = matchesOf(/http:\/\/localhost:(\d+)/g);
+
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((port) => !publishedHostPorts().includes(port))).toEqual([]);
+  });
+
+  it('should `docker compose exec` only into services compose starts', () => {
+    const targets = matchesOf(/docker compose exec (\S+)/g);
+
+    expect(targets.length).toBeGreaterThan(0);
+    expect(targets.filter((name) => !DEFAULT_COMPOSE_SERVICES.includes(name))).toEqual([]);
+  });
+
+  it('should reach api.example.test, from the client, on lb', () => {
+    expect(quickStart.find((line) => line.startsWith('docker compose exec client'))).toContain('http://api.example.test/');
+    expect(aliasesOf(composeService('lb'))).toContain('api.example.test');
+  });
+
+  it('should ask only for profiles some service is in', () => {
+    const profiles = matchesOf(/docker compose --profile (\S+)/g);
+    const defined = Object.values(compose.services).flatMap((svc) => svc.profiles ?? []);
+
+    expect(profiles.length).toBeGreaterThan(0);
+    expect(profiles.filter((profile) => !defined.includes(profile))).toEqual([]);
+  });
+
+  it('should tell you to copy a replica that sets its own NAME and HOST and builds nothing', () => {
+    const [, replica] = /copy the `([\w-]+)` service with its own `NAME`, `HOST`/.exec(README) ?? [];
+    const service = composeService(replica ?? '(none named)');
+
+    expect(Object.keys(environmentOf(service))).toEqual(expect.arrayContaining(['NAME', 'HOST']));
+    expect(service.build).toBeUndefined();
+  });
+
+  it('should name the PostgreSQL and Redis major versions that the images run', () => {
+    const [postgresImage] = baseImagesOf(readRepoFile('docker/patroni/Dockerfile'));
+    const postgresMajor = /^postgres:(\d+)\./.exec(postgresImage)?.[1];
+    const redisMajor = /^redis:(\d+)\./.exec(composeService('redis').image ?? '')?.[1];
+
+    expect(README).toMatch(new RegExp(`PostgreSQL ${postgresMajor}, Redis ${redisMajor}\\b`));
+  });
+
+  it('should name variables that docker-compose.yml reads where it says compose reads them', () => {
+    const read = [...COMPOSE_TEXT.matchAll(INTERPOLATION)].map(([, name]) => name);
+
+    for (const name of ['SYNCHRONOUS_MODE', 'GRAFANA_ADMIN_PASSWORD']) {
+      expect(README).toContain(name);
+      expect(read).toContain(name);
+    }
+  });
+
+  it('should list only services of the compose file or optional ones of the native stack in its services table', () => {
+    const optionalNatively = SERVICES.filter((s) => s.optional).map((s) => s.name);
+
+    const unknown = servicesTable().filter((name) => !compose.services[name] && !optionalNatively.includes(name));
+
+    expect(unknown).toEqual([]);
+  });
+
+  it('should point at Docker files that exist', () => {
+    const [line] = README.split('\n').filter((l) => l.includes('the same topology for Docker'));
+    const files = line.split('  ')[0].trim().split(/\s+/);
+
+    expect(files).toEqual(expect.arrayContaining(['docker-compose.yml', 'Dockerfile']));
+    expect(files.filter((file) => !existsSync(join(ROOT, file)))).toEqual([]);
+  });
+
+  itOnceReadmeHas('the services table lists every service')('should list every service compose starts in its services table', () => {
+    const listed = servicesTable();
+
+    expect(DEFAULT_COMPOSE_SERVICES.filter((name) => !listed.includes(name))).toEqual([]);
+  });
+
+  itOnceReadmeHas('the base image')("should name the app image's base image as the Dockerfile pins it", () => {
+    const baseImages = [...new Set(baseImagesOf(readRepoFile('Dockerfile')))];
+
+    expect(baseImages.filter((image) => !README.includes(`\`${image}\``))).toEqual([]);
+  });
+
+  itOnceReadmeHas('the variables')('should name every variable docker-compose.yml reads, and COMPOSE_PROJECT_NAME', () => {
+    const read = [...new Set([...COMPOSE_TEXT.matchAll(INTERPOLATION)].map(([, name]) => name)), 'COMPOSE_PROJECT_NAME'];
+
+    expect(read.filter((name) => !new RegExp(`\\b${name}\\b`).test(README))).toEqual([]);
+  });
+});

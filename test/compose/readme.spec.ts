@@ -21,13 +21,6 @@ import { baseImagesOf } from './dockerfile';
 
 const README = readRepoFile('README.md');
 
-/**
- * README facts that README.md on main gets wrong or leaves out until its Docker lines catch up with this folder's
- * files: each check below whose fact is listed here is skipped. Empty the list once README.md has the lines that
- * the commit which added this file names.
- */
-const AWAITING_README = new Set(['the base image', 'the services table lists every service', 'the variables']);
-const itOnceReadmeHas = (fact: string) => (AWAITING_README.has(fact) ? it.skip : it);
 
 /** The fenced code block that follows the first line containing `marker`. */
 function codeBlockAfter(marker: string): string[] {
@@ -135,19 +128,19 @@ describe('README.md on the Docker path', () => {
     expect(files.filter((file) => !existsSync(join(ROOT, file)))).toEqual([]);
   });
 
-  itOnceReadmeHas('the services table lists every service')('should list every service compose starts in its services table', () => {
+  it('should list every service compose starts in its services table', () => {
     const listed = servicesTable();
 
     expect(DEFAULT_COMPOSE_SERVICES.filter((name) => !listed.includes(name))).toEqual([]);
   });
 
-  itOnceReadmeHas('the base image')("should name the app image's base image as the Dockerfile pins it", () => {
+  it("should name the app image's base image as the Dockerfile pins it", () => {
     const baseImages = [...new Set(baseImagesOf(readRepoFile('Dockerfile')))];
 
     expect(baseImages.filter((image) => !README.includes(`\`${image}\``))).toEqual([]);
   });
 
-  itOnceReadmeHas('the variables')('should name every variable docker-compose.yml reads, and COMPOSE_PROJECT_NAME', () => {
+  it('should name every variable docker-compose.yml reads, and COMPOSE_PROJECT_NAME', () => {
     const read = [...new Set([...COMPOSE_TEXT.matchAll(INTERPOLATION)].map(([, name]) => name)), 'COMPOSE_PROJECT_NAME'];
 
     expect(read.filter((name) => !new RegExp(`\\b${name}\\b`).test(README))).toEqual([]);

@@ -1,3 +1,4 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -294,7 +295,8 @@ describe('The Conduit API (/api) through nginx', () => {
   describe('GET /docs-json', () => {
     type Operation = { parameters?: { name: string; in: string; required?: boolean; $ref?: string }[]; responses: Record<string, unknown>; security?: unknown[] };
     type Document = { paths: Record<string, Record<string, Operation>>; components: { parameters?: Record<string, { name: string; in: string; required?: boolean }>; securitySchemes?: Record<string, unknown> } };
-    const spec = parse(readFileSync(join(__dirname, '..', 'realworld', 'openapi.yml'), 'utf8')) as Document;
+    const spec0 = parse(readFileSync(join(__dirname, '..', 'realworld', 'openapi.yml'), 'utf8'));
+    const spec = spec0 as Document;
     const METHODS = ['get', 'post', 'put', 'delete'];
     const operations = (doc: Document, prefix = '') =>
       Object.entries(doc.paths).flatMap(([path, item]) =>
@@ -325,6 +327,34 @@ describe('The Conduit API (/api) through nginx', () => {
         if (op.security) expect({ key, security: ourOp.security }).toEqual({ key, security: [{ Token: [] }] });
       }
       expect(served.components.securitySchemes?.Token).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization' });
+    });
+
+    it('should be a valid OpenAPI document whose Conduit success responses have the shapes openapi.yml gives', async () => {
+      type Schema = { properties?: Record<string, Schema>; items?: Schema; allOf?: Schema[] };
+      type Responses = Record<string, { content?: Record<string, { schema?: Schema }> }>;
+      // Property names two levels down (`article.slug`, `articles[].title`): what a generated client reads.
+      const shape = (schema: Schema | undefined, depth = 2, prefix = ''): string[] => {
+        if (!schema || depth === 0) return [];
+        if (schema.allOf) return [...new Set(schema.allOf.flatMap((part) => shape(part, depth, prefix)))].sort();
+        if (schema.items) return shape(schema.items, depth, `${prefix}[]`);
+        return Object.entries(schema.properties ?? {})
+          .flatMap(([name, child]) => [`${prefix}${name}`, ...shape(child, depth - 1, `${prefix}${name}.`)])
+          .sort();
+      };
+      const successShapes = (doc: Document, prefix = '') =>
+        new Map(
+          operations(doc, prefix).flatMap(({ key, op }) => {
+            const success = Object.entries(op.responses as Responses).find(([code]) => code.startsWith('2'));
+            return success ? [[key, { status: success[0], shape: shape(success[1].content?.['application/json']?.schema) }] as const] : [];
+          }),
+        );
+
+      // Throws, naming the fault, when the served document is not valid OpenAPI.
+      const served = (await SwaggerParser.validate((await get('/docs-json')).json())) as unknown as Document;
+      const spec = (await SwaggerParser.dereference(structuredClone(spec0))) as unknown as Document;
+
+      const ours = successShapes(served);
+      for (const [key, expected] of successShapes(spec, '/api')) expect({ key, ...ours.get(key) }).toEqual({ key, ...expected });
     });
   });
 });

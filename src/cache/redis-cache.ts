@@ -192,12 +192,15 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<Entry<T>> {
-    const value = await load();
     const session = RequestContext.current()?.session;
+    const mark = session?.readMark();
+    const value = await load();
     await session?.settled();
-    const entry = { lsn: lsnKey(session?.readLowerBound), seen: lsnKey(session?.seenLsn), v: value };
+    // Judged by this load's own reads: an earlier read of the request (on the primary, say) proves nothing of them.
+    const reads = session && mark !== undefined ? session.readsSince(mark) : { lowerBound: undefined, bounded: true };
+    const entry = { lsn: lsnKey(reads.lowerBound), seen: lsnKey(session?.seenLsn), v: value };
     // No upper bound of what the read saw (its position unreadable, or a write's unknown): none to hand on.
-    const bounded = (session?.readsBounded ?? true) && session?.seenLsn !== UNKNOWN_POSITION;
+    const bounded = reads.bounded && session?.seenLsn !== UNKNOWN_POSITION;
     if (value === null || value === undefined || this.markers.pending.has(key) || (this.judged && !bounded)) return entry;
     try {
       const mode = this.judged ? 'judged' : 'blind';
@@ -219,13 +222,8 @@ export class RedisCache implements OnApplicationShutdown {
         const raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
         return raw === null ? {} : { entry: JSON.parse(raw) as Entry<T> };
       }
-      // One round trip for both.
-      const pipeline = this.redis.pipeline();
-      if (field) pipeline.hget(key, field);
-      else pipeline.get(key);
-      pipeline.get(markerOf(key));
-      const [[entryError, raw], [markerError, marker]] = (await pipeline.exec()) as [Error | null, string | null][];
-      if (entryError || markerError) throw entryError ?? markerError;
+      // One round trip for both, and for a plain key one command.
+      const [raw, marker] = field ? await this.entryAndMarker(key, field) : await this.redis.mget(key, markerOf(key));
       const lastWrite = marker ? BigInt(`0x${marker}`) : undefined;
       if (raw === null || validFrom === undefined) return { lastWrite };
       const entry = JSON.parse(raw) as Entry<T>;
@@ -235,6 +233,13 @@ export class RedisCache implements OnApplicationShutdown {
       this.stats.errors++;
       return {};
     }
+  }
+
+  private async entryAndMarker(key: string, field: string): Promise<(string | null)[]> {
+    const results = (await this.redis.pipeline().hget(key, field).get(markerOf(key)).exec()) as [Error | null, string | null][];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+    return results.map(([, value]) => value);
   }
 
   /**

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, TypeORMError } from 'typeorm';
 import { DatabaseNotConnectedError } from './database-not-connected.error';
-import { RoutingDriver } from './routing-driver';
+import { RoutingDriver, RoutingNotInstalledError } from './routing-driver';
 
 const RETRY_MS = 1000;
 
@@ -38,6 +38,8 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
       else await this.dataSource.initialize();
       if (this.retry) this.logger.log('connected');
     } catch (error) {
+      // A TypeORM that bypasses the routing is not a node that will come back: stop the app at start.
+      if (error instanceof RoutingNotInstalledError) throw error;
       if (this.stopped) return;
       if (!this.retry) this.logger.warn(`could not connect the data source yet, retrying every ${RETRY_MS} ms: ${(error as Error).message}`);
       this.retry = setTimeout(() => void this.connect(), RETRY_MS);

@@ -144,6 +144,19 @@ describe('LoadBalancer', () => {
     expect(served).toEqual(['behind', 'ahead', 'ahead']);
   });
 
+  it('should never send a read to a replica behind what the request has already seen (a cache entry, an earlier read)', async () => {
+    const behind = admittedReplica('behind', { replayLsn: '0/100', position: parseLsn('0/100') });
+    const ahead = admittedReplica('ahead', { replayLsn: '0/900', position: parseLsn('0/900') });
+    const lb = balancer([behind, ahead]);
+
+    const served = await inRequest(async (context) => {
+      context.session.observe(parseLsn('0/800')); // served from the cache an entry read at 0/800
+      return read(lb);
+    });
+
+    expect(served).toBe('ahead');
+  });
+
   describe('failures', () => {
     it('should retry a failed read on another replica and exclude the failed one', async () => {
       const { lb, list } = withTwoReplicas({ r1: refused() });
@@ -270,6 +283,17 @@ describe('LoadBalancer', () => {
       });
 
       expect(routes).toEqual(['r2', 'replica:no-primary(primary:after-write)']);
+    });
+
+    it("should fail a read after the request's own write fast when no replica has replayed that write", async () => {
+      const lb = balancer([admittedReplica('r1', { replayLsn: '0/900', lagBytes: 5000 })], { primary: null });
+
+      const read = inRequest((context) => {
+        context.session.recordWrite(Promise.resolve(parseLsn('0/950')));
+        return context.session.settled().then(() => statement(lb, 'replica'));
+      });
+
+      await expect(read).rejects.toBeInstanceOf(PrimaryUnavailableError);
     });
 
     it('should fail a strong read fast rather than serve it stale', async () => {

@@ -99,15 +99,18 @@ export class LoadBalancer {
     }
   }
 
-  /** A connection on the primary for writes and transactions; fails fast when there is none (a failover). */
-  async leaseForWrite(session: Session | undefined, kind: PoolKind = 'writes'): Promise<Lease> {
+  /**
+   * A connection on the primary for what TypeORM's master runners send (writes, transactions, raw queries);
+   * fails fast when there is none (a failover).
+   */
+  async leaseOnPrimary(session: Session | undefined, kind: PoolKind = 'writes'): Promise<Lease> {
     const primary = this.primary;
     session?.startWrite();
     try {
       const connection = await primary.connect(kind);
       return { connection, node: primary, reason: 'primary:write', tracked: this.tracks(session) };
     } catch (error) {
-      this.writeFailed(error);
+      this.primaryFailed(error);
       throw error;
     }
   }
@@ -125,11 +128,11 @@ export class LoadBalancer {
     this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
     replica.markDown(reason);
     tried.add(replica);
-    session?.unstickUnserved(replica.name);
+    session?.forgetUnservedReplica(replica.name);
   }
 
   /** A statement on the primary failed: when for a reason of the node's, it may have gone; look again now. */
-  writeFailed(error: unknown): void {
+  primaryFailed(error: unknown): void {
     if (isNodeFailure(error)) void this.primaryPosition.probeAll();
   }
 
@@ -137,15 +140,16 @@ export class LoadBalancer {
    * The lease is done: record on the request where it ran, and the position read behind its last statement
    * (for a replica, also what the replica has replayed at least).
    */
-  recordLease(lease: Lease, session: Session | undefined, wrote: boolean, position: Promise<Lsn | null>): void {
+  recordLease(lease: Lease, session: Session | undefined, outcome: 'read' | 'committed' | 'not-committed', position: Promise<Lsn | null>): void {
     RequestContext.current()?.recordDbNode(lease.node.name, lease.reason);
     const { replica } = lease;
     if (replica && lease.tracked) {
       void position.then((lsn) => lsn !== null && replica.observeReplay(lsn, replica.health.timeline));
     }
     if (!session) return;
-    if (wrote) {
-      if (lease.tracked) session.recordWrite(position);
+    if (outcome !== 'read') {
+      // Nothing committed (it failed, or rolled back): no position to claim, but later reads still want the primary.
+      if (outcome === 'committed' && lease.tracked) session.recordWrite(position);
       else session.startWrite();
       return;
     }
@@ -158,7 +162,7 @@ export class LoadBalancer {
 
   /** A stream's read, whose position is not read behind it: the token asks the node after the fact. */
   recordStream(lease: Lease, session: Session | undefined): void {
-    this.recordLease(lease, session, false, Promise.resolve(null));
+    this.recordLease(lease, session, 'read', Promise.resolve(null));
   }
 
   /** The node that takes writes now; fails fast when there is none (during a failover). */
@@ -188,7 +192,7 @@ export class LoadBalancer {
     try {
       return { connection: await primary.connect(kind), node: primary, reason, tracked: this.tracks(session) };
     } catch (error) {
-      this.writeFailed(error);
+      this.primaryFailed(error);
       throw error;
     }
   }
@@ -199,14 +203,14 @@ export class LoadBalancer {
    * fast instead of being served stale.
    */
   private async leaseDuringFailover(session: Session | undefined, wanted: string, kind: PoolKind): Promise<Lease> {
+    // Its token, the resources it reads, and all it has seen and written (a read after its own write).
     const required = session?.minimumPosition();
     const candidates = this.hosts
       .all()
       .filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining)
       .filter((h) => required === undefined || (h.knownReplayLsn !== undefined && h.knownReplayLsn >= required))
       .sort((a, b) => Number((b.knownReplayLsn ?? 0n) - (a.knownReplayLsn ?? 0n)));
-    // primaryReason() 'primary:strong' covers @Consistency('strong') and usePrimary(): both must see the latest.
-    if (session?.primaryReason() === 'primary:strong' || session?.tokenDistrust || candidates.length === 0) {
+    if (session?.mustSeeLatest || session?.tokenDistrust || candidates.length === 0) {
       throw new PrimaryUnavailableError(this.topology.primaryProblem);
     }
     const [replica] = candidates;
@@ -221,9 +225,16 @@ export class LoadBalancer {
    * read is done), so that reads the request runs alongside go there too.
    */
   private routeRead(session: Session | undefined, tried: ReadonlySet<Host>): Route | Promise<Route> {
-    const stick = (route: Route) => {
-      if (route.replica) session?.stickTo(route.replica.name);
-      return route;
+    const stick = (route: Route): Route => {
+      if (!route.replica || !session) return route;
+      session.keepReplica(route.replica.name);
+      // Chosen after a wait, while a read the request runs alongside chose first: go where that one went, if it
+      // has what this read needs.
+      const kept = session.stickyReplica;
+      const host = kept === route.replica.name || kept === undefined ? undefined : this.hosts.byName(kept);
+      const required = session.minimumPosition();
+      const fits = host?.eligible && !tried.has(host) && (required === undefined || (host.knownReplayLsn ?? -1n) >= required);
+      return fits ? { replica: host!, reason: route.reason } : route;
     };
     const route = this.chooseRoute(session, tried);
     return route instanceof Promise ? route.then(stick) : stick(route);

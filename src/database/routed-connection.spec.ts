@@ -16,6 +16,8 @@ function recordingNode(name: string, position = parseLsn('0/100')) {
   const node = fakeNode(name, { position });
   const log: { text: string; followed: boolean }[] = [];
   const kinds: string[] = [];
+  /** Each release of a connection: undefined (back to the pool) or the error that destroys it. */
+  const releases: (string | undefined)[] = [];
   node.connect = (async (kind: string) => {
     kinds.push(kind);
     let follow: (text: string) => boolean = () => false;
@@ -28,10 +30,10 @@ function recordingNode(name: string, position = parseLsn('0/100')) {
       },
       trackPositions: (after: (text: string) => boolean) => (follow = after),
       stopTracking: async () => position,
-      release: () => undefined,
+      release: (error?: Error) => releases.push(error?.message),
     });
   }) as unknown as typeof node.connect;
-  return { node, log, kinds };
+  return { node, log, kinds, releases };
 }
 
 function setUp(replicas: Host[]) {
@@ -132,5 +134,54 @@ describe('RoutedConnection', () => {
 
     expect(replica.kinds).toEqual(['streams', 'reads']);
     expect(result.error).toMatch(/inside a transaction is not supported/);
+  });
+
+  it('should record no write position for a write that failed before it committed (its reads still go to the primary)', async () => {
+    const { lb, primary } = setUp([admittedReplica('r1')]);
+
+    const after = await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'primary', context.session);
+      await connection.query('START TRANSACTION');
+      (primary.node as unknown as FakeNode).failure = Object.assign(new Error('duplicate key'), { code: '23505' });
+      await connection.query('INSERT 1').catch(() => undefined);
+      (primary.node as unknown as FakeNode).failure = undefined;
+      await connection.query('ROLLBACK');
+      connection.release();
+      await context.session.settled();
+      return { writeLsn: context.session.writeLsn, reads: context.session.primaryReason() };
+    });
+
+    expect(after).toEqual({ writeLsn: undefined, reads: 'primary:after-write' });
+  });
+
+  it('should destroy, not pool, a connection released inside a transaction, and give each connection back once', async () => {
+    const { lb, primary } = setUp([admittedReplica('r1')]);
+
+    await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'primary', context.session);
+      await connection.query('START TRANSACTION');
+      connection.release();
+      connection.release();
+      await context.session.settled();
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(primary.releases).toEqual(['released inside a transaction']);
+  });
+
+  it('should give a stream\'s connection back when the consumer destroyed the stream before it started', async () => {
+    const replica = recordingNode('r1');
+    const host = new Host(replica.node, { excludeAfter: 1, readmitAfter: 1 });
+    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true } });
+    const { lb } = setUp([host]);
+
+    await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'replica', context.session);
+      const stream = connection.query(Object.assign(new Readable({ read() {} }), { submit: () => undefined }));
+      stream.destroy();
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+
+    expect(replica.releases).toEqual([undefined]);
   });
 });

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { QueryConfig, QueryResult, Submittable } from 'pg';
+
+type QueryCallback = (error: Error | null, result?: QueryResult) => void;
 import type { Readable } from 'node:stream';
 import { Host } from './host';
 import { Lease, LoadBalancer } from './load-balancer';
@@ -13,6 +15,7 @@ import { Session } from './session';
 export type ConnectionRole = 'primary' | 'replica' | 'startup';
 
 const BEGIN = /^\s*(START\s+TRANSACTION|BEGIN)\b/i;
+const ROLLBACK = /^\s*ROLLBACK\b/i;
 // Not `ROLLBACK TO SAVEPOINT`: TypeORM's nested transactions stay inside the outer one.
 const END = /^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i;
 
@@ -32,9 +35,14 @@ export class RoutedConnection extends EventEmitter {
   private leasing?: Promise<Lease>;
   private current?: Lease;
   private readonly tried = new Set<Host>();
+  /** Leases already given back: a connection goes back to its pool once, whatever fails around it. */
+  private readonly givenBack = new WeakSet<Lease>();
   private inTransaction = false;
+  /** On the primary: a statement that commits (autocommit, or COMMIT) has succeeded here. */
+  private committed = false;
   private released = false;
   // A connection that breaks while checked out emits 'error'; its next statement reports it (as a node failure).
+  // TypeORM listens for 'error' on this object, which never emits one: the failure reaches it as a statement's.
   private readonly onConnectionError = () => undefined;
 
   constructor(
@@ -45,39 +53,57 @@ export class RoutedConnection extends EventEmitter {
     super();
   }
 
-  // pg's client surface, as TypeORM's PostgresQueryRunner uses it: query(text, values) and query(stream).
+  // pg's client surface, as TypeORM's PostgresQueryRunner and PostgresDriver use it: query(text, values),
+  // query(text, callback) and query(stream).
   query(config: string | QueryConfig, values?: unknown[]): Promise<QueryResult>;
+  query(config: string | QueryConfig, callback: QueryCallback): undefined;
   query<S extends Submittable>(stream: S): S;
-  query(config: string | QueryConfig | Submittable, values?: unknown[]): Promise<QueryResult> | Submittable {
+  query(config: string | QueryConfig | Submittable, values?: unknown[] | QueryCallback): Promise<QueryResult> | Submittable | undefined {
     if (isSubmittable(config)) return this.stream(config);
-    return this.run(config, values);
+    if (typeof values !== 'function') return this.run(config, values);
+    const callback = values;
+    this.run(config).then(
+      (result) => callback(null, result),
+      (error: Error) => callback(error),
+    );
+    return undefined;
   }
 
   /** TypeORM's `release(error)`: the real connection goes back to its pool (destroyed when `error` is given). */
   release(error?: Error): void {
     if (this.released) return;
     this.released = true;
-    const lease = this.current;
-    if (!lease) {
-      void this.leasing?.then((late) => late.connection.release(error), () => undefined);
-      return;
-    }
+    if (this.current) return this.finish(this.current, error);
+    // Released while its connection was still being taken (a user-managed runner may do that).
+    void this.leasing?.then(
+      (lease) => this.finish(lease, error),
+      () => undefined,
+    );
+  }
+
+  private finish(lease: Lease, error?: Error): void {
     const position = lease.tracked ? lease.connection.stopTracking() : Promise.resolve(null);
-    this.balancer.recordLease(lease, this.session, this.role === 'primary', position);
+    const outcome = this.role !== 'primary' ? 'read' : this.committed ? 'committed' : 'not-committed';
+    this.balancer.recordLease(lease, this.session, outcome, position);
+    // Still inside a transaction (left open, or its ROLLBACK failed): the next borrower must not inherit it.
+    const unusable = error ?? (this.inTransaction ? new Error('released inside a transaction') : undefined);
     // Back to the pool only once its position query has answered: the next borrower must not get its reply.
-    void position.finally(() => this.giveBack(lease, error));
+    void position.finally(() => this.giveBack(lease, unusable));
   }
 
   private async run(config: string | QueryConfig, values?: unknown[]): Promise<QueryResult> {
     const text = textOf(config);
     if (BEGIN.test(text)) this.inTransaction = true;
     else if (END.test(text)) this.inTransaction = false;
+    const commits = this.role === 'primary' && !this.inTransaction && !ROLLBACK.test(text);
     for (;;) {
       const lease = await this.lease();
       try {
-        return await lease.connection.query(config as QueryConfig, values);
+        const result = await lease.connection.query(config as QueryConfig, values);
+        if (commits) this.committed = true;
+        return result;
       } catch (error) {
-        if (this.role === 'primary') this.balancer.writeFailed(error);
+        if (this.role === 'primary') this.balancer.primaryFailed(error);
         // Outside a transaction a read is one statement on a read-only session: safe to run again elsewhere.
         if (!lease.replica || this.inTransaction || !isNodeFailure(error)) throw error;
         this.dropLease(lease, error);
@@ -103,19 +129,22 @@ export class RoutedConnection extends EventEmitter {
   }
 
   private open(kind: 'streams' | undefined = undefined): Promise<Lease> {
-    if (this.role === 'primary') return this.balancer.leaseForWrite(this.session, kind);
+    if (this.role === 'primary') return this.balancer.leaseOnPrimary(this.session, kind);
     if (this.role === 'replica') return this.balancer.leaseForRead(this.session, this.tried, kind);
     return this.balancer.leaseAny();
   }
 
   private dropLease(lease: Lease, error: unknown): void {
-    this.leasing = this.current = undefined;
+    // Only the lease it failed on: a concurrent statement may already have taken the next one.
+    if (this.current === lease) this.leasing = this.current = undefined;
     void lease.connection.stopTracking();
     this.giveBack(lease, error as Error);
     if (lease.replica) this.balancer.readFailed(lease.replica, error, this.tried, this.session);
   }
 
   private giveBack(lease: Lease, error?: Error): void {
+    if (this.givenBack.has(lease)) return;
+    this.givenBack.add(lease);
     lease.connection.off('error', this.onConnectionError);
     lease.connection.release(error);
   }
@@ -130,16 +159,17 @@ export class RoutedConnection extends EventEmitter {
       process.nextTick(() => stream.destroy(new Error('stream() inside a transaction is not supported: run the query with getMany()/getRawMany(), or stream outside the transaction')));
       return submittable;
     }
+    let ended = false;
+    stream.once('end', () => (ended = true));
     this.open('streams').then(
       (lease) => {
+        // The consumer gave up before the statement was sent: nothing ran on the connection.
+        if (stream.destroyed) return this.giveBack(lease);
         lease.connection.on('error', this.onConnectionError);
-        let ended = false;
-        stream.once('end', () => (ended = true));
-        stream.once('close', () => {
-          this.balancer.recordStream(lease, this.session);
-          // Closed before its end (the consumer stopped): the portal is still open, so the connection goes.
-          this.giveBack(lease, ended ? undefined : new Error('stream closed before its end'));
-        });
+        // Now, in the request's context and before its response's token: the statement reads a snapshot taken as it starts.
+        this.balancer.recordStream(lease, this.session);
+        // Closed before its end (the consumer stopped): the portal is still open, so the connection goes.
+        stream.once('close', () => this.giveBack(lease, ended ? undefined : new Error('stream closed before its end')));
         lease.connection.query(submittable);
       },
       (error: Error) => stream.destroy(error),

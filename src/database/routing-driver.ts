@@ -35,6 +35,13 @@ export class RoutingPool extends EventEmitter {
   }
 }
 
+/** TypeORM did not build its pools through RoutingDriver: its queries would bypass the routing. Never retried. */
+export class RoutingNotInstalledError extends Error {
+  constructor() {
+    super('TypeORM did not build its master and slave pools through RoutingDriver: the routing cannot see its queries (check the TypeORM version)');
+  }
+}
+
 /**
  * The module given to TypeORM as its `driver` option in place of `pg`: the same module, with a Pool that
  * routes. TypeORM's own `replication` option decides which of its operations are reads (its "slave" query
@@ -67,7 +74,7 @@ export class RoutingDriver {
     const { master, slaves } = dataSource.driver as unknown as { master: unknown; slaves: unknown[] };
     if (!(master instanceof RoutingPool) || slaves.length === 0 || !slaves.every((pool) => pool instanceof RoutingPool)) {
       await dataSource.destroy();
-      throw new Error('TypeORM did not build its master and slave pools through RoutingDriver: the routing cannot see its queries (check the TypeORM version)');
+      throw new RoutingNotInstalledError();
     }
     master.role = 'primary';
     slaves.forEach((pool) => ((pool as RoutingPool).role = 'replica'));

@@ -46,9 +46,8 @@ export class Session {
   private sticky?: string;
   private stickyServed = false;
   private writePosition?: Lsn;
-  /** A lower bound of what the request's first read saw: cache fills are judged by it. */
-  private lowerBound?: Lsn;
-  private lowerBoundSet = false;
+  /** Each read's lower bound (what its node had replayed before it) and whether its position was read behind it. */
+  private readonly reads: { lowerBound?: Lsn; positioned: boolean }[] = [];
   /** Entries read before this position are not served to this client (a write of its own could not invalidate). */
   private floor?: Lsn;
   private seen?: Lsn;
@@ -94,9 +93,17 @@ export class Session {
     return undefined;
   }
 
-  /** The position a replica must have replayed to serve this request (read-your-writes, monotonic reads). */
+  /**
+   * The position a replica must have replayed to serve this request: its token's (read-your-writes), the last
+   * writes to the resources it reads, and all it has already seen or written (its reads never go backwards).
+   */
   minimumPosition(): Lsn | undefined {
-    return higher(this.token?.position, this.required);
+    return higher(higher(this.token?.position, this.required), this.seen);
+  }
+
+  /** A strong route, or inside usePrimary(): only the primary will do, never a replica in its place. */
+  get mustSeeLatest(): boolean {
+    return this.consistency.kind === 'strong' || this.primaryScopes > 0;
   }
 
   /** Reads must come from the primary because the token cannot be trusted. */
@@ -110,7 +117,7 @@ export class Session {
 
   /** Whether a cached value may be served without a check: a token or a strong route asks for its own read. */
   get freshnessMatters(): boolean {
-    return this.minimumPosition() !== undefined || this.consistency.kind === 'strong' || this.distrust !== undefined || this.primaryScopes > 0;
+    return this.minimumPosition() !== undefined || this.wrote || this.floor !== undefined || this.mustSeeLatest || this.distrust !== undefined;
   }
 
   /** Runs `work` with this request's reads on the primary (what `usePrimary()` does). */
@@ -129,14 +136,14 @@ export class Session {
    * The request's first read chose this replica: its other reads, concurrent ones included, go there too (so
    * they never go backwards).
    */
-  stickTo(replica: string): void {
+  keepReplica(replica: string): void {
     if (this.sticky !== undefined) return;
     this.sticky = replica;
     this.stickyServed = false;
   }
 
   /** The chosen replica failed before it served any read: the request may still choose another. */
-  unstickUnserved(replica: string): void {
+  forgetUnservedReplica(replica: string): void {
     if (this.sticky === replica && !this.stickyServed) this.sticky = undefined;
   }
 
@@ -167,12 +174,16 @@ export class Session {
       this.sticky = replica;
       this.stickyServed = true;
     }
-    if (!this.lowerBoundSet) {
-      this.lowerBound = lowerBound;
-      this.lowerBoundSet = true;
-    }
+    const read = { lowerBound, positioned: true };
+    this.reads.push(read);
     const doneAt = performance.now();
-    this.track(position.then((lsn) => (lsn === null ? (this.unboundedRead = { node, doneAt }) : this.observe(lsn))));
+    this.track(
+      position.then((lsn) => {
+        if (lsn !== null) return this.observe(lsn);
+        read.positioned = false;
+        this.unboundedRead = { node, doneAt };
+      }),
+    );
   }
 
   /** A position the client has now seen (a cache entry's). */
@@ -196,8 +207,20 @@ export class Session {
     return this.writePosition;
   }
 
-  get readLowerBound(): Lsn | undefined {
-    return this.lowerBound;
+  /** Marks where a piece of work (a cache load) begins among the request's reads; see readsSince(). */
+  readMark(): number {
+    return this.reads.length;
+  }
+
+  /**
+   * What the reads since `mark` saw at least (the lowest of their lower bounds; undefined when one had none),
+   * and whether each had its position read behind it (a bound above what it saw). After settled().
+   */
+  readsSince(mark: number): { lowerBound: Lsn | undefined; bounded: boolean } {
+    const since = this.reads.slice(mark);
+    const bounds = since.map((read) => read.lowerBound);
+    const lowerBound = bounds.length === 0 || bounds.includes(undefined) ? undefined : bounds.reduce((min, lsn) => (lsn! < min! ? lsn : min));
+    return { lowerBound, bounded: since.every((read) => read.positioned) };
   }
 
   get seenLsn(): Lsn | undefined {
@@ -206,11 +229,6 @@ export class Session {
 
   get cacheFloor(): Lsn | undefined {
     return this.floor;
-  }
-
-  /** Whether every read's position is known (none needs a query after the fact). */
-  get readsBounded(): boolean {
-    return this.unboundedRead === undefined;
   }
 
   get tokenRequirement(): TokenRequirement | undefined {

@@ -1,0 +1,42 @@
+import { parseLsn } from './lsn';
+import { Session } from './session';
+
+const node = { positionAfter: async () => null };
+
+describe('Session', () => {
+  it("should judge a piece of work by its own reads' lower bounds, not by the request's first read", async () => {
+    const session = new Session();
+    session.recordRead(node, parseLsn('0/900'), Promise.resolve(parseLsn('0/950'))); // e.g. on the primary
+    const mark = session.readMark();
+    session.recordRead(node, parseLsn('0/300'), Promise.resolve(parseLsn('0/320')), 'r1');
+    session.recordRead(node, parseLsn('0/400'), Promise.resolve(parseLsn('0/420')), 'r1');
+    await session.settled();
+
+    expect(session.readsSince(mark)).toEqual({ lowerBound: parseLsn('0/300'), bounded: true });
+  });
+
+  it('should say a piece of work is unbounded when one of its reads had no position read behind it or no lower bound', async () => {
+    const session = new Session();
+    const mark = session.readMark();
+    session.recordRead(node, parseLsn('0/300'), Promise.resolve(null), 'r1');
+    await session.settled();
+    const other = session.readMark();
+    session.recordRead(node, undefined, Promise.resolve(parseLsn('0/500')));
+    await session.settled();
+
+    expect(session.readsSince(mark)).toEqual({ lowerBound: undefined, bounded: false });
+    expect(session.readsSince(other)).toEqual({ lowerBound: undefined, bounded: true });
+  });
+
+  it('should require all a request has seen of its later reads, and keep the higher of two tokens', async () => {
+    const session = new Session();
+    session.requireToken({ position: parseLsn('0/500'), issuedAt: 1 });
+    session.requireToken({ position: parseLsn('0/400'), issuedAt: 2 });
+    expect(session.minimumPosition()).toBe(parseLsn('0/500'));
+
+    session.recordRead(node, parseLsn('0/600'), Promise.resolve(parseLsn('0/700')), 'r1');
+    await session.settled();
+
+    expect(session.minimumPosition()).toBe(parseLsn('0/700'));
+  });
+});

@@ -25,6 +25,9 @@ class JwtOnlyClient extends ConduitClient {
   }
 }
 
+// Hundreds of requests, each a sign-up (scrypt) or a read waiting up to CONSISTENCY_WAIT_MS for a replica.
+const LONG = 240_000;
+
 const node = (response: Response) => String(response.headers['x-db-node'] ?? 'cache');
 
 describe('Read-your-writes for Conduit clients that keep only their JWT, replicas 500 ms behind', () => {
@@ -82,7 +85,7 @@ describe('Read-your-writes for Conduit clients that keep only their JWT, replica
     expect(outcome.stale).toEqual([]);
     expect(outcome.pairs).toBe(250);
     expect(outcome.readerIsNotWriter).toBeGreaterThan(50); // the read often lands on the other app server
-  });
+  }, LONG);
 
   it('should still serve at least 90 % of the reads that do not follow the reader’s own write from replicas', async () => {
     const author = await ConduitClient.registered();
@@ -122,7 +125,7 @@ describe('Read-your-writes for Conduit clients that keep only their JWT, replica
     console.log(`reads not right after the reader's own write: ${onReplicas} of ${total} from replicas (${JSON.stringify(Object.fromEntries(served))})`);
     expect(total).toBeGreaterThan(100);
     expect(onReplicas / total).toBeGreaterThanOrEqual(0.9);
-  });
+  }, LONG);
 
   it('should let user B read the profile of user A who just signed up, at once, 100 times out of 100', async () => {
     const b = await JwtOnlyClient.signUp();
@@ -141,7 +144,7 @@ describe('Read-your-writes for Conduit clients that keep only their JWT, replica
     }
 
     expect(misses).toEqual([]);
-  });
+  }, LONG);
 
   it('should accept a login right after the sign-up, with no JWT yet, 100 times out of 100', async () => {
     await delayReplicas('500ms');
@@ -158,5 +161,5 @@ describe('Read-your-writes for Conduit clients that keep only their JWT, replica
     }
 
     expect(misses).toEqual([]);
-  });
+  }, LONG);
 });

@@ -13,12 +13,17 @@ const configFor = (routing: 'aware' | 'fixed') =>
 // A primary far behind the stack's: this test never raises the stack's valid-from.
 const topology = { primary: { positionAfter: async () => 1n } } as unknown as DatabaseTopology;
 
-/** Runs `fn` as a request whose reads saw the database from `from` to `to`. */
-function asRequest<T>(from: Lsn | undefined, to: Lsn | undefined, fn: (context: RequestContext) => Promise<T>): Promise<T> {
+/** Runs `fn` as a request. */
+function asRequest<T>(fn: (context: RequestContext) => Promise<T>): Promise<T> {
   const context = new RequestContext('redis-cache-e2e');
-  if (from !== undefined) context.session.recordRead({ positionAfter: async () => to ?? null }, from, Promise.resolve(to ?? null));
   return RequestContext.run(context, () => fn(context));
 }
+
+/** A load whose read saw the database from `from` to `to` (what a replica read records), answering `value`. */
+const loadSeeing = (from: Lsn | undefined, to: Lsn | undefined, value: string) => async () => {
+  if (from !== undefined) RequestContext.current()!.session.recordRead({ positionAfter: async () => to ?? null }, from, Promise.resolve(to ?? null));
+  return value;
+};
 
 describe('RedisCache on the real Redis', () => {
   const redis = new Redis(redisUrl);
@@ -40,13 +45,13 @@ describe('RedisCache on the real Redis', () => {
   });
 
   const read = (cache: RedisCache, from: Lsn | undefined, value: string) =>
-    asRequest(from, from === undefined ? undefined : from + 8n, async (context) => ({ value: await cache.getOrLoad(key, 60, async () => value), cache: context.cacheStatus }));
+    asRequest(async (context) => ({ value: await cache.getOrLoad(key, 60, loadSeeing(from, from === undefined ? undefined : from + 8n, value)), cache: context.cacheStatus }));
 
   it('should close a key to the cache from before a write commits until its invalidation lands', async () => {
     await read(aware, base, 'v1');
     expect(await read(aware, base, 'unused')).toEqual({ value: 'v1', cache: 'HIT' });
 
-    const during = await asRequest(undefined, undefined, (writer) =>
+    const during = await asRequest((writer) =>
       aware.invalidating([key], async () => {
         // After the commit, before the invalidation: a reader who saw the write elsewhere finds no old entry,
         // and a reader on a replica that has not replayed it cannot put the old row back.
@@ -75,7 +80,7 @@ describe('RedisCache on the real Redis', () => {
   });
 
   it('should keep a fixed-routing app (no positions) from refilling a key that a write invalidated', async () => {
-    await asRequest(undefined, undefined, (writer) =>
+    await asRequest((writer) =>
       aware.invalidating([key], async () => {
         writer.session.recordWrite(Promise.resolve(base));
       }),

@@ -74,7 +74,12 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
     ensureNamespace(spec);
     if (spec.kind === 'redis' || spec.kind === 'etcd' || spec.kind === 'prometheus') mkdirSync(paths.data(spec.name), { recursive: true });
     if (spec.kind.startsWith('postgres')) prepareNode(spec.name);
-    startDaemon(spec.name, runner.command(spec), { user: runner.user, env: runner.env?.(spec) ?? process.env, cwd: REPO_ROOT });
+    startDaemon(spec.name, runner.command(spec), {
+      user: runner.user,
+      mountStackDir: runner.mountStackDir,
+      env: runner.env?.(spec) ?? process.env,
+      cwd: REPO_ROOT,
+    });
   }
   await waitFor(`${spec.name} to be healthy (log: ${paths.log(spec.name)})`, async () => {
     if (daemonPid(spec.name) === null) throw new Error(`${spec.name} exited; see ${paths.log(spec.name)}`);

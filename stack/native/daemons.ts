@@ -54,6 +54,23 @@ export function startDaemon(serviceName: string, command: string[], options: Dae
   return child.pid;
 }
 
+/** The last `count` lines of a text file ('' when there is none). */
+export function lastLines(file: string, count: number): string {
+  if (!existsSync(file)) return '';
+  const lines = readFileSync(file, 'utf8').replace(/\n$/, '').split('\n');
+  return lines.slice(-count).join('\n');
+}
+
+/**
+ * The end of a service's log, to go with the error that says it did not start: a CI checkout is deleted
+ * together with its logs, so a path alone would point at nothing.
+ */
+export function logTail(serviceName: string, count = 40): string {
+  const file = paths.log(serviceName);
+  const tail = lastLines(file, count);
+  return tail ? `--- the last ${count} lines of ${file} ---\n${tail}\n--- end of ${serviceName}'s log ---` : `(${serviceName} wrote no log at ${file})`;
+}
+
 export function daemonPid(serviceName: string): number | null {
   const file = paths.pid(serviceName);
   if (!existsSync(file)) return null;

@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REPLICAS_NAME, service, SERVICES, ServiceSpec } from '../topology';
-import { daemonPid, inNamespace, killAndWait, startDaemon, stopDaemon } from './daemons';
+import { daemonPid, inNamespace, killAndWait, logTail, startDaemon, stopDaemon } from './daemons';
 import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
 import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
 import { isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
 import { appEnv, runners } from './services';
-import { run, waitFor } from './shell';
+import { CommandError, run, StopWaiting, waitFor } from './shell';
 
 export type Progress = (line: string) => void;
 
@@ -66,6 +66,15 @@ function writeDnsRecords({ adding = [] as string[], removing = [] as string[] } 
   if (dnsPid) process.kill(dnsPid, 'SIGHUP'); // dnsmasq re-reads --addn-hosts on SIGHUP
 }
 
+/** Waits for `what` of a service; when it does not come, the error ends with the service's log. */
+async function waitForService<T>(name: string, what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
+  try {
+    return await waitFor(what, probe, { timeoutMs: 60_000 });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${logTail(name)}`, { cause: error });
+  }
+}
+
 async function startService(spec: ServiceSpec, progress: Progress): Promise<void> {
   const runner = runners[spec.kind];
   if (!runner) throw new Error(`${spec.name} is not a long-running service`);
@@ -81,10 +90,10 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
       cwd: REPO_ROOT,
     });
   }
-  await waitFor(`${spec.name} to be healthy (log: ${paths.log(spec.name)})`, async () => {
-    if (daemonPid(spec.name) === null) throw new Error(`${spec.name} exited; see ${paths.log(spec.name)}`);
+  await waitForService(spec.name, `${spec.name} to be healthy (log: ${paths.log(spec.name)})`, async () => {
+    if (daemonPid(spec.name) === null) throw new StopWaiting(`${spec.name} exited while starting`);
     return runner.healthy(spec);
-  }, { timeoutMs: 60_000 });
+  });
   progress(`  ✔ ${spec.name.padEnd(13)} healthy   ${spec.address}${spec.port ? `:${spec.port}` : ''}  (${Date.now() - started} ms)`);
 }
 
@@ -97,7 +106,7 @@ async function startDatabase(progress: Progress): Promise<void> {
   if (!isInitialised('db-primary')) {
     progress('  · db-primary    initialising the cluster (Patroni: initdb, then leader)');
     await startService(service('db-primary'), progress);
-    await waitFor('db-primary to lead', async () => isLeaderRole((await patroniState('db-primary'))?.role), { timeoutMs: 60_000 });
+    await waitForService('db-primary', 'db-primary to lead', async () => isLeaderRole((await patroniState('db-primary'))?.role));
   }
   await Promise.all(
     ['db-primary', ...replicaNames()].map(async (name) => {
@@ -111,8 +120,14 @@ async function startDatabase(progress: Progress): Promise<void> {
 export function runMigrate(progress: Progress): void {
   ensureNamespace(service('migrate'));
   const started = Date.now();
-  const output = run(inNamespace('migrate', [process.execPath, paths.migrateMain]), { env: appEnv('migrate'), cwd: REPO_ROOT });
-  writeFileSync(paths.log('migrate'), output, { flag: 'a' });
+  mkdirSync(dirname(paths.log('migrate')), { recursive: true });
+  try {
+    const output = run(inNamespace('migrate', [process.execPath, paths.migrateMain]), { env: appEnv('migrate'), cwd: REPO_ROOT });
+    writeFileSync(paths.log('migrate'), output, { flag: 'a' });
+  } catch (error) {
+    if (error instanceof CommandError) writeFileSync(paths.log('migrate'), error.output, { flag: 'a' });
+    throw error; // its message ends with the job's output
+  }
   progress(`  ✔ migrate       completed (${Date.now() - started} ms)`);
 }
 

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REPLICAS_NAME, service, SERVICES, ServiceSpec } from '../topology';
+import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REPLICAS_NAME, service, SERVICES, ServiceSpec, STACK_INDEX } from '../topology';
 import { daemonPid, inNamespace, killAndWait, logTail, startDaemon, stopDaemon } from './daemons';
+import { claimIndex, heldElsewhereMessage, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
 import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
 import { isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
@@ -139,6 +140,7 @@ export interface UpOptions {
 /** Starts every service of the topology and waits until each is healthy; does nothing for those already up. */
 export async function up({ build = true, progress = console.log }: UpOptions = {}): Promise<void> {
   assertPrerequisites();
+  claimIndex();
   const started = Date.now();
   progress(`native stack in ${STACK_DIR}`);
   if (build) {
@@ -164,6 +166,7 @@ export async function start(name: string, progress: Progress = console.log): Pro
   if (spec.kind === 'job') return runMigrate(progress);
   const missing = missingPackages(OPTIONAL_PACKAGES[spec.kind] ?? {});
   if (missing.length > 0) throw new Error(`${name} needs Debian packages: apt-get install -y ${missing.join(' ')}`);
+  claimIndex();
   await startService(spec, progress);
   if (spec.optional) writeDnsRecords({ adding: [name] });
   writeEndpoints();
@@ -174,6 +177,12 @@ export async function start(name: string, progress: Progress = console.log): Pro
  * as when the machine under it dies (for a database node: Patroni and PostgreSQL together).
  */
 export async function stop(name: string, { hard = false } = {}): Promise<boolean> {
+  const holder = indexHolder();
+  if (holder.by === 'another checkout') throw new Error(heldElsewhereMessage(holder, STACK_INDEX));
+  return stopService(name, { hard });
+}
+
+async function stopService(name: string, { hard = false } = {}): Promise<boolean> {
   const spec = service(name);
   if (spec.optional) writeDnsRecords({ removing: [name] }); // drain: leave DNS first
   if (!hard) return stopDaemon(name, runners[spec.kind]?.stopSignal ?? 'SIGTERM', 60_000);
@@ -186,19 +195,30 @@ export async function stop(name: string, { hard = false } = {}): Promise<boolean
 /**
  * Stops everything the stack started (by pid, then whatever is left in its namespaces, e.g. after a
  * crash) and removes the namespaces and the bridge. `volumes` also deletes the data, as `compose down -v`.
+ * While another checkout's stack holds the index, only this checkout's files are touched: that stack's
+ * servers run in the same namespaces. One whose checkout no longer exists is stopped: nobody else can.
  */
 export async function down({ volumes = false, progress = console.log }: { volumes?: boolean; progress?: Progress } = {}): Promise<void> {
-  for (const spec of [...SERVICES].reverse()) {
-    if (await stop(spec.name).catch(() => false)) progress(`  ✔ ${spec.name} stopped`);
+  const holder = indexHolder();
+  const heldElsewhere = holder.by === 'another checkout' && !holder.gone;
+  if (heldElsewhere) {
+    progress(heldElsewhereMessage(holder, STACK_INDEX));
+  } else {
+    if (holder.by === 'another checkout') progress(`stopping the stack of ${holder.checkout}, a checkout that no longer exists`);
+    for (const spec of [...SERVICES].reverse()) {
+      if (await stopService(spec.name).catch(() => false)) progress(`  ✔ ${spec.name} stopped`);
+    }
+    for (const ns of listNamespaces()) {
+      for (const pid of namespacePids(ns)) await killAndWait(pid, 'SIGKILL', 5000);
+      removeNamespace(ns);
+    }
+    removeBridge();
+    releaseIndex();
   }
-  for (const ns of listNamespaces()) {
-    for (const pid of namespacePids(ns)) await killAndWait(pid, 'SIGKILL', 5000);
-    removeNamespace(ns);
-  }
-  removeBridge();
   rmSync(paths.endpoints, { force: true });
   if (volumes) rmSync(STACK_DIR, { recursive: true, force: true });
-  progress(volumes ? 'stack removed (data deleted)' : 'stack stopped (data kept in .stack/data; `down --volumes` deletes it)');
+  if (volumes) progress(heldElsewhere ? `this checkout's stack data deleted (${STACK_DIR})` : 'stack removed (data deleted)');
+  else if (!heldElsewhere) progress(`stack stopped (data kept in ${STACK_DIR}/data; \`down --volumes\` deletes it)`);
 }
 
 /** patronictl, run on a database node that is up (it reaches etcd through the stack's DNS). */

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { parseDocument } from 'yaml';
@@ -38,6 +38,20 @@ export const isInitialised = (name: string) => existsSync(join(paths.data(name),
 const synchronousMode = () => process.env.SYNCHRONOUS_MODE === 'true';
 
 /**
+ * Puts post-bootstrap.sh where Patroni can run it. A new copy replaces the old by rename, never by writing
+ * into it: Patroni may be running it that moment (the leader bootstraps while the replicas' configs are
+ * written), and a file open for writing cannot be executed (ETXTBSY failed the bootstrap).
+ */
+function installPostBootstrap(): void {
+  const script = readFileSync(paths.postBootstrapSource);
+  if (existsSync(paths.postBootstrap) && readFileSync(paths.postBootstrap).equals(script)) return;
+  const next = `${paths.postBootstrap}.${process.pid}`;
+  writeFileSync(next, script);
+  chmodSync(next, 0o755);
+  renameSync(next, paths.postBootstrap);
+}
+
+/**
  * The shared Patroni configuration (stack/patroni/patroni.yml, also used by docker compose) filled in for one
  * node, with every path as Patroni sees it through the mount of STACK_DIR. Tests add fast settings
  * (STACK_FAST=1: fsync off; the data is throwaway). Returns the file's path on this machine.
@@ -45,8 +59,7 @@ const synchronousMode = () => process.env.SYNCHRONOUS_MODE === 'true';
 export function writePatroniConfig(name: string): string {
   const file = paths.patroniConfig(name);
   mkdirThroughMount(dirname(file));
-  copyFileSync(paths.postBootstrapSource, paths.postBootstrap);
-  chmodSync(paths.postBootstrap, 0o755);
+  installPostBootstrap();
   const values: Record<string, string> = {
     NAME: name,
     HOST: name,
@@ -117,6 +130,21 @@ export async function patroniState(name: string): Promise<PatroniState | null> {
 }
 
 export const isLeaderRole = (role: string | undefined) => role === 'master' || role === 'primary';
+
+/**
+ * The node holds the cluster's leader key (Patroni's GET /leader answers 200). A new cluster's first node takes
+ * the primary role as soon as initdb's server runs, but the key only once post-bootstrap.sh has created the
+ * app's role and database.
+ */
+export async function holdsLeaderKey(name: string): Promise<boolean> {
+  try {
+    const response = await fetch(`http://${service(name).address}:${PATRONI_PORT}/leader`, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
 
 /** A superuser connection over the node's own unix socket (trust), from this machine's namespace. */
 export async function withSuperuser<T>(name: string, work: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {

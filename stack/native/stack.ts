@@ -5,7 +5,7 @@ import { daemonPid, inNamespace, killAndWait, logTail, startDaemon, stopDaemon }
 import { claimIndex, heldElsewhereMessage, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
 import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
-import { isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
+import { holdsLeaderKey, isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
 import { appEnv, runners } from './services';
 import { CommandError, run, StopWaiting, waitFor } from './shell';
 
@@ -107,7 +107,8 @@ async function startDatabase(progress: Progress): Promise<void> {
   if (!isInitialised('db-primary')) {
     progress('  · db-primary    initialising the cluster (Patroni: initdb, then leader)');
     await startService(service('db-primary'), progress);
-    await waitForService('db-primary', 'db-primary to lead', async () => isLeaderRole((await patroniState('db-primary'))?.role));
+    // The replicas clone it once its bootstrap is over: had it failed, they would hold a cluster without the app's database.
+    await waitForService('db-primary', 'db-primary to hold the leader key (its bootstrap done)', () => holdsLeaderKey('db-primary'));
   }
   await Promise.all(
     ['db-primary', ...replicaNames()].map(async (name) => {

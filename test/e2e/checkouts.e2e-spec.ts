@@ -14,6 +14,14 @@ const PRIVATE_PARENT = join(tmpdir(), `nest-replica-starter-checkouts-${SCRATCH_
 
 const expectSuccess = (run: StackRun) => expect({ status: run.status, output: run.output }).toEqual({ status: 0, output: expect.any(String) });
 
+/** `npm run stack -- status` as "name state role" lines. */
+const states = (status: StackRun) => status.output.trim().split('\n').map((line) => line.trim().split(/\s+/).slice(0, 3).join(' '));
+/** Every default service healthy, db-primary leading: the whole stack as `up` leaves it. */
+const WHOLE_STACK = [
+  'dns healthy 10.213', 'etcd healthy 10.213', 'db-primary healthy primary', 'db-replica-1 healthy replica', 'db-replica-2 healthy replica',
+  'redis healthy 10.213', 'app-1 healthy 10.213', 'app-2 healthy 10.213', 'lb healthy 10.213',
+].map((line) => expect.stringContaining(line));
+
 async function removeAll(checkouts: ScratchCheckout[]): Promise<void> {
   for (const checkout of checkouts) await checkout.stack('down', '--volumes').catch(() => undefined);
   rmSync(PRIVATE_PARENT, { recursive: true, force: true });
@@ -37,9 +45,12 @@ describe(`Stacks of other checkouts (on STACK_INDEX=${SCRATCH_INDEX})`, () => {
   afterAll(() => removeAll([first, second].filter(Boolean)), 120_000);
 
   describe('a checkout inside a directory only root can enter', () => {
-    it('should start every service', () => {
+    it('should start every service, db-primary leading', async () => {
+      const status = await first.stack('status');
+
       expectSuccess(firstUp);
       expect(firstUp.output).toMatch(/stack is up/);
+      expect(states(status)).toEqual(WHOLE_STACK);
     });
 
     it("should keep PostgreSQL's data in the checkout, 0700 and owned by postgres", () => {
@@ -82,8 +93,7 @@ describe(`Stacks of other checkouts (on STACK_INDEX=${SCRATCH_INDEX})`, () => {
       expectSuccess(down);
       expect(down.output).toMatch(/nothing was stopped/);
       expectSuccess(status);
-      const states = status.output.trim().split('\n').map((line) => line.split(/\s+/).slice(0, 2).join(' '));
-      expect(states).toEqual(['dns healthy', 'etcd healthy', 'db-primary healthy', 'db-replica-1 healthy', 'db-replica-2 healthy', 'redis healthy', 'app-1 healthy', 'app-2 healthy', 'lb healthy']);
+      expect(states(status)).toEqual(WHOLE_STACK);
     });
   });
 });

@@ -3,8 +3,10 @@
  *
  *   up [--no-build] [--with-prometheus]
  *                            build the app, start every service, wait until all are healthy (idempotent);
- *                            --with-prometheus also starts the optional prometheus
- *   down [--volumes]         stop everything by pid, remove namespaces; --volumes also deletes the data
+ *                            --with-prometheus also starts the optional prometheus. Starts nothing, and says
+ *                            whose it is, while another checkout's stack runs on the same STACK_INDEX
+ *   down [--volumes]         stop everything by pid, remove namespaces; --volumes also deletes the data.
+ *                            Never stops another checkout's stack on the same STACK_INDEX
  *   status                   each service: pid, address, healthy or not
  *   start <service>          start one service (db-replica-3 is cloned and added to db-replicas;
  *                            prometheus scrapes the apps at its address, port 9090)
@@ -20,8 +22,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { SERVICES, service } from './topology';
+import { SERVICES, service, STACK_INDEX } from './topology';
 import { inNamespace } from './native/daemons';
+import { indexHolder } from './native/index-claim';
 import { paths } from './native/paths';
 import { appEnv } from './native/services';
 import { down, missingPackages, patronictl, REQUIRED_PACKAGES, runMigrate, start, status, stop, switchover, TEST_PACKAGES, up } from './native/stack';
@@ -49,6 +52,8 @@ async function main(args: string[]): Promise<void> {
     case 'down':
       return down({ volumes: flag('--volumes') || flag('-v') });
     case 'status': {
+      const holder = indexHolder();
+      if (holder.by === 'another checkout') console.log(`(stack index ${STACK_INDEX} is held by ${holder.checkout}: its servers are not this checkout's)`);
       for (const s of await status()) {
         const state = s.pid === null ? 'stopped' : s.healthy ? 'healthy' : 'unhealthy';
         console.log(`${s.name.padEnd(14)}${state.padEnd(11)}${(s.role ?? '').padEnd(9)}${s.address.padEnd(14)}${s.pid ?? ''}`);

@@ -25,10 +25,14 @@ export interface ServiceSpec {
 /**
  * Which native stack: 0 (the default) is the one `npm run stack` and the tests use. Another index gives a second,
  * separate stack on the same machine (its own subnet, namespaces, bridge and .stack-N directory), so that
- * two checkouts can run their stacks at once.
+ * two checkouts can run their stacks at once, each on its own index: `up` refuses an index that another
+ * checkout's stack holds (native/index-claim.ts).
  */
 export const STACK_INDEX = Number(process.env.STACK_INDEX ?? 0);
-const TAG = STACK_INDEX === 0 ? 'nrs' : `nrs${STACK_INDEX}`;
+const tagOf = (index: number) => (index === 0 ? 'nrs' : `nrs${index}`);
+const TAG = tagOf(STACK_INDEX);
+/** The highest index: the third byte of the stack's subnet. */
+export const MAX_STACK_INDEX = 255;
 
 /** Patroni's REST API port on every PostgreSQL node. */
 export const PATRONI_PORT = 8008;
@@ -37,7 +41,9 @@ export const SUBNET_PREFIX = `10.213.${STACK_INDEX}`;
 export const SUBNET = `${SUBNET_PREFIX}.0/24`;
 export const BRIDGE = `${TAG}-br`;
 export const BRIDGE_ADDRESS = `${SUBNET_PREFIX}.1`;
-export const NAMESPACE_PREFIX = `${TAG}-`;
+/** Every namespace of the stack with that index starts with it (`nrs1-` never starts `nrs12-`'s names). */
+export const namespacePrefixOf = (index: number): string => `${tagOf(index)}-`;
+export const NAMESPACE_PREFIX = namespacePrefixOf(STACK_INDEX);
 /** This machine's end of a service's veth pair (interface names have at most 15 characters). */
 export const hostVethOf = (spec: ServiceSpec): string => `${TAG}v${spec.address.split('.').pop()}`;
 export const PUBLIC_HOSTNAME = 'api.example.test';

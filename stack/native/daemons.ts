@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { namespaceOf } from '../topology';
-import { paths } from './paths';
+import { MACHINE_DIR, paths, STACK_DIR, STACK_DIR_MOUNT } from './paths';
 
 export interface DaemonOptions {
   /** Run as this user (PostgreSQL refuses to run as root). setpriv execs, so the pid is the server's. */
@@ -11,12 +11,20 @@ export interface DaemonOptions {
   cwd?: string;
   /** Run in this service's namespace rather than its own: a second server beside it (the benchmark's). */
   besideService?: string;
+  /**
+   * Bind STACK_DIR at STACK_DIR_MOUNT first, in the mount namespace `ip netns exec` gives the server (it
+   * propagates nothing to this machine's), and start there: for servers that read or write STACK_DIR as
+   * another user than root, who may not be able to enter the checkout.
+   */
+  mountStackDir?: boolean;
 }
+
+const asUser = (user?: string) => (user ? ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--'] : []);
+const withStackDirMounted = () => ['sh', '-c', 'mount --bind "$1" "$2" && cd "$2" && shift 2 && exec "$@"', 'mount-stack-dir', STACK_DIR, STACK_DIR_MOUNT];
 
 /** argv that runs `command` inside the service's namespace, as `user` when given. */
 export function inNamespace(serviceName: string, command: string[], user?: string): string[] {
-  const asUser = user ? ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--'] : [];
-  return ['ip', 'netns', 'exec', namespaceOf(serviceName), ...asUser, ...command];
+  return ['ip', 'netns', 'exec', namespaceOf(serviceName), ...asUser(user), ...command];
 }
 
 /** Starts a long-running server in its namespace, detached, logging to .stack/logs, pid in .stack/pids. */
@@ -25,7 +33,14 @@ export function startDaemon(serviceName: string, command: string[], options: Dae
   mkdirSync(dirname(logFile), { recursive: true });
   mkdirSync(dirname(paths.pid(serviceName)), { recursive: true });
   const log = openSync(logFile, 'a');
-  const argv = inNamespace(options.besideService ?? serviceName, command, options.user);
+  if (options.mountStackDir) {
+    for (const dir of [MACHINE_DIR, STACK_DIR_MOUNT]) {
+      mkdirSync(dir, { recursive: true });
+      chmodSync(dir, 0o755);
+    }
+  }
+  const mounted = options.mountStackDir ? withStackDirMounted() : [];
+  const argv = inNamespace(options.besideService ?? serviceName, [...mounted, ...asUser(options.user), ...command]);
   const child = spawn(argv[0], argv.slice(1), {
     detached: true,
     stdio: ['ignore', log, log],
@@ -37,6 +52,23 @@ export function startDaemon(serviceName: string, command: string[], options: Dae
   if (!child.pid) throw new Error(`could not start ${serviceName}`);
   writeFileSync(paths.pid(serviceName), `${child.pid}\n`);
   return child.pid;
+}
+
+/** The last `count` lines of a text file ('' when there is none). */
+export function lastLines(file: string, count: number): string {
+  if (!existsSync(file)) return '';
+  const lines = readFileSync(file, 'utf8').replace(/\n$/, '').split('\n');
+  return lines.slice(-count).join('\n');
+}
+
+/**
+ * The end of a service's log, to go with the error that says it did not start: a CI checkout is deleted
+ * together with its logs, so a path alone would point at nothing.
+ */
+export function logTail(serviceName: string, count = 40): string {
+  const file = paths.log(serviceName);
+  const tail = lastLines(file, count);
+  return tail ? `--- the last ${count} lines of ${file} ---\n${tail}\n--- end of ${serviceName}'s log ---` : `(${serviceName} wrote no log at ${file})`;
 }
 
 export function daemonPid(serviceName: string): number | null {

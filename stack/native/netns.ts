@@ -14,11 +14,17 @@ export function namespaceExists(name: string): boolean {
   return listNamespaces().includes(namespaceOf(name));
 }
 
-export function listNamespaces(): string[] {
+/** Every network namespace on this machine, every stack's and others'. */
+export function allNamespaces(): string[] {
   return run(['ip', 'netns', 'list'])
     .split('\n')
     .map((line) => line.split(' ')[0])
-    .filter((ns) => ns.startsWith(NAMESPACE_PREFIX));
+    .filter(Boolean);
+}
+
+/** This stack's namespaces. */
+export function listNamespaces(): string[] {
+  return allNamespaces().filter((ns) => ns.startsWith(NAMESPACE_PREFIX));
 }
 
 export function ensureBridge(): void {

@@ -1,9 +1,9 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { parseDocument } from 'yaml';
 import { PATRONI_PORT, service } from '../topology';
-import { paths, PG_BIN, REPO_ROOT } from './paths';
+import { mkdirThroughMount, paths, PG_BIN, throughMount } from './paths';
 import { run } from './shell';
 
 /** Dev-only credentials, the same defaults as docker-compose.yml and stack/app.env. */
@@ -14,8 +14,6 @@ export const credentials = {
 };
 
 const PG_USER = 'postgres';
-const TEMPLATE = join(REPO_ROOT, 'stack', 'patroni', 'patroni.yml');
-const POST_BOOTSTRAP = join(REPO_ROOT, 'stack', 'patroni', 'post-bootstrap.sh');
 
 let ids: { uid: number; gid: number } | undefined;
 function postgresIds(): { uid: number; gid: number } {
@@ -24,6 +22,7 @@ function postgresIds(): { uid: number; gid: number } {
 }
 
 function ownedByPostgres(dir: string, mode: number): void {
+  mkdirThroughMount(dirname(dir));
   mkdirSync(dir, { recursive: true });
   const { uid, gid } = postgresIds();
   chownSync(dir, uid, gid);
@@ -39,25 +38,43 @@ export const isInitialised = (name: string) => existsSync(join(paths.data(name),
 const synchronousMode = () => process.env.SYNCHRONOUS_MODE === 'true';
 
 /**
+ * Puts post-bootstrap.sh where Patroni can run it. A new copy replaces the old by rename, never by writing
+ * into it: Patroni may be running it that moment (the leader bootstraps while the replicas' configs are
+ * written), and a file open for writing cannot be executed (ETXTBSY failed the bootstrap).
+ */
+function installPostBootstrap(): void {
+  const script = readFileSync(paths.postBootstrapSource);
+  if (existsSync(paths.postBootstrap) && readFileSync(paths.postBootstrap).equals(script)) return;
+  const next = `${paths.postBootstrap}.${process.pid}`;
+  writeFileSync(next, script);
+  chmodSync(next, 0o755);
+  renameSync(next, paths.postBootstrap);
+}
+
+/**
  * The shared Patroni configuration (stack/patroni/patroni.yml, also used by docker compose) filled in for one
- * node. Tests add fast settings (STACK_FAST=1: fsync off; the data is throwaway).
+ * node, with every path as Patroni sees it through the mount of STACK_DIR. Tests add fast settings
+ * (STACK_FAST=1: fsync off; the data is throwaway). Returns the file's path on this machine.
  */
 export function writePatroniConfig(name: string): string {
+  const file = paths.patroniConfig(name);
+  mkdirThroughMount(dirname(file));
+  installPostBootstrap();
   const values: Record<string, string> = {
     NAME: name,
     HOST: name,
     LISTEN: service(name).address,
     ETCD_HOSTS: `etcd:${service('etcd').port}`,
-    DATA_DIR: paths.data(name),
-    SOCKET_DIR: paths.socketDir(name),
+    DATA_DIR: throughMount(paths.data(name)),
+    SOCKET_DIR: throughMount(paths.socketDir(name)),
     BIN_DIR: PG_BIN,
-    PGPASS: join(paths.socketDir(name), 'pgpass'),
+    PGPASS: throughMount(join(paths.socketDir(name), 'pgpass')),
     SUPERUSER_PASSWORD: credentials.superuser.password,
     REPLICATION_PASSWORD: credentials.replicator.password,
     SYNCHRONOUS_MODE: String(synchronousMode()),
-    POST_BOOTSTRAP,
+    POST_BOOTSTRAP: throughMount(paths.postBootstrap),
   };
-  const rendered = readFileSync(TEMPLATE, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (_, key: string) => {
+  const rendered = readFileSync(paths.patroniTemplate, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (_, key: string) => {
     if (!(key in values)) throw new Error(`patroni.yml: no value for \${${key}}`);
     return values[key];
   });
@@ -66,8 +83,6 @@ export function writePatroniConfig(name: string): string {
     document.setIn(['bootstrap', 'dcs', 'postgresql', 'parameters', 'fsync'], 'off');
     document.setIn(['bootstrap', 'dcs', 'postgresql', 'parameters', 'full_page_writes'], 'off');
   }
-  const file = paths.patroniConfig(name);
-  mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, document.toString());
   return file;
 }
@@ -78,9 +93,12 @@ export function prepareNode(name: string): void {
   ownedByPostgres(paths.socketDir(name), 0o755);
 }
 
-/** Patroni 3.0.2 needs umask 0077, and must not inherit PGPASSWORD (it would override its replication password). */
+/**
+ * Patroni 3.0.2 needs umask 0077, and must not inherit PGPASSWORD (it would override its replication password).
+ * It runs with STACK_DIR mounted (startDaemon's `mountStackDir`), so it reads its config through the mount.
+ */
 export function patroniCommand(name: string): string[] {
-  return ['sh', '-c', 'umask 0077 && exec patroni "$0"', writePatroniConfig(name)];
+  return ['sh', '-c', 'umask 0077 && exec patroni "$0"', throughMount(writePatroniConfig(name))];
 }
 
 export function patroniEnv(): NodeJS.ProcessEnv {
@@ -112,6 +130,21 @@ export async function patroniState(name: string): Promise<PatroniState | null> {
 }
 
 export const isLeaderRole = (role: string | undefined) => role === 'master' || role === 'primary';
+
+/**
+ * The node holds the cluster's leader key (Patroni's GET /leader answers 200). A new cluster's first node takes
+ * the primary role as soon as initdb's server runs, but the key only once post-bootstrap.sh has created the
+ * app's role and database.
+ */
+export async function holdsLeaderKey(name: string): Promise<boolean> {
+  try {
+    const response = await fetch(`http://${service(name).address}:${PATRONI_PORT}/leader`, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
 
 /** A superuser connection over the node's own unix socket (trust), from this machine's namespace. */
 export async function withSuperuser<T>(name: string, work: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {

@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import Redis from 'ioredis';
 import { PUBLIC_HOSTNAME, service, ServiceSpec } from '../topology';
-import { paths } from './paths';
+import { mkdirThroughMount, paths, throughMount } from './paths';
 import { isNodeHealthy, patroniCommand, patroniEnv } from './postgres';
 
 /** How the native stack runs one kind of service: its command line, its user, and what "healthy" means. */
 export interface ServiceRunner {
   command(spec: ServiceSpec): string[];
   user?: string;
+  /** It (or a process it hands work to) reads or writes STACK_DIR as a user other than root: see startDaemon. */
+  mountStackDir?: boolean;
   env?(spec: ServiceSpec): NodeJS.ProcessEnv;
   healthy(spec: ServiceSpec): Promise<boolean>;
   /** PostgreSQL: SIGINT is "fast shutdown"; SIGTERM would wait for every client to leave. */
@@ -37,7 +39,10 @@ export function stackResolver(): Resolver {
 
 function writeNginxConf(): string {
   const prefix = paths.nginxPrefix;
-  for (const dir of ['tmp', 'logs']) mkdirSync(join(prefix, dir), { recursive: true });
+  mkdirSync(join(prefix, 'logs'), { recursive: true });
+  mkdirThroughMount(join(prefix, 'tmp'));
+  // The workers (nobody) write large bodies and responses to the temp paths: through the mount of STACK_DIR.
+  const tmp = throughMount(join(prefix, 'tmp'));
   // The official image's /etc/nginx/nginx.conf, pointed at private paths; the site is the compose file's.
   const conf = `daemon off;
 worker_processes auto;
@@ -47,11 +52,11 @@ events { worker_connections 1024; }
 http {
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    client_body_temp_path ${prefix}/tmp/client;
-    proxy_temp_path ${prefix}/tmp/proxy;
-    fastcgi_temp_path ${prefix}/tmp/fastcgi;
-    uwsgi_temp_path ${prefix}/tmp/uwsgi;
-    scgi_temp_path ${prefix}/tmp/scgi;
+    client_body_temp_path ${tmp}/client;
+    proxy_temp_path ${tmp}/proxy;
+    fastcgi_temp_path ${tmp}/fastcgi;
+    uwsgi_temp_path ${tmp}/uwsgi;
+    scgi_temp_path ${tmp}/scgi;
     sendfile on;
     keepalive_timeout 65;
     include ${paths.nginxSiteConf};
@@ -95,12 +100,14 @@ export const runners: Record<string, ServiceRunner> = {
   'postgres-primary': {
     command: (spec) => patroniCommand(spec.name),
     user: 'postgres',
+    mountStackDir: true,
     env: () => patroniEnv(),
     healthy: (spec) => isNodeHealthy(spec.name),
   },
   'postgres-replica': {
     command: (spec) => patroniCommand(spec.name),
     user: 'postgres',
+    mountStackDir: true,
     env: () => patroniEnv(),
     healthy: (spec) => isNodeHealthy(spec.name),
   },
@@ -132,6 +139,7 @@ export const runners: Record<string, ServiceRunner> = {
   },
   lb: {
     command: () => ['nginx', '-p', paths.nginxPrefix, '-c', writeNginxConf()],
+    mountStackDir: true,
     healthy: (spec) => httpOk(`http://${spec.address}:${spec.port}/health/ready`),
   },
   // Debian's prometheus (2.42) with the compose profile's config; app-1/app-2 resolve through the stack's DNS.

@@ -38,6 +38,9 @@ export function runAsync(argv: string[], env?: NodeJS.ProcessEnv): Promise<strin
   });
 }
 
+/** Thrown by a waitFor probe when waiting longer cannot help (the server being waited for exited). */
+export class StopWaiting extends Error {}
+
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
@@ -50,6 +53,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value) return value;
     } catch (error) {
+      if (error instanceof StopWaiting) throw error;
       lastError = error;
     }
     await new Promise((r) => setTimeout(r, intervalMs));

@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REPLICAS_NAME, service, SERVICES, ServiceSpec } from '../topology';
-import { daemonPid, inNamespace, killAndWait, startDaemon, stopDaemon } from './daemons';
+import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REPLICAS_NAME, service, SERVICES, ServiceSpec, STACK_INDEX } from '../topology';
+import { daemonPid, inNamespace, killAndWait, logTail, startDaemon, stopDaemon } from './daemons';
+import { claimIndex, heldElsewhereMessage, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
 import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
-import { isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
+import { holdsLeaderKey, isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
 import { appEnv, runners } from './services';
-import { run, waitFor } from './shell';
+import { CommandError, run, StopWaiting, waitFor } from './shell';
 
 export type Progress = (line: string) => void;
 
@@ -66,6 +67,15 @@ function writeDnsRecords({ adding = [] as string[], removing = [] as string[] } 
   if (dnsPid) process.kill(dnsPid, 'SIGHUP'); // dnsmasq re-reads --addn-hosts on SIGHUP
 }
 
+/** Waits for `what` of a service; when it does not come, the error ends with the service's log. */
+async function waitForService<T>(name: string, what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
+  try {
+    return await waitFor(what, probe, { timeoutMs: 60_000 });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${logTail(name)}`, { cause: error });
+  }
+}
+
 async function startService(spec: ServiceSpec, progress: Progress): Promise<void> {
   const runner = runners[spec.kind];
   if (!runner) throw new Error(`${spec.name} is not a long-running service`);
@@ -74,12 +84,17 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
     ensureNamespace(spec);
     if (spec.kind === 'redis' || spec.kind === 'etcd' || spec.kind === 'prometheus') mkdirSync(paths.data(spec.name), { recursive: true });
     if (spec.kind.startsWith('postgres')) prepareNode(spec.name);
-    startDaemon(spec.name, runner.command(spec), { user: runner.user, env: runner.env?.(spec) ?? process.env, cwd: REPO_ROOT });
+    startDaemon(spec.name, runner.command(spec), {
+      user: runner.user,
+      mountStackDir: runner.mountStackDir,
+      env: runner.env?.(spec) ?? process.env,
+      cwd: REPO_ROOT,
+    });
   }
-  await waitFor(`${spec.name} to be healthy (log: ${paths.log(spec.name)})`, async () => {
-    if (daemonPid(spec.name) === null) throw new Error(`${spec.name} exited; see ${paths.log(spec.name)}`);
+  await waitForService(spec.name, `${spec.name} to be healthy (log: ${paths.log(spec.name)})`, async () => {
+    if (daemonPid(spec.name) === null) throw new StopWaiting(`${spec.name} exited while starting`);
     return runner.healthy(spec);
-  }, { timeoutMs: 60_000 });
+  });
   progress(`  ✔ ${spec.name.padEnd(13)} healthy   ${spec.address}${spec.port ? `:${spec.port}` : ''}  (${Date.now() - started} ms)`);
 }
 
@@ -92,7 +107,8 @@ async function startDatabase(progress: Progress): Promise<void> {
   if (!isInitialised('db-primary')) {
     progress('  · db-primary    initialising the cluster (Patroni: initdb, then leader)');
     await startService(service('db-primary'), progress);
-    await waitFor('db-primary to lead', async () => isLeaderRole((await patroniState('db-primary'))?.role), { timeoutMs: 60_000 });
+    // The replicas clone it once its bootstrap is over: had it failed, they would hold a cluster without the app's database.
+    await waitForService('db-primary', 'db-primary to hold the leader key (its bootstrap done)', () => holdsLeaderKey('db-primary'));
   }
   await Promise.all(
     ['db-primary', ...replicaNames()].map(async (name) => {
@@ -106,8 +122,14 @@ async function startDatabase(progress: Progress): Promise<void> {
 export function runMigrate(progress: Progress): void {
   ensureNamespace(service('migrate'));
   const started = Date.now();
-  const output = run(inNamespace('migrate', [process.execPath, paths.migrateMain]), { env: appEnv('migrate'), cwd: REPO_ROOT });
-  writeFileSync(paths.log('migrate'), output, { flag: 'a' });
+  mkdirSync(dirname(paths.log('migrate')), { recursive: true });
+  try {
+    const output = run(inNamespace('migrate', [process.execPath, paths.migrateMain]), { env: appEnv('migrate'), cwd: REPO_ROOT });
+    writeFileSync(paths.log('migrate'), output, { flag: 'a' });
+  } catch (error) {
+    if (error instanceof CommandError) writeFileSync(paths.log('migrate'), error.output, { flag: 'a' });
+    throw error; // its message ends with the job's output
+  }
   progress(`  ✔ migrate       completed (${Date.now() - started} ms)`);
 }
 
@@ -119,6 +141,7 @@ export interface UpOptions {
 /** Starts every service of the topology and waits until each is healthy; does nothing for those already up. */
 export async function up({ build = true, progress = console.log }: UpOptions = {}): Promise<void> {
   assertPrerequisites();
+  claimIndex();
   const started = Date.now();
   progress(`native stack in ${STACK_DIR}`);
   if (build) {
@@ -144,6 +167,7 @@ export async function start(name: string, progress: Progress = console.log): Pro
   if (spec.kind === 'job') return runMigrate(progress);
   const missing = missingPackages(OPTIONAL_PACKAGES[spec.kind] ?? {});
   if (missing.length > 0) throw new Error(`${name} needs Debian packages: apt-get install -y ${missing.join(' ')}`);
+  claimIndex();
   await startService(spec, progress);
   if (spec.optional) writeDnsRecords({ adding: [name] });
   writeEndpoints();
@@ -154,6 +178,12 @@ export async function start(name: string, progress: Progress = console.log): Pro
  * as when the machine under it dies (for a database node: Patroni and PostgreSQL together).
  */
 export async function stop(name: string, { hard = false } = {}): Promise<boolean> {
+  const holder = indexHolder();
+  if (holder.by === 'another checkout') throw new Error(heldElsewhereMessage(holder, STACK_INDEX));
+  return stopService(name, { hard });
+}
+
+async function stopService(name: string, { hard = false } = {}): Promise<boolean> {
   const spec = service(name);
   if (spec.optional) writeDnsRecords({ removing: [name] }); // drain: leave DNS first
   if (!hard) return stopDaemon(name, runners[spec.kind]?.stopSignal ?? 'SIGTERM', 60_000);
@@ -166,19 +196,30 @@ export async function stop(name: string, { hard = false } = {}): Promise<boolean
 /**
  * Stops everything the stack started (by pid, then whatever is left in its namespaces, e.g. after a
  * crash) and removes the namespaces and the bridge. `volumes` also deletes the data, as `compose down -v`.
+ * While another checkout's stack holds the index, only this checkout's files are touched: that stack's
+ * servers run in the same namespaces. One whose checkout no longer exists is stopped: nobody else can.
  */
 export async function down({ volumes = false, progress = console.log }: { volumes?: boolean; progress?: Progress } = {}): Promise<void> {
-  for (const spec of [...SERVICES].reverse()) {
-    if (await stop(spec.name).catch(() => false)) progress(`  ✔ ${spec.name} stopped`);
+  const holder = indexHolder();
+  const heldElsewhere = holder.by === 'another checkout' && !holder.gone;
+  if (heldElsewhere) {
+    progress(heldElsewhereMessage(holder, STACK_INDEX));
+  } else {
+    if (holder.by === 'another checkout') progress(`stopping the stack of ${holder.checkout}, a checkout that no longer exists`);
+    for (const spec of [...SERVICES].reverse()) {
+      if (await stopService(spec.name).catch(() => false)) progress(`  ✔ ${spec.name} stopped`);
+    }
+    for (const ns of listNamespaces()) {
+      for (const pid of namespacePids(ns)) await killAndWait(pid, 'SIGKILL', 5000);
+      removeNamespace(ns);
+    }
+    removeBridge();
+    releaseIndex();
   }
-  for (const ns of listNamespaces()) {
-    for (const pid of namespacePids(ns)) await killAndWait(pid, 'SIGKILL', 5000);
-    removeNamespace(ns);
-  }
-  removeBridge();
   rmSync(paths.endpoints, { force: true });
   if (volumes) rmSync(STACK_DIR, { recursive: true, force: true });
-  progress(volumes ? 'stack removed (data deleted)' : 'stack stopped (data kept in .stack/data; `down --volumes` deletes it)');
+  if (volumes) progress(heldElsewhere ? `this checkout's stack data deleted (${STACK_DIR})` : 'stack removed (data deleted)');
+  else if (!heldElsewhere) progress(`stack stopped (data kept in ${STACK_DIR}/data; \`down --volumes\` deletes it)`);
 }
 
 /** patronictl, run on a database node that is up (it reaches etcd through the stack's DNS). */

@@ -1,0 +1,99 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_STACK_INDEX, STACK_INDEX } from '../../stack/topology';
+import { ScratchCheckout, StackRun } from './support/scratch-checkout';
+
+/**
+ * Issue 15: a stack started from a checkout that only root can enter, and a second checkout on the same
+ * stack index. Their stack runs on an index of its own, beside the suite's, which it leaves alone.
+ */
+const SCRATCH_INDEX = (STACK_INDEX + 128) % (MAX_STACK_INDEX + 1);
+/** 0700, like /root on Debian or a `mktemp -d` folder: the postgres and nobody users cannot enter it. */
+const PRIVATE_PARENT = join(tmpdir(), `nest-replica-starter-checkouts-${SCRATCH_INDEX}`);
+
+const expectSuccess = (run: StackRun) => expect({ status: run.status, output: run.output }).toEqual({ status: 0, output: expect.any(String) });
+
+/** `npm run stack -- status` as "name state role" lines. */
+const states = (status: StackRun) => status.output.trim().split('\n').map((line) => line.trim().split(/\s+/).slice(0, 3).join(' '));
+/** Every default service healthy, db-primary leading: the whole stack as `up` leaves it. */
+const WHOLE_STACK = [
+  'dns healthy 10.213', 'etcd healthy 10.213', 'db-primary healthy primary', 'db-replica-1 healthy replica', 'db-replica-2 healthy replica',
+  'redis healthy 10.213', 'app-1 healthy 10.213', 'app-2 healthy 10.213', 'lb healthy 10.213',
+].map((line) => expect.stringContaining(line));
+
+async function removeAll(checkouts: ScratchCheckout[]): Promise<void> {
+  for (const checkout of checkouts) await checkout.stack('down', '--volumes').catch(() => undefined);
+  rmSync(PRIVATE_PARENT, { recursive: true, force: true });
+}
+
+describe(`Stacks of other checkouts (on STACK_INDEX=${SCRATCH_INDEX})`, () => {
+  let first: ScratchCheckout;
+  let second: ScratchCheckout;
+  let firstUp: StackRun;
+
+  beforeAll(async () => {
+    await removeAll(ScratchCheckout.leftUnder(PRIVATE_PARENT, SCRATCH_INDEX));
+    mkdirSync(PRIVATE_PARENT, { mode: 0o700 });
+    chmodSync(PRIVATE_PARENT, 0o700); // whatever the umask
+    first = ScratchCheckout.copyTo(join(PRIVATE_PARENT, 'first'), SCRATCH_INDEX);
+    second = ScratchCheckout.copyTo(join(PRIVATE_PARENT, 'second'), SCRATCH_INDEX);
+
+    firstUp = await first.stack('up', '--no-build');
+  }, 240_000);
+
+  afterAll(() => removeAll([first, second].filter(Boolean)), 120_000);
+
+  describe('a checkout inside a directory only root can enter', () => {
+    it('should start every service, db-primary leading', async () => {
+      const status = await first.stack('status');
+
+      expectSuccess(firstUp);
+      expect(firstUp.output).toMatch(/stack is up/);
+      expect(states(status)).toEqual(WHOLE_STACK);
+    });
+
+    it("should keep PostgreSQL's data in the checkout, 0700 and owned by postgres", () => {
+      const data = statSync(join(first.dir, `.stack-${SCRATCH_INDEX}`, 'data', 'db-replica-1'));
+
+      expect(data.mode & 0o777).toBe(0o700);
+      expect(data.uid).not.toBe(0);
+    });
+
+    it("should hand a slow client a large response whole, through nginx's temporary files (its workers run as nobody)", async () => {
+      const lbLog = join(first.dir, `.stack-${SCRATCH_INDEX}`, 'logs', 'lb.log');
+
+      const fetched = await first.stack(
+        'exec', 'client', 'curl', '-s', '--limit-rate', '1M', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %header{content-length}',
+        'http://api.example.test/docs/swagger-ui-bundle.js',
+      );
+
+      expectSuccess(fetched);
+      const [status, received, sent] = fetched.output.trim().split(' ');
+      expect({ status, received }).toEqual({ status: '200', received: sent });
+      expect(readFileSync(lbLog, 'utf8')).toMatch(/buffered to a temporary file/);
+    }, 30_000);
+  });
+
+  describe('another checkout on the same stack index', () => {
+    it('should start nothing, and name the checkout whose stack holds the index and both ways out', async () => {
+      const up = await second.stack('up', '--no-build');
+
+      expect(up.status).not.toBe(0);
+      expect(up.output).toContain(`stack index ${SCRATCH_INDEX} is taken by the stack of the checkout ${first.dir}`);
+      expect(up.output).toMatch(/STACK_INDEX=\d+ npm run stack -- up/);
+      expect(up.output).toContain(`cd ${first.dir} && STACK_INDEX=${SCRATCH_INDEX} npm run stack -- down`);
+      expect(existsSync(join(second.dir, `.stack-${SCRATCH_INDEX}`, 'logs'))).toBe(false);
+    });
+
+    it("should stop nothing of the first checkout's stack on down", async () => {
+      const down = await second.stack('down');
+      const status = await first.stack('status');
+
+      expectSuccess(down);
+      expect(down.output).toMatch(/nothing was stopped/);
+      expectSuccess(status);
+      expect(states(status)).toEqual(WHOLE_STACK);
+    });
+  });
+});

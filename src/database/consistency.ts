@@ -40,7 +40,7 @@ export class ConsistencyInterceptor implements NestInterceptor {
   intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
     const requirement = this.reflector.getAllAndOverride<ConsistencyRequirement>(CONSISTENCY, [execution.getHandler(), execution.getClass()]);
     const context = RequestContext.current();
-    if (requirement && context) context.session.consistency = requirement;
+    if (requirement && context) context.session.applyRouteConsistency(requirement);
     return next.handle();
   }
 }

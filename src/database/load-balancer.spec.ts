@@ -51,7 +51,7 @@ const inRequest = <T>(fn: (context: RequestContext) => Promise<T>, setup: Sessio
   const context = new RequestContext('test');
   if (setup.token) context.session.requireToken({ position: 0n, issuedAt: Date.now(), ...setup.token });
   if (setup.distrust) context.session.distrustToken(setup.distrust);
-  if (setup.consistency) context.session.consistency = setup.consistency;
+  if (setup.consistency) context.session.applyRouteConsistency(setup.consistency);
   return RequestContext.run(context, () => fn(context));
 };
 const writePositionOf = async (session: Session) => {

@@ -30,7 +30,7 @@ const higher = (a: Lsn | undefined, b: Lsn | null | undefined): Lsn | undefined 
  * or a write is recorded at once with its position still on the way; `settled()` waits for every one of them.
  */
 export class Session {
-  consistency: ConsistencyRequirement = { kind: 'read-your-writes' };
+  private route: ConsistencyRequirement = { kind: 'read-your-writes' };
   /** From a valid token of this cluster: the client's, or the one remembered for its identity (the higher). */
   private token?: TokenRequirement;
   /** Positions the request's reads must see besides the token's: the last writes to the resources it reads. */
@@ -82,6 +82,15 @@ export class Session {
 
   distrustToken(reason: 'invalid-token' | 'foreign-token'): void {
     this.distrust = reason;
+  }
+
+  /** The route's @Consistency, when it has one. */
+  applyRouteConsistency(requirement: ConsistencyRequirement): void {
+    this.route = requirement;
+  }
+
+  get consistency(): ConsistencyRequirement {
+    return this.route;
   }
 
   // The routing rules

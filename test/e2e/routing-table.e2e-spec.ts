@@ -191,7 +191,7 @@ describe('The routing table, for plain TypeORM code', () => {
     it("should read from the primary on a @Consistency('strong') route and inside usePrimary()", async () => {
       const strong = await db.request(
         () => articles().findOneBy({ id: seeded.id }),
-        (context) => (context.session.consistency = { kind: 'strong' }),
+        (context) => context.session.applyRouteConsistency({ kind: 'strong' }), // what @Consistency('strong') does
       );
       const scoped = await db.request(async () => [await usePrimary(() => articles().findOneBy({ id: seeded.id })), await articles().findOneBy({ id: seeded.id })]);
 

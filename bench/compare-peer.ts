@@ -23,7 +23,7 @@ import { comparisonTable, Contender, ContenderResults, outageFailures, outageSum
 import { readsThroughOutage } from './peer/replica-outage';
 import { Routing, startUpWithReplicaDown } from './peer/start-up';
 import { TokenKeepingClient } from './peer/token-keeping-client';
-import { writeThenRead } from './peer/write-read-pairs';
+import { signUp, writeThenRead } from './peer/write-read-pairs';
 import { prepareStack, waitForEligibleReplicas } from './prepared-stack';
 import { BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './variants';
 
@@ -107,11 +107,13 @@ async function main(argv: string[]): Promise<void> {
     await whole();
 
     if (measured('stale-reads')) {
+      const users = { app: await signUp(lbUrl('app'), options.clients), 'app-typeorm': await signUp(lbUrl('app-typeorm'), options.clients) };
+      await setReplayDelay('0'); // returns once every replica has replayed the primary's position: the users too
       for (const [condition, key] of [['no added lag', 'staleReads'], [`replicas ${REPLAY_DELAY_MS} ms behind`, 'staleReadsDelayed']] as const) {
         try {
           if (key === 'staleReadsDelayed') await setReplayDelay(`${REPLAY_DELAY_MS}ms`);
           for (const contender of CONTENDERS) {
-            const outcome = await writeThenRead(lbUrl(contender), options.pairs, options.clients, stopping.signal);
+            const outcome = await writeThenRead(users[contender], options.pairs, stopping.signal);
             results[contender][key] = outcome;
             progress(`  stale reads, ${condition}, ${contender}: ${outcome.stale} of ${outcome.pairs}${outcome.staleSamples.length ? `, e.g. ${outcome.staleSamples[0]}` : ''}`);
           }

@@ -1,4 +1,4 @@
-import { judgeRead } from './write-read-pairs';
+import { judgeRead, judgeWrite } from './write-read-pairs';
 
 const written = { title: 'Article 1', description: 'One line.', body: 'Written to the primary.' };
 const answer = (status: number, body: unknown = {}) => ({ status, json: <T>() => body as T });
@@ -19,5 +19,20 @@ describe('judgeRead', () => {
   it('should count any other answer as failed, not stale', () => {
     expect(judgeRead(written, answer(503))).toBe('failed');
     expect(judgeRead(written, answer(500))).toBe('failed');
+  });
+});
+
+describe('judgeWrite', () => {
+  it('should take a 201 as the write acknowledged', () => {
+    expect(judgeWrite({ status: 201 })).toBe('acknowledged');
+  });
+
+  it('should find a 404 to a create stale: the article was written, and read back where it was not yet', () => {
+    expect(judgeWrite({ status: 404 })).toBe('stale');
+  });
+
+  it('should count any other answer, or none, as a failed write', () => {
+    expect(judgeWrite({ status: 503 })).toBe('failed');
+    expect(judgeWrite(undefined)).toBe('failed');
   });
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../stack/native/paths';
 import { down, missingPackages } from '../stack/native/stack';
 import { SERVICES } from '../stack/topology';
-import { ARTICLES, fillCeilingCache, seedArticles } from './bench-data';
+import { ARTICLES, fillCeilingCache, seedArticles, signInBenchUsers } from './bench-data';
 import { evaluateGoals, GoalResult } from './goals';
 import { measure, MeasurementContext, RunResult, warmUp } from './measurement';
 import { installBenchServers, removeBenchServers } from './nginx-bench-servers';
@@ -52,7 +52,7 @@ async function runScenario(scenario: Scenario, options: BenchOptions, context: M
   progress(`\n${scenario.name}: ${scenario.description}`);
   for (const name of scenario.variants) {
     stopping.throwIfAborted();
-    await warmUp(scenario, VARIANTS[name], { ...context.load, durationSeconds: options.warmUpSeconds });
+    await warmUp(scenario, VARIANTS[name], { ...context.load, durationSeconds: options.warmUpSeconds }, context.signedIn);
   }
   const runs: RunResult[] = [];
   for (let round = 1; round <= options.rounds; round++) {
@@ -62,7 +62,7 @@ async function runScenario(scenario: Scenario, options: BenchOptions, context: M
       stopping.throwIfAborted();
       // Again before each run: idle for the others' runs, the servers' pools have closed connections (pg
       // drops them after 10 s idle), and reconnecting (SCRAM auth) would land in this run's tail.
-      await warmUp(scenario, VARIANTS[name], { ...context.load, durationSeconds: Math.min(options.warmUpSeconds, RUN_WARM_UP_SECONDS) });
+      await warmUp(scenario, VARIANTS[name], { ...context.load, durationSeconds: Math.min(options.warmUpSeconds, RUN_WARM_UP_SECONDS) }, context.signedIn);
       const result = await measure(scenario, VARIANTS[name], round, context);
       runs.push(result);
       progress(
@@ -102,8 +102,9 @@ async function main(argv: string[]): Promise<void> {
   try {
     startedStack = await prepareStack(options.build, progress);
     statements = await StatementCounter.open(DB_NODES, progress);
-    progress(`· articles 1..${ARTICLES}`);
-    const inserted = await seedArticles(ARTICLES, DB_NODES);
+    const users = await signInBenchUsers();
+    progress(`· ${ARTICLES} Conduit articles by ${users.length} bench users, signed in through nginx`);
+    const inserted = await seedArticles(ARTICLES, DB_NODES, users);
     if (inserted) progress(`  inserted ${inserted}`);
     await fillCeilingCache(HOT_ARTICLES);
     progress(`· beside app-1 and app-2, behind nginx: ${BENCH_SERVERS.map((s) => `${s.name} (:${s.lbPort})`).join(', ')}`);
@@ -112,6 +113,7 @@ async function main(argv: string[]): Promise<void> {
     await waitForEligibleReplicas();
     const context: MeasurementContext = {
       load: { connections: options.connections, threads: options.threads, durationSeconds: options.durationSeconds },
+      signedIn: users.map((user) => user.accessToken),
       statements,
       backgroundStatementsPerSecond: await backgroundStatementsPerSecond(statements),
     };

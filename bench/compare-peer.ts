@@ -22,7 +22,8 @@ import { MEASUREMENTS, parseComparisonOptions } from './peer/comparison-options'
 import { comparisonTable, Contender, ContenderResults, outageFailures, outageSummary } from './peer/comparison-report';
 import { readsThroughOutage } from './peer/replica-outage';
 import { Routing, startUpWithReplicaDown } from './peer/start-up';
-import { writeThenRead } from './peer/write-read-pairs';
+import { TokenKeepingClient } from './peer/token-keeping-client';
+import { signUp, writeThenRead } from './peer/write-read-pairs';
 import { prepareStack, waitForEligibleReplicas } from './prepared-stack';
 import { BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './variants';
 
@@ -49,14 +50,28 @@ const directUrl = (contender: Contender) => {
 const ROUTING: Record<Contender, Routing> = { app: 'aware', 'app-typeorm': 'typeorm' };
 const CONTENDERS: Contender[] = ['app', 'app-typeorm'];
 
-let probeCursor = 1_300_000_000;
+/**
+ * The reads of the outage's GET loops and of the start-up probes: one author's page of Conduit's article list. Lists
+ * are never cached, so each reaches a database node, and one author's page is cheap however many articles the
+ * stack holds (the bench's 200 000 make the whole list's count costly).
+ */
+let authorsPage: (n: number) => string;
+
+/** An author with one article, written through the app: whose page the reads ask for. */
+async function pageToRead(): Promise<(n: number) => string> {
+  const username = `peer_author_${Date.now().toString(36)}`;
+  const author = await TokenKeepingClient.registered(lbUrl('app'), username);
+  const published = await author.send('POST', '/api/articles', { article: { title: 'A page to read', description: 'Read through outages.', body: 'One article.' } });
+  if (published.status !== 201) throw new Error(`publishing ${username}'s article answered ${published.status}: ${published.body}`);
+  return (n) => `/api/articles?author=${username}&limit=${1 + (n % 20)}`;
+}
 
 /** Serves a read from the database through nginx: the peer's data source connects after its /health/ready first answers. */
 async function servesReads(contender: Contender): Promise<void> {
-  const uncached = () => `/articles?limit=1&cursor=${probeCursor--}`;
+  let n = 0;
   await waitFor(
     `${contender} to serve a read through nginx`,
-    async () => (await request('GET', uncached(), { baseUrl: lbUrl(contender), headers: { host: PUBLIC_HOSTNAME } })).status === 200,
+    async () => (await request('GET', authorsPage(n++), { baseUrl: lbUrl(contender), headers: { host: PUBLIC_HOSTNAME } })).status === 200,
     { timeoutMs: 30_000, intervalMs: 250 },
   );
 }
@@ -87,14 +102,18 @@ async function main(argv: string[]): Promise<void> {
     progress(`· beside app-1 and app-2, behind nginx: app-typeorm (:${VARIANTS['app-typeorm'].lbPort})`);
     await startBenchServers(peerServers);
     await installBenchServers(peerServers);
+    await waitForEligibleReplicas();
+    authorsPage = await pageToRead();
     await whole();
 
     if (measured('stale-reads')) {
+      const users = { app: await signUp(lbUrl('app'), options.clients), 'app-typeorm': await signUp(lbUrl('app-typeorm'), options.clients) };
+      await setReplayDelay('0'); // returns once every replica has replayed the primary's position: the users too
       for (const [condition, key] of [['no added lag', 'staleReads'], [`replicas ${REPLAY_DELAY_MS} ms behind`, 'staleReadsDelayed']] as const) {
         try {
           if (key === 'staleReadsDelayed') await setReplayDelay(`${REPLAY_DELAY_MS}ms`);
           for (const contender of CONTENDERS) {
-            const outcome = await writeThenRead(lbUrl(contender), options.pairs, options.clients, stopping.signal);
+            const outcome = await writeThenRead(users[contender], options.pairs, stopping.signal);
             results[contender][key] = outcome;
             progress(`  stale reads, ${condition}, ${contender}: ${outcome.stale} of ${outcome.pairs}${outcome.staleSamples.length ? `, e.g. ${outcome.staleSamples[0]}` : ''}`);
           }
@@ -111,7 +130,7 @@ async function main(argv: string[]): Promise<void> {
           nginx: { baseUrl: lbUrl(contender), loops: OUTAGE_LOOPS },
           direct: { baseUrl: directUrl(contender), loops: DIRECT_LOOPS },
         };
-        const plan = { replica: REPLICA, readers, intervalMs: OUTAGE_INTERVAL_MS, beforeMs: 2000, downMs: options.outageSeconds * 1000, afterMs: 3000 };
+        const plan = { replica: REPLICA, readPath: authorsPage, readers, intervalMs: OUTAGE_INTERVAL_MS, beforeMs: 2000, downMs: options.outageSeconds * 1000, afterMs: 3000 };
         const counts = await readsThroughOutage(plan, stopping.signal);
         results[contender].outage = outageSummary(counts.nginx);
         results[contender].outageDirect = outageSummary(counts.direct);
@@ -125,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
       try {
         for (const contender of CONTENDERS) {
           if (stopping.signal.aborted) break;
-          const outcome = await startUpWithReplicaDown(ROUTING[contender], options.startUpSeconds * 1000, stopping.signal);
+          const outcome = await startUpWithReplicaDown(ROUTING[contender], options.startUpSeconds * 1000, authorsPage, stopping.signal);
           results[contender].startUp = outcome;
           progress(`  start-up with ${REPLICA} down, ${contender}: ${JSON.stringify(outcome)}`);
         }

@@ -33,6 +33,8 @@ export interface RunResult {
 
 export interface MeasurementContext {
   load: Load;
+  /** The access tokens of the bench's signed-in users: each wrk thread of a signed-in scenario plays one. */
+  signedIn: readonly string[];
   statements: StatementCounter;
   /** Statements per second while nothing is under load (the lag monitors' probes). */
   backgroundStatementsPerSecond: number;
@@ -48,8 +50,8 @@ function cpuByRole(variant: Variant): Record<Role, number> {
 }
 
 /** Runs wrk once, discarding the figures: JIT, connection pools, caches and nginx's keepalive warm up. */
-export async function warmUp(scenario: Scenario, variant: Variant, load: Load): Promise<void> {
-  const report = await runWrk(urlOf(variant), scenario.script, scenario.args(load), load);
+export async function warmUp(scenario: Scenario, variant: Variant, load: Load, signedIn: readonly string[]): Promise<void> {
+  const report = await runWrk(urlOf(variant), scenario.script, scenario.args(load, signedIn), load);
   scenario.ran?.(report);
 }
 
@@ -59,7 +61,7 @@ export async function measure(scenario: Scenario, variant: Variant, round: numbe
   const pipelinedBefore = await pipelinedPositionQueries(variant);
   variant.pids().forEach(resetPeakRss);
   const cpuBefore = cpuByRole(variant);
-  const report = await runWrk(urlOf(variant), scenario.script, scenario.args(load), load);
+  const report = await runWrk(urlOf(variant), scenario.script, scenario.args(load, context.signedIn), load);
   const cpuAfter = cpuByRole(variant);
   const statementsAfter = sum(Object.values(await statements.count()));
   const pipelined = (await pipelinedPositionQueries(variant)) - pipelinedBefore;

@@ -6,7 +6,7 @@ const ranTo = (furthest: number) => ({ furthest }) as WrkReport;
 
 describe('IdWalk', () => {
   it('should start at the lowest id', () => {
-    expect(new IdWalk(1001, 200_000).args('/articles/', load)).toEqual(['/articles/', '1001', '200000', '1001', '2']);
+    expect(new IdWalk(1001, 200_000).args('/api/articles/bench-article-', load)).toEqual(['/api/articles/bench-article-', '1001', '200000', '1001', '2']);
   });
 
   it('should start each run after the furthest id the last one requested, in flight or answered', () => {
@@ -14,7 +14,7 @@ describe('IdWalk', () => {
 
     walk.advance(ranTo(25_000));
 
-    expect(walk.args('/articles/', load)[3]).toBe('25001');
+    expect(walk.args('/api/articles/bench-article-', load)[3]).toBe('25001');
   });
 
   it('should keep counting past the highest id (walk.lua wraps the id, not the count)', () => {
@@ -22,7 +22,7 @@ describe('IdWalk', () => {
 
     walk.advance(ranTo(250_000));
 
-    expect(walk.args('/articles/', load)[3]).toBe('250001');
+    expect(walk.args('/api/articles/bench-article-', load)[3]).toBe('250001');
   });
 
   it('should fail when a run reported no position (a script that does not walk)', () => {
@@ -35,6 +35,15 @@ describe('scenarios', () => {
     for (const scenario of scenarios()) {
       expect(scenario.variants.slice(0, 3)).toEqual(['app', 'app-fixed', 'app-typeorm']);
     }
+  });
+
+  it('should give each wrk thread of a signed-in scenario a user of its own, and refuse to run short of users', () => {
+    const signedIn = ['token-1', 'token-2', 'token-3'];
+    const [mixed, writes] = ['mixed', 'writes'].map((name) => scenarios().find((s) => s.name === name)!);
+
+    expect(mixed.args(load, signedIn).slice(-2)).toEqual(['token-1', 'token-2']);
+    expect(writes.args(load, signedIn)).toEqual(['token-1', 'token-2']);
+    expect(() => writes.args(load, ['token-1'])).toThrow(/2 wrk threads/);
   });
 
   it('should put a bare server last, and only as the ceiling it names', () => {

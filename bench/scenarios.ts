@@ -1,4 +1,4 @@
-import { ARTICLES } from './bench-data';
+import { ARTICLES, BENCH_SLUG_PREFIX } from './bench-data';
 import type { VariantName } from './variants';
 import type { Load, WrkReport } from './wrk';
 
@@ -17,21 +17,31 @@ export interface Scenario {
   variants: readonly VariantName[];
   /** The bare server doing the same read, and the share of its requests/s the app should reach. */
   ceiling?: { variant: VariantName; minRatio: number };
-  /** The wrk script's arguments for the next run. */
-  args(load: Load): string[];
+  /** The wrk script's arguments for the next run; `signedIn`: the access tokens of the bench's users. */
+  args(load: Load, signedIn: readonly string[]): string[];
   /** Told about each run, warm-ups included. */
   ran?(report: WrkReport): void;
 }
 
-/** The cached scenario's ids, 1..HOT_ARTICLES: in the cache after warm-up. */
+/** The cached scenario's articles, bench-article-1..HOT_ARTICLES: in the cache after warm-up. */
 export const HOT_ARTICLES = 100;
 const MIXED_READ_ARTICLES = 1000;
 const MIXED_WRITE_PERCENT = 10;
 const LIST_LIMIT = 20;
+/** list-page reads the first pages of the article list, Conduit's home page. */
+const LIST_PAGES = 10;
+const ARTICLE_PATH = `/api/articles/${BENCH_SLUG_PREFIX}`;
+
+/** One signed-in user per wrk thread. */
+function perThread(signedIn: readonly string[], load: Load): string[] {
+  if (signedIn.length < load.threads) throw new Error(`${load.threads} wrk threads need as many signed-in users, not ${signedIn.length}`);
+  return signedIn.slice(0, load.threads);
+}
 
 /**
- * A walk through ids lo..hi (wrapping) that each run continues where the last one stopped, so that no id is
- * requested twice within the cache's TTL (the set holds minutes of requests) and every request misses.
+ * A walk through ids lo..hi (wrapping) that each run continues where the last one stopped, so that no id (the
+ * number of a bench article's slug) is requested twice within the cache's TTL (the set holds minutes of
+ * requests) and every request misses.
  */
 export class IdWalk {
   private next: number;
@@ -56,48 +66,46 @@ export class IdWalk {
 
 export function scenarios(): Scenario[] {
   const articleWalk = new IdWalk(MIXED_READ_ARTICLES + 1, ARTICLES);
-  const cursorWalk = new IdWalk(MIXED_READ_ARTICLES + 1, ARTICLES);
   return [
     {
       name: 'cached-get',
-      description: `GET /articles/:id over ${HOT_ARTICLES} ids, each in the cache after warm-up`,
+      description: `GET /api/articles/:slug over ${HOT_ARTICLES} articles, anonymous, each in the cache after warm-up`,
       script: 'hot-set.lua',
       variants: ['app', 'app-fixed', 'app-typeorm', 'redis-ceiling'],
       ceiling: { variant: 'redis-ceiling', minRatio: 0.7 },
-      args: () => [String(HOT_ARTICLES)],
+      args: () => [ARTICLE_PATH, String(HOT_ARTICLES)],
     },
     {
       name: 'uncached-get',
-      description: `GET /articles/:id, each id once (of ${ARTICLES}): a cache miss and a read on a replica`,
+      description: `GET /api/articles/:slug, anonymous, each article once (of ${ARTICLES}): a cache miss and a read on a replica`,
       script: 'walk.lua',
       variants: ['app', 'app-fixed', 'app-typeorm', 'pg-ceiling'],
       ceiling: { variant: 'pg-ceiling', minRatio: 0.5 },
-      args: (load) => articleWalk.args('/articles/', load),
+      args: (load) => articleWalk.args(ARTICLE_PATH, load),
       ran: (report) => articleWalk.advance(report),
     },
     {
       name: 'list-page',
-      description: `GET /articles?limit=${LIST_LIMIT}&cursor=n, each cursor once: a cache miss and a ${LIST_LIMIT + 1}-row keyset read`,
-      script: 'walk.lua',
+      description: `GET /api/articles?limit=${LIST_LIMIT}&offset=n over the first ${LIST_PAGES} pages, anonymous: lists are not cached, so a count, a page of ids and its rows each`,
+      script: 'hot-set.lua',
       variants: ['app', 'app-fixed', 'app-typeorm'],
-      args: (load) => cursorWalk.args(`/articles?limit=${LIST_LIMIT}&cursor=`, load),
-      ran: (report) => cursorWalk.advance(report),
+      args: () => [`/api/articles?limit=${LIST_LIMIT}&offset=`, String(LIST_PAGES), String(LIST_LIMIT), '0'],
     },
     {
       name: 'mixed',
-      // The same client for every variant: it sends back whatever token it got. Only the app issues tokens, so the
-      // peers serve the same requests without read-your-writes: the difference is what the guarantee costs.
-      description: `${100 - MIXED_WRITE_PERCENT} % GET /articles/:id over ${MIXED_READ_ARTICLES} ids, ${MIXED_WRITE_PERCENT} % POST /articles; tokens sent back (only the app issues them)`,
+      // The same clients for every variant: they send back whatever token they got. Only the app issues tokens, so
+      // the peers serve the same requests without read-your-writes: the difference is what the guarantee costs.
+      description: `${100 - MIXED_WRITE_PERCENT} % GET /api/articles/:slug over ${MIXED_READ_ARTICLES} articles, ${MIXED_WRITE_PERCENT} % POST /api/articles; signed in, tokens sent back (only the app issues them)`,
       script: 'mixed.lua',
       variants: ['app', 'app-fixed', 'app-typeorm'],
-      args: () => [String(MIXED_READ_ARTICLES), String(MIXED_WRITE_PERCENT)],
+      args: (load, signedIn) => [ARTICLE_PATH, String(MIXED_READ_ARTICLES), String(MIXED_WRITE_PERCENT), ...perThread(signedIn, load)],
     },
     {
       name: 'writes',
-      description: 'POST /articles {title, body}',
+      description: 'POST /api/articles {title, description, body, tagList}, signed in',
       script: 'writes.lua',
       variants: ['app', 'app-fixed', 'app-typeorm'],
-      args: () => [],
+      args: (load, signedIn) => perThread(signedIn, load),
     },
   ];
 }

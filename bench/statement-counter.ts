@@ -1,10 +1,9 @@
 import { Client } from 'pg';
 import { paths } from '../stack/native/paths';
 import { waitFor } from '../stack/native/shell';
-import { isNodeHealthy, withSuperuser as asSuperuser } from '../stack/native/postgres';
-import { leader, patronictl, Progress } from '../stack/native/stack';
-
-const LIBRARY = 'pg_stat_statements';
+import { withSuperuser as asSuperuser } from '../stack/native/postgres';
+import { leader, Progress } from '../stack/native/stack';
+import { applyBenchSettings, STATEMENTS_LIBRARY as LIBRARY } from './bench-postgres-settings';
 
 /**
  * Counts the statements each PostgreSQL node runs in the app's database: each is one round trip.
@@ -15,20 +14,11 @@ export class StatementCounter {
   private constructor(private readonly clients: Map<string, Client>) {}
 
   /**
-   * Loads pg_stat_statements on every node (it can only be preloaded: through Patroni's dynamic configuration,
-   * then a restart of every member, which keeps the leader where it is), creates the extension on the primary,
-   * and connects to each node.
+   * Applies the bench's settings to every node (pg_stat_statements preloaded among them: see applyBenchSettings),
+   * creates the extension on the primary, and connects to each node.
    */
   static async open(nodes: readonly string[], progress: Progress): Promise<StatementCounter> {
-    const loaded = await Promise.all(
-      nodes.map(async (name) => String(await asSuperuser(name, async (db) => (await db.query('SHOW shared_preload_libraries')).rows[0].shared_preload_libraries))),
-    );
-    if (!loaded.every((libraries) => libraries.split(',').map((s) => s.trim()).includes(LIBRARY))) {
-      progress(`  · loading ${LIBRARY} on every node (Patroni restarts them)`);
-      patronictl(['edit-config', '--force', '-p', `shared_preload_libraries=${LIBRARY}`]);
-      patronictl(['restart', 'nest-replica-starter', '--force']);
-      await waitFor('every node back', async () => (await Promise.all(nodes.map((n) => isNodeHealthy(n).catch(() => false)))).every(Boolean), { timeoutMs: 60_000 });
-    }
+    await applyBenchSettings(nodes, progress);
     const primary = await leader();
     if (!primary) throw new Error('no primary to create the extension on');
     await asSuperuser(primary, (db) => db.query(`CREATE EXTENSION IF NOT EXISTS ${LIBRARY}`));

@@ -35,10 +35,10 @@ async function whole(): Promise<boolean> {
   return true;
 }
 
-async function lostOf(acknowledged: number[]): Promise<number> {
+async function lostOf(acknowledged: string[]): Promise<number> {
   const primary = await leader();
   if (!primary || acknowledged.length === 0) return 0;
-  const rows = await withSuperuser(primary, (db) => db.query('SELECT count(*)::int AS n FROM article WHERE id = ANY($1)', [acknowledged]), 'app');
+  const rows = await withSuperuser(primary, (db) => db.query('SELECT count(*)::int AS n FROM conduit_article WHERE slug = ANY($1)', [acknowledged]), 'app');
   return acknowledged.length - rows.rows[0].n;
 }
 
@@ -56,7 +56,7 @@ function judge(fault: Fault, row: Omit<Row, 'verdicts'>): string[] {
 async function runFault(fault: Fault): Promise<Row> {
   process.stdout.write(`· ${fault.name} … `);
   await fault.before?.();
-  const load = startLoad();
+  const load = await startLoad();
   await sleep(2000);
   const injectedAt = Date.now();
   await fault.inject();

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { ArticlesModule } from './articles/articles.module';
 import { CacheModule } from './cache/cache.module';
 import { ConduitModule } from './conduit/conduit.module';
 import { AppConfig } from './config/app-config';
@@ -30,7 +29,6 @@ import { StatusModule } from './status/status.module';
     HealthModule,
     MetricsModule,
     StatusModule,
-    ArticlesModule,
     ConduitModule,
   ],
 })

@@ -1,10 +1,9 @@
 /**
  * Demo data (`npm run stack -- seed`, or `node dist/seed.js` with the app's settings), written on the primary;
- * safe to run again: sample articles for the toy module when its table is empty, and a small Conduit world
- * (users, follows, tagged articles, favourites, comments) when its demo users do not exist yet.
+ * safe to run again: a small Conduit world (users, follows, tagged articles, favourites, comments) when its
+ * demo users do not exist yet.
  */
 import { EntityManager } from 'typeorm';
-import { Article } from './articles/article.entity';
 import { ConduitArticle } from './conduit/articles/conduit-article.entity';
 import { Favorite } from './conduit/articles/favorite.entity';
 import { slugFor } from './conduit/articles/slug';
@@ -15,8 +14,6 @@ import { PasswordHasher } from './conduit/users/password-hasher';
 import { User } from './conduit/users/user.entity';
 import { AppConfig } from './config/app-config';
 import { primaryDataSource } from './database/primary-locator';
-
-const SAMPLES = 50;
 
 /** The Conduit demo users all sign in with this password (a demo, like the stack's other dev values). */
 const DEMO_PASSWORD = 'conduit-demo';
@@ -37,18 +34,19 @@ const DEMO_FOLLOWS = [
   ['grace', 'ada'],
 ];
 
-async function seedToyArticles(em: EntityManager): Promise<number> {
-  if ((await em.count(Article)) > 0) return 0;
-  const drafts = Array.from({ length: SAMPLES }, (_, i) => ({
-    title: `Sample article ${i + 1}`,
-    body: `Written to db-primary, replicated to every replica. Sample ${i + 1} of ${SAMPLES}.`,
-  }));
-  await em.insert(Article, drafts);
-  return drafts.length;
+/** What one run wrote: counts of each kind, and the articles' slugs (their suffixes are random). */
+interface Loaded {
+  users: number;
+  follows: number;
+  tags: number;
+  articles: string[];
+  favourites: number;
+  comments: number;
 }
 
-async function seedConduit(em: EntityManager): Promise<number> {
-  if (await em.existsBy(User, { username: DEMO_USERS[0].username })) return 0;
+/** The demo, or undefined when its users exist already. */
+async function seedConduit(em: EntityManager): Promise<Loaded | undefined> {
+  if (await em.existsBy(User, { username: DEMO_USERS[0].username })) return undefined;
   const passwords = new PasswordHasher();
   const users = new Map<string, User>();
   for (const demo of DEMO_USERS) {
@@ -58,6 +56,7 @@ async function seedConduit(em: EntityManager): Promise<number> {
   await em.insert(Follow, DEMO_FOLLOWS.map(([follower, followee]) => ({ followerId: id(follower), followeeId: id(followee) })));
   await em.createQueryBuilder().insert().into(Tag).values([...new Set(DEMO_ARTICLES.flatMap((a) => a.tags))].map((name) => ({ name }))).orIgnore().execute();
   const tags = new Map((await em.find(Tag)).map((tag) => [tag.name, tag]));
+  const slugs: string[] = [];
   for (const demo of DEMO_ARTICLES) {
     const article = await em.save(
       em.create(ConduitArticle, {
@@ -72,24 +71,38 @@ async function seedConduit(em: EntityManager): Promise<number> {
     );
     if (demo.favoritedBy.length) await em.insert(Favorite, demo.favoritedBy.map((fan) => ({ userId: id(fan), articleId: article.id })));
     await em.insert(Comment, { articleId: article.id, authorId: id(demo.author === 'ada' ? 'grace' : 'ada'), body: `Thanks, ${demo.author}!` });
+    slugs.push(article.slug);
   }
-  return DEMO_ARTICLES.length;
+  return {
+    users: DEMO_USERS.length,
+    follows: DEMO_FOLLOWS.length,
+    tags: new Set(DEMO_ARTICLES.flatMap((a) => a.tags)).size,
+    articles: slugs,
+    favourites: DEMO_ARTICLES.reduce((n, a) => n + a.favoritedBy.length, 0),
+    comments: DEMO_ARTICLES.length,
+  };
 }
 
-async function seed(config: AppConfig): Promise<{ toy: number; conduit: number }> {
-  const dataSource = await primaryDataSource(config, 'seed', { entities: [Article, User, Follow, Tag, ConduitArticle, Favorite, Comment] });
+async function seed(config: AppConfig): Promise<Loaded | undefined> {
+  const dataSource = await primaryDataSource(config, 'seed', { entities: [User, Follow, Tag, ConduitArticle, Favorite, Comment] });
   try {
-    // One transaction for both: a failed run leaves nothing half-written, so the next one starts over.
-    return await dataSource.transaction(async (em) => ({ toy: await seedToyArticles(em), conduit: await seedConduit(em) }));
+    // One transaction: a failed run leaves nothing half-written, so the next one starts over.
+    return await dataSource.transaction(seedConduit);
   } finally {
     await dataSource.destroy();
   }
 }
 
+const SIGN_IN = `${DEMO_USERS.map((u) => u.username).join(', ')}; password ${DEMO_PASSWORD}`;
+
 seed(AppConfig.fromEnv(process.env))
-  .then(({ toy, conduit }) => {
-    console.log(toy ? `seed: inserted ${toy} articles` : 'seed: articles exist already; nothing to do');
-    console.log(conduit ? `seed: inserted the Conduit demo (${conduit} articles; users ada, grace, linus, password ${DEMO_PASSWORD})` : 'seed: the Conduit demo exists already; nothing to do');
+  .then((loaded) => {
+    if (!loaded) return console.log(`seed: the Conduit demo is there already (users ${SIGN_IN}); nothing to do`);
+    console.log(
+      `seed: loaded the Conduit demo: ${loaded.users} users (${SIGN_IN}), ${loaded.follows} follows, ${loaded.tags} tags, ` +
+        `${loaded.articles.length} articles, ${loaded.favourites} favourites, ${loaded.comments} comments`,
+    );
+    console.log(`seed: the articles: ${loaded.articles.map((slug) => `/api/articles/${slug}`).join(' ')}`);
   })
   .catch((error: Error) => {
     console.error(`seed: failed: ${error.message}`);

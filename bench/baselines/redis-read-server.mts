@@ -1,12 +1,12 @@
 /**
- * The ceiling for a cached read: GET /articles/:id as one Redis GET with `ioredis` and Node's `http` only.
- * `npm run bench` fills the keys (<KEY_PREFIX><id>) and runs one beside each app server, behind nginx.
- * Settings: PORT, REDIS_URL, KEY_PREFIX.
+ * The ceiling for a cached read: GET /api/articles/:slug as one Redis GET with `ioredis` and Node's `http` only.
+ * `npm run bench` stores the app's own answers under <KEY_PREFIX><slug> and runs one beside each app server,
+ * behind nginx. Settings: PORT, REDIS_URL, KEY_PREFIX.
  */
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 
-const ARTICLE_PATH = /^\/articles\/(\d+)$/;
+const ARTICLE_PATH = /^\/api\/articles\/([a-z0-9-]{1,120})$/;
 
 const KEY_PREFIX = process.env.KEY_PREFIX ?? '';
 
@@ -14,10 +14,10 @@ const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 
 const server = createServer(async (request, response) => {
   if (request.url === '/health/ready') return response.writeHead(200).end();
-  const id = ARTICLE_PATH.exec(request.url ?? '')?.[1];
-  if (request.method !== 'GET' || !id) return response.writeHead(404).end();
+  const slug = ARTICLE_PATH.exec(request.url ?? '')?.[1];
+  if (request.method !== 'GET' || !slug) return response.writeHead(404).end();
   try {
-    const article = await redis.get(`${KEY_PREFIX}${id}`);
+    const article = await redis.get(`${KEY_PREFIX}${slug}`);
     if (article === null) return response.writeHead(404, { 'x-cache': 'MISS' }).end();
     response.writeHead(200, { 'content-type': 'application/json', 'x-cache': 'HIT' }).end(article);
   } catch {

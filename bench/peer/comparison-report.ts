@@ -33,6 +33,7 @@ const percent = (part: number, whole: number) => (whole === 0 ? '—' : `${((par
 function staleCell(outcome: PairsOutcome | undefined): string {
   if (!outcome) return '—';
   const notes = [
+    outcome.staleWriteAnswers ? `${outcome.staleWriteAnswers} in the write's own answer` : '',
     outcome.readsNamingNode > 0 ? `${percent(outcome.readsFromReplicas, outcome.readsNamingNode)} read on replicas` : '',
     outcome.failedReads ? `failed reads: ${outcome.failedReads}` : '',
     outcome.failedWrites ? `failed writes: ${outcome.failedWrites}` : '',

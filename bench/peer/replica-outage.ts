@@ -40,6 +40,8 @@ export interface OutageReaders {
 
 export interface OutagePlan<Name extends string> {
   replica: string;
+  /** The `n`th read's path: a GET no cache answers, so that each read reaches a database node. */
+  readPath(n: number): string;
   /** Each group of readers is counted apart, e.g. through nginx and directly against one app server. */
   readers: Record<Name, OutageReaders>;
   /**
@@ -53,16 +55,15 @@ export interface OutagePlan<Name extends string> {
   afterMs: number;
 }
 
-let cursor = 1_500_000_000;
+let serial = 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-/** One paced GET loop: uncached list pages (a cursor each, so each read reaches a database node) until `reading()` says stop. */
-async function readLoop(readers: OutageReaders, intervalMs: number, counts: OutageCounts, phase: () => OutagePhase, reading: () => boolean): Promise<void> {
+/** One paced GET loop of the plan's reads until `reading()` says stop. */
+async function readLoop(readers: OutageReaders, plan: Pick<OutagePlan<string>, 'intervalMs' | 'readPath'>, counts: OutageCounts, phase: () => OutagePhase, reading: () => boolean): Promise<void> {
   while (reading()) {
-    const next = Date.now() + intervalMs;
+    const next = Date.now() + plan.intervalMs;
     const sentIn = phase();
-    const n = cursor--;
-    const response = await request('GET', `/articles?limit=${1 + (n % 20)}&cursor=${n}`, { baseUrl: readers.baseUrl, headers: { host: PUBLIC_HOSTNAME } }).catch(
+    const response = await request('GET', plan.readPath(serial++), { baseUrl: readers.baseUrl, headers: { host: PUBLIC_HOSTNAME } }).catch(
       (error: Error) => ({ status: undefined, detail: error.message }),
     );
     const detail = 'detail' in response ? response.detail : response.status >= 300 ? problemDetail(response.body) : '';
@@ -82,7 +83,7 @@ export async function readsThroughOutage<Name extends string>(plan: OutagePlan<N
   let running = true;
   const reading = () => running && !stopping.aborted;
   const loops = (Object.entries(plan.readers) as [Name, OutageReaders][]).flatMap(([name, readers]) =>
-    Array.from({ length: readers.loops }, () => readLoop(readers, plan.intervalMs, counts[name], () => phase, reading)),
+    Array.from({ length: readers.loops }, () => readLoop(readers, plan, counts[name], () => phase, reading)),
   );
   try {
     await sleep(plan.beforeMs);

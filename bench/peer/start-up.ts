@@ -23,7 +23,7 @@ const BESIDE = 'app-1';
 const PORT = 3005;
 const POLL_MS = 250;
 
-let cursor = 1_400_000_000;
+let serial = 0;
 
 const answer = async (path: string) => {
   const response = await request('GET', path, { baseUrl: `http://${service(BESIDE).address}:${PORT}` }).catch(() => undefined);
@@ -35,10 +35,10 @@ const answer = async (path: string) => {
 /**
  * Starts a fresh app server with `routing` (the stack's settings otherwise) while the caller holds a replica
  * down, and polls it directly every 250 ms for `timeoutMs`: when does /health/ready first answer 200, and when
- * does a read (an uncached list page) first succeed? Directly, not through nginx: nginx would answer from app-1
+ * does a read (`readPath(n)`, a GET no cache answers) first succeed? Directly, not through nginx: nginx would answer from app-1
  * and app-2, which started long ago. The server is stopped afterwards, also on failure.
  */
-export async function startUpWithReplicaDown(routing: Routing, timeoutMs: number, stopping: AbortSignal): Promise<StartUpOutcome> {
+export async function startUpWithReplicaDown(routing: Routing, timeoutMs: number, readPath: (n: number) => string, stopping: AbortSignal): Promise<StartUpOutcome> {
   const name = `compare-start-up-${routing}`;
   const outcome: StartUpOutcome = { routing, readyAfterMs: null, firstReadAfterMs: null, reads: 0, failedReads: 0 };
   const spawnedAt = Date.now();
@@ -50,7 +50,7 @@ export async function startUpWithReplicaDown(routing: Routing, timeoutMs: number
   try {
     while (Date.now() - spawnedAt < timeoutMs && !stopping.aborted && (outcome.readyAfterMs === null || outcome.firstReadAfterMs === null)) {
       const sentAt = Date.now() - spawnedAt;
-      const [ready, read] = await Promise.all([answer('/health/ready'), answer(`/articles?limit=1&cursor=${cursor--}`)]);
+      const [ready, read] = await Promise.all([answer('/health/ready'), answer(readPath(serial++))]);
       if (ready.ok) outcome.readyAfterMs ??= sentAt;
       if (ready.text !== 'no answer' || read.text !== 'no answer') {
         // Requests before the port opens say nothing about reads: only answered (or refused once up) ones count.

@@ -4,7 +4,7 @@ import { HttpMetrics } from './http-metrics';
 
 const finished = (overrides: Partial<{ method: string; route: string | undefined; statusCode: number; durationSeconds: number }> = {}) => ({
   method: 'GET',
-  route: '/articles/:id',
+  route: '/api/articles/:slug',
   statusCode: 200,
   durationSeconds: 0.004,
   ...overrides,
@@ -28,8 +28,8 @@ describe('HttpMetrics', () => {
 
     const text = await registry.metrics();
 
-    expect(text).toContain('app_http_request_duration_seconds_count{method="GET",route="/articles/:id",status_code="200"} 2\n');
-    expect(text).toContain('app_http_request_duration_seconds_count{method="GET",route="/articles/:id",status_code="404"} 1\n');
+    expect(text).toContain('app_http_request_duration_seconds_count{method="GET",route="/api/articles/:slug",status_code="200"} 2\n');
+    expect(text).toContain('app_http_request_duration_seconds_count{method="GET",route="/api/articles/:slug",status_code="404"} 1\n');
   });
 
   it('should put every request that matched no route in one series', async () => {
@@ -49,7 +49,7 @@ describe('HttpMetrics', () => {
     const other = new RequestContext('r2');
     other.recordDbNode('db-replica-1', 'replica:token-wait');
 
-    metrics.observe(finished({ method: 'POST', route: '/articles', statusCode: 201 }), context);
+    metrics.observe(finished({ method: 'POST', route: '/api/articles', statusCode: 201 }), context);
     metrics.observe(finished(), other);
 
     const operations = (await valuesOf(registry, 'app_db_operations_total')).map(({ labels, value }) => ({ ...labels, value }));

@@ -5,7 +5,7 @@ import type { RequestContext } from '../request-context/request-context';
 /** One finished HTTP request, as the onResponse hook sees it. */
 export interface FinishedRequest {
   method: string;
-  /** The route pattern (`/articles/:id`), never the raw URL: one series per route, not per id. */
+  /** The route pattern (`/api/articles/:slug`), never the raw URL: one series per route, not per article. */
   route: string | undefined;
   statusCode: number;
   durationSeconds: number;

@@ -9,8 +9,7 @@ export class RequestContext {
   readonly routes: string[] = [];
   /** Every read and write in order, with its node and route: what metrics count, where the headers dedupe. */
   readonly dbOperations: { node: string; route: string }[] = [];
-  /** Set by cached routes (the `X-Cache` header). */
-  cacheStatus?: 'HIT' | 'MISS';
+  private cacheLookups?: 'HIT' | 'MISS';
   /** The request's database session: where its reads may go, and what it has read and written. */
   readonly session = new Session();
 
@@ -25,6 +24,19 @@ export class RequestContext {
   /** The current request's context, or undefined outside a request (jobs, monitors). */
   static current(): RequestContext | undefined {
     return RequestContext.storage.getStore();
+  }
+
+  /**
+   * The `X-Cache` header: set by each cache lookup of the request, and `MISS` once any of them missed. A route
+   * may look up several entries (a Conduit article, then its author's profile): a hit on the last must not hide
+   * a miss that read the database.
+   */
+  get cacheStatus(): 'HIT' | 'MISS' | undefined {
+    return this.cacheLookups;
+  }
+
+  set cacheStatus(status: 'HIT' | 'MISS' | undefined) {
+    if (this.cacheLookups !== 'MISS') this.cacheLookups = status;
   }
 
   recordDbNode(name: string, route: string): void {

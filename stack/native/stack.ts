@@ -158,7 +158,7 @@ export async function up({ build = true, progress = console.log }: UpOptions = {
   await startService(service('lb'), progress);
   writeEndpoints();
   progress(`stack is up in ${((Date.now() - started) / 1000).toFixed(1)} s: curl through the client with\n` +
-    `  npm run stack -- exec client curl -s http://${PUBLIC_HOSTNAME}/articles`);
+    `  npm run stack -- exec client curl -s 'http://${PUBLIC_HOSTNAME}/api/articles?limit=1'`);
 }
 
 /** Starts one service (also an optional one such as db-replica-3, cloned on first start). */

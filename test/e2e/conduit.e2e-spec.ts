@@ -4,21 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { leader } from '../../stack/native/stack';
-import { expectProblem } from './support/articles';
 import { closeClient, get, request } from './support/client';
-import { ConduitClient, expectConduitProblem, newArticle, newUser } from './support/conduit';
+import { ConduitClient, conduitRows, expectConduitProblem, newArticle, newUser } from './support/conduit';
 import { handMadeJwt, stackJwtSecret } from './support/jwt';
-import { onNode, stackRedisUrl } from './support/stack-control';
+import { expectProblem } from './support/problem';
+import { caughtUp, delayReplicas, REPLICAS, undelayReplicas } from './support/replica-delay';
+import { onNode, pauseReplay, resumeReplay, stackRedisUrl } from './support/stack-control';
 
 const now = () => Math.floor(Date.now() / 1000);
-const TABLES = ['conduit_user', 'conduit_follow', 'conduit_article', 'conduit_tag', 'conduit_article_tag', 'conduit_favorite', 'conduit_comment'];
-
-/** Row counts of every Conduit table, on the node that leads now. */
-async function conduitRows(): Promise<Record<string, number>> {
-  const primary = (await leader()) ?? 'db-primary';
-  const [row] = await onNode<Record<string, number>>(primary, `SELECT ${TABLES.map((t) => `(SELECT count(*)::int FROM ${t}) AS ${t}`).join(', ')}`);
-  return row;
-}
 
 describe('The Conduit API (/api) through nginx', () => {
   let redis: Redis;
@@ -125,6 +118,46 @@ describe('The Conduit API (/api) through nginx', () => {
 
       expect(renamed.json().article.slug).toMatch(/^after-the-rename-[0-9a-z]{8}$/);
       expectConduitProblem(await author.send('GET', `/api/articles/${slug}`), 404);
+    });
+  });
+
+  describe('@Consistency on Conduit routes (the defaults aside)', () => {
+    it('should serve GET /api/tags from a replica within its 5 s bound, where the client’s token would send a read-your-writes route to the primary', async () => {
+      await delayReplicas('500ms');
+      try {
+        const author = await ConduitClient.registered();
+        const { slug } = await author.publish({ tagList: [`fresh${Date.now()}`] }); // closes the cached tag list
+
+        const tags = await author.send('GET', '/api/tags');
+        const article = await author.send('GET', `/api/articles/${slug}`);
+
+        expect(tags.status).toBe(200);
+        expect(tags.headers['x-db-route']).toBe('replica:bounded-staleness');
+        expect(tags.headers['x-db-node']).toMatch(/^db-replica-[12]$/);
+        expect(article.headers['x-db-route']).toContain('primary:token-ahead');
+      } finally {
+        await undelayReplicas();
+      }
+    });
+
+    it('should answer GET /api/user from the primary: a change made on another device shows at once, without its consistency token', async () => {
+      const phone = await ConduitClient.registered();
+      const laptop = new ConduitClient(); // signed in as the same user, but it never saw the phone's consistency token
+      laptop.accessToken = phone.accessToken;
+      await caughtUp();
+      await pauseReplay(...REPLICAS);
+      try {
+        expect((await phone.send('PUT', '/api/user', { user: { bio: 'Changed on the phone.' } })).status).toBe(200);
+
+        const profile = await laptop.send('GET', `/api/profiles/${phone.username}`); // first: a token from it would send the next read to the primary
+        const account = await laptop.send('GET', '/api/user');
+
+        expect(account.json().user.bio).toBe('Changed on the phone.');
+        expect(account.headers['x-db-route']).toContain('primary:strong');
+        expect(profile.json().profile.bio).toBe(''); // a read-your-writes route, on a paused replica: the old bio
+      } finally {
+        await resumeReplay(...REPLICAS);
+      }
     });
   });
 

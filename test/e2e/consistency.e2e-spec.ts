@@ -5,31 +5,31 @@ import { parseLsn } from '../../src/database/lsn';
 import { Redis } from 'ioredis';
 import { paths } from '../../stack/native/paths';
 import { service } from '../../stack/topology';
-import { articleDraft } from './support/articles';
 import { closeClient, get, request } from './support/client';
+import { ConduitClient, newArticle, uncachedListPath } from './support/conduit';
 import { onNode, pauseReplay, resumeReplay, stackRedisUrl, startService, stopService, until } from './support/stack-control';
-import { caughtUp, delayReplicas, undelayReplicas } from './support/replica-delay';
-import { TokenClient } from './support/token-client';
+import { caughtUp, delayReplicas, REPLICAS, undelayReplicas } from './support/replica-delay';
 
-const REPLICAS = ['db-replica-1', 'db-replica-2'];
-
-/** `pairs` write→read pairs by `clients` concurrent clients; a read that does not show the write is stale. */
+/**
+ * `pairs` write→read pairs by `clients` concurrent signed-in users: each creates an article and at once GETs it
+ * by slug (a cache miss: nothing has read it yet). A read that does not show the article as written is stale.
+ */
 async function writeThenRead(pairs: number, clients: number, sendsToken: boolean) {
   const outcome = { stale: 0, failed: 0, reads: 0, byNode: new Map<string, number>(), writerIsNotReader: 0 };
+  const users = await Promise.all(Array.from({ length: clients }, () => ConduitClient.registered({}, { sendsConsistencyToken: sendsToken })));
   await Promise.all(
-    Array.from({ length: clients }, async () => {
-      const client = new TokenClient(sendsToken);
+    users.map(async (client) => {
       for (let i = 0; i < pairs / clients; i++) {
-        const draft = articleDraft();
-        const written = await client.send('POST', '/articles', draft);
+        const draft = newArticle();
+        const written = await client.send('POST', '/api/articles', { article: draft });
         if (written.status !== 201) {
           outcome.failed++;
           continue;
         }
-        const read = await client.send('GET', `/articles/${written.json().id}`);
+        const read = await client.send('GET', `/api/articles/${written.json().article.slug}`);
         outcome.reads++;
         if (read.status >= 500) outcome.failed++;
-        else if (read.status !== 200 || read.json().title !== draft.title) outcome.stale++;
+        else if (read.status !== 200 || read.json().article.title !== draft.title || read.json().article.body !== draft.body) outcome.stale++;
         const node = String(read.headers['x-db-node'] ?? 'cache');
         outcome.byNode.set(node, (outcome.byNode.get(node) ?? 0) + 1);
         if (read.headers['x-app-instance'] !== written.headers['x-app-instance']) outcome.writerIsNotReader++;
@@ -39,9 +39,21 @@ async function writeThenRead(pairs: number, clients: number, sendsToken: boolean
   return outcome;
 }
 
-/** A request to one app server, bypassing nginx, with the client's token. */
-const onApp = (app: string, method: string, path: string, token?: string, body?: unknown) =>
-  request(method, path, { baseUrl: `http://${service(app).address}:3000`, body, headers: token ? { 'x-consistency-token': token } : {} });
+const appUrl = (app: string) => `http://${service(app).address}:3000`;
+/** An anonymous GET to one app server, bypassing nginx, with `token` when given. */
+const onApp = (app: string, path: string, token?: string) => request('GET', path, { baseUrl: appUrl(app), headers: token ? { 'x-consistency-token': token } : {} });
+const bodyOf = (response: { json(): { article: { body: string } } }) => response.json().article.body;
+/**
+ * Reads the article until it is served from the cache. A write closes its article's key to fills read before it,
+ * judged by where the app knows the replica had replayed (its last probe): the first reads after it may not fill.
+ */
+const cached = (slug: string, read = () => get(`/api/articles/${slug}`)) => until(`article ${slug} in the cache`, async () => (await read()).headers['x-cache'] === 'HIT');
+/** Waits until `app` knows every replica has replayed `lsn` (its monitor's probes): its fills of what was written before are stored. */
+const appKnowsReplayed = (app: string, lsn: bigint) =>
+  until(`${app} to know both replicas replayed the write`, async () => {
+    const { replicas } = (await request('GET', '/health/replication', { baseUrl: appUrl(app) })).json() as { replicas: { replayLsn: string | null }[] };
+    return replicas.length === 2 && replicas.every((r) => r.replayLsn !== null && parseLsn(r.replayLsn) >= lsn);
+  });
 
 /** Each app server's own view (nginx's round robin is per worker: two requests may reach the same app). */
 const eachAppsReplication = () =>
@@ -80,18 +92,20 @@ describe('Replication awareness, proven through nginx on the native stack', () =
 
       const outcome = await writeThenRead(200, 4, true);
 
-      const fromReplicas = [...outcome.byNode].filter(([node]) => node.startsWith('db-replica-')).reduce((n, [, count]) => n + count, 0);
+      // Every read of the request (the signed-in user, the article, the viewer's flags) on a replica.
+      const onReplicasOnly = (nodes: string) => nodes.split(', ').every((node) => node.startsWith('db-replica-'));
+      const fromReplicas = [...outcome.byNode].filter(([nodes]) => onReplicasOnly(nodes)).reduce((n, [, count]) => n + count, 0);
       expect(outcome).toMatchObject({ stale: 0, failed: 0 });
       expect(fromReplicas / outcome.reads).toBeGreaterThanOrEqual(0.9);
     });
 
     it('should advance the token on reads, never backwards', async () => {
-      const client = new TokenClient();
-      const { id } = (await client.send('POST', '/articles', articleDraft())).json();
+      const client = await ConduitClient.registered();
+      const { slug } = await client.publish();
       const positions = [client.lsn!];
 
       for (let i = 0; i < 10; i++) {
-        await client.send('GET', i % 2 ? `/articles/${id}` : `/articles?limit=${i + 1}`);
+        await client.send('GET', i % 2 ? `/api/articles/${slug}` : `/api/articles?limit=${i + 1}`);
         positions.push(client.lsn!);
       }
 
@@ -104,7 +118,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       await caughtUp();
       const nodes: string[] = [];
       for (let i = 0; i < 100; i++) {
-        const response = await get(`/articles?limit=${1 + (i % 100)}&cursor=${1_800_000_000 - i}`);
+        const response = await get(uncachedListPath());
         expect(response.status).toBe(200);
         nodes.push(String(response.headers['x-db-node']));
       }
@@ -128,7 +142,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
         expect(excluded.lagBytes).toBeGreaterThan(8 * 1024 * 1024);
 
         const served = new Set<string>();
-        for (let i = 0; i < 20; i++) served.add(String((await get(`/articles?limit=${1 + i}&cursor=${1_700_000_000 - i}`)).headers['x-db-node']));
+        for (let i = 0; i < 20; i++) served.add(String((await get(uncachedListPath())).headers['x-db-node']));
         expect(served).toEqual(new Set(['db-replica-2']));
       } finally {
         await resumeReplay('db-replica-1');
@@ -143,57 +157,60 @@ describe('Replication awareness, proven through nginx on the native stack', () =
 
   describe('cache', () => {
     it('should never serve a stale value after a write, from the cache or from a lagging replica, even to readers without a token', async () => {
-      const writer = new TokenClient();
-      const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'v1' }))).json();
+      const writer = await ConduitClient.registered();
+      const { slug } = await writer.publish({ body: 'v1' });
       await caughtUp();
-      await get(`/articles/${id}`);
-      expect((await get(`/articles/${id}`)).headers['x-cache']).toBe('HIT');
+      await cached(slug);
 
       await pauseReplay(...REPLICAS);
       try {
-        expect((await writer.send('PATCH', `/articles/${id}`, { title: 'v2' })).status).toBe(200);
-        // Token-less readers miss the dropped entry, and their read must see the key's last write (remembered
-        // with its marker): the paused replicas have not replayed it, so the primary serves them the new row,
-        // and only a read that saw the write may fill the cache.
-        const during = [await get(`/articles/${id}`), await get(`/articles/${id}`), await get(`/articles/${id}`)];
-        expect(during.map((r) => r.json().title)).toEqual(['v2', 'v2', 'v2']);
-        expect(during.filter((r) => r.headers['x-cache'] === 'MISS').every((r) => r.headers['x-db-node'] === 'db-primary')).toBe(true);
+        expect((await writer.send('PUT', `/api/articles/${slug}`, { article: { body: 'v2' } })).status).toBe(200);
+        // Anonymous readers without a token miss the dropped entry, and their read must see the key's last write
+        // (remembered with its marker): the paused replicas have not replayed it, so the primary serves them the
+        // new body, and only a read that saw the write may fill the cache.
+        const during = [await get(`/api/articles/${slug}`), await get(`/api/articles/${slug}`), await get(`/api/articles/${slug}`)];
+        expect(during.map(bodyOf)).toEqual(['v2', 'v2', 'v2']);
+        const misses = during.filter((r) => r.headers['x-cache'] === 'MISS');
+        expect(misses.length).toBeGreaterThan(0);
+        expect(misses.every((r) => String(r.headers['x-db-node']).split(', ').every((node) => node === 'db-primary'))).toBe(true);
         // The writer, with its token, sees its write.
-        expect((await writer.send('GET', `/articles/${id}`)).json().title).toBe('v2');
+        expect(bodyOf(await writer.send('GET', `/api/articles/${slug}`))).toBe('v2');
       } finally {
         await resumeReplay(...REPLICAS);
       }
       await caughtUp();
 
-      const after = await Promise.all(Array.from({ length: 6 }, () => get(`/articles/${id}`)));
-      expect(after.map((r) => r.json().title)).toEqual(Array(6).fill('v2'));
+      const after = await Promise.all(Array.from({ length: 6 }, () => get(`/api/articles/${slug}`)));
+      expect(after.map(bodyOf)).toEqual(Array(6).fill('v2'));
     });
   });
 
   describe('cache and tokens', () => {
     it('should keep serving cached entries to a client right after its write, and its own write fresh', async () => {
-      const writer = new TokenClient();
-      const { id: other } = (await writer.send('POST', '/articles', articleDraft())).json();
-      const { id: mine } = (await writer.send('POST', '/articles', articleDraft({ title: 'v1' }))).json();
+      const writer = await ConduitClient.registered();
+      const { slug: other } = await writer.publish();
+      const { slug: mine } = await writer.publish({ body: 'v1' });
       await caughtUp();
-      for (const id of [other, mine]) await Promise.all(['app-1', 'app-2'].map((app) => onApp(app, 'GET', `/articles/${id}`)));
+      for (const slug of [other, mine]) await cached(slug);
 
-      expect((await writer.send('PATCH', `/articles/${mine}`, { title: 'v2' })).status).toBe(200);
-      const otherAfterWrite = await writer.send('GET', `/articles/${other}`);
-      const mineAfterWrite = await writer.send('GET', `/articles/${mine}`);
+      expect((await writer.send('PUT', `/api/articles/${mine}`, { article: { body: 'v2' } })).status).toBe(200);
+      const otherAfterWrite = await writer.send('GET', `/api/articles/${other}`);
+      const mineAfterWrite = await writer.send('GET', `/api/articles/${mine}`);
 
       // The other entry was read before the write's position, and is still what the database holds.
       expect(otherAfterWrite.headers['x-cache']).toBe('HIT');
-      expect(mineAfterWrite.json().title).toBe('v2');
+      expect(bodyOf(mineAfterWrite)).toBe('v2');
     });
 
     it('should hand a client served from the cache a token covering what the entry\'s read saw', async () => {
-      const { id } = (await request('POST', '/articles', { body: articleDraft() })).json();
+      const author = await ConduitClient.registered();
+      const { slug } = await author.publish();
+      await appKnowsReplayed('app-1', author.lsn!); // so that the first read below fills the cache
       await onNode('db-primary', 'CREATE TABLE IF NOT EXISTS wal_nudge (n int); INSERT INTO wal_nudge VALUES (1)');
       await caughtUp(); // the replicas replayed past the last position the app knows for them (probed ≤ 1 s ago)
 
-      const miss = await onApp('app-1', 'GET', `/articles/${id}`);
-      const hit = await onApp('app-1', 'GET', `/articles/${id}`);
+      const miss = await onApp('app-1', `/api/articles/${slug}`);
+      const hit = await onApp('app-1', `/api/articles/${slug}`);
 
       expect([miss.headers['x-cache'], hit.headers['x-cache']]).toEqual(['MISS', 'HIT']);
       const lsnOf = (token: unknown) => parseLsn(String(token).split('.')[3]);
@@ -201,16 +218,16 @@ describe('Replication awareness, proven through nginx on the native stack', () =
     });
 
     it('should not let a write\'s invalidation be forgotten when Redis restarts empty (its markers gone with it)', async () => {
-      const writer = new TokenClient();
-      const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'v1' }))).json();
+      const writer = await ConduitClient.registered();
+      const { slug } = await writer.publish({ body: 'v1' });
       await caughtUp();
       await pauseReplay(...REPLICAS);
       try {
-        expect((await writer.send('PATCH', `/articles/${id}`, { title: 'v2' })).status).toBe(200);
+        expect((await writer.send('PUT', `/api/articles/${slug}`, { article: { body: 'v2' } })).status).toBe(200);
         await stopService('redis');
         await startService('redis');
         await until('both app servers on the new Redis', async () => {
-          const ready = await Promise.all(['app-1', 'app-2'].map((app) => onApp(app, 'GET', '/health/ready')));
+          const ready = await Promise.all(['app-1', 'app-2'].map((app) => onApp(app, '/health/ready')));
           return ready.every((r) => r.json().details?.cache?.status === 'up');
         });
         const redis = new Redis(stackRedisUrl());
@@ -223,12 +240,12 @@ describe('Replication awareness, proven through nginx on the native stack', () =
           redis.disconnect();
         }
 
-        // Token-less readers get the old row from the paused replicas (allowed for them), and it must not
-        // go back into the cache, where the writer would get it.
+        // Anonymous readers get the old row from the paused replicas (allowed for them), and it must not go back
+        // into the cache, where the writer would get it.
         const during = [];
-        for (const app of ['app-1', 'app-2', 'app-1', 'app-2']) during.push(await onApp(app, 'GET', `/articles/${id}`));
-        expect(during.map((r) => [r.json().title, r.headers['x-cache']])).toEqual(Array(4).fill(['v1', 'MISS']));
-        expect((await writer.send('GET', `/articles/${id}`)).json().title).toBe('v2');
+        for (const app of ['app-1', 'app-2', 'app-1', 'app-2']) during.push(await onApp(app, `/api/articles/${slug}`));
+        expect(during.map((r) => [bodyOf(r), r.headers['x-cache']])).toEqual(Array(4).fill(['v1', 'MISS']));
+        expect(bodyOf(await writer.send('GET', `/api/articles/${slug}`))).toBe('v2');
       } finally {
         await resumeReplay(...REPLICAS);
       }
@@ -238,25 +255,24 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       const redis = new Redis(stackRedisUrl(), { lazyConnect: true });
       await redis.connect();
       try {
-        const writer = new TokenClient();
-        const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'v1' }))).json();
+        const writer = await ConduitClient.registered();
+        const { slug } = await writer.publish({ body: 'v1' });
         await caughtUp();
-        await onApp('app-2', 'GET', `/articles/${id}`);
-        expect((await onApp('app-2', 'GET', `/articles/${id}`)).headers['x-cache']).toBe('HIT');
+        await cached(slug, () => onApp('app-2', `/api/articles/${slug}`));
 
         // Reads still work, every script (fills, invalidations) waits: app-1's invalidation times out.
         await redis.call('CLIENT', 'PAUSE', '3000', 'WRITE');
-        const written = await onApp('app-1', 'PATCH', `/articles/${id}`, writer.token, { title: 'v2' });
+        const written = await writer.at(appUrl('app-1')).send('PUT', `/api/articles/${slug}`, { article: { body: 'v2' } });
         expect(written.status).toBe(200);
         const token = String(written.headers['x-consistency-token']);
 
-        const anyone = await onApp('app-2', 'GET', `/articles/${id}`);
-        const theWriter = await onApp('app-2', 'GET', `/articles/${id}`, token);
+        const anyone = await onApp('app-2', `/api/articles/${slug}`);
+        const theWriter = await onApp('app-2', `/api/articles/${slug}`, token);
 
-        expect([anyone.json().title, anyone.headers['x-cache']]).toEqual(['v1', 'HIT']); // the entry really is stale
-        expect([theWriter.json().title, theWriter.headers['x-cache']]).toEqual(['v2', 'MISS']);
+        expect([bodyOf(anyone), anyone.headers['x-cache']]).toEqual(['v1', 'HIT']); // the entry really is stale
+        expect([bodyOf(theWriter), theWriter.headers['x-cache']]).toEqual(['v2', 'MISS']);
         await redis.call('CLIENT', 'UNPAUSE');
-        await until('the deferred invalidation applied', async () => (await onApp('app-2', 'GET', `/articles/${id}`)).json().title === 'v2');
+        await until('the deferred invalidation applied', async () => bodyOf(await onApp('app-2', `/api/articles/${slug}`)) === 'v2');
       } finally {
         await redis.call('CLIENT', 'UNPAUSE').catch(() => undefined);
         redis.disconnect();
@@ -268,9 +284,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
     it('should start reading from a third replica added to db-replicas, without a restart, and drain it when removed', async () => {
       try {
         await startService('db-replica-3');
-        const path = (i: number) => `/articles?limit=${1 + (i % 100)}&cursor=${1_600_000_000 - i}`;
-        let i = 0;
-        await until('a read served by db-replica-3', async () => (await get(path(i++))).headers['x-db-node'] === 'db-replica-3', 20_000);
+        await until('a read served by db-replica-3', async () => (await get(uncachedListPath())).headers['x-db-node'] === 'db-replica-3', 20_000);
         const names = (health: { replicas: { name: string }[] }) => health.replicas.map((r) => r.name).sort().join();
         await until('db-replica-3 known by name on both app servers', async () =>
           (await eachAppsReplication()).every((health) => names(health) === 'db-replica-1,db-replica-2,db-replica-3'),
@@ -283,9 +297,9 @@ describe('Replication awareness, proven through nginx on the native stack', () =
         return views.every((v) => v.replicas.length === 2);
       }, 20_000);
       for (let i = 0; i < 20; i++) {
-        const response = await get(`/articles?limit=${1 + i}&cursor=${1_500_000_000 - i}`);
+        const response = await get(uncachedListPath());
         expect(response.status).toBe(200);
-        expect(response.headers['x-db-node']).not.toBe('db-replica-3');
+        expect(response.headers['x-db-node']).not.toContain('db-replica-3');
       }
     });
   });
@@ -305,17 +319,17 @@ describe('Replication awareness, proven through nginx on the native stack', () =
         },
       ],
     ])('should answer a read with %s without a 5xx and without a stale read', async (_what, tamper) => {
-      const writer = new TokenClient();
-      const { id } = (await writer.send('POST', '/articles', articleDraft({ title: 'before' }))).json();
+      const writer = await ConduitClient.registered();
+      const { slug } = await writer.publish({ body: 'before' });
       await caughtUp();
       await pauseReplay(...REPLICAS);
       try {
-        await writer.send('PATCH', `/articles/${id}`, { title: 'after' });
+        await writer.send('PUT', `/api/articles/${slug}`, { article: { body: 'after' } });
 
-        const read = await request('GET', `/articles/${id}`, { headers: { 'x-consistency-token': tamper(writer.token!) } });
+        const read = await request('GET', `/api/articles/${slug}`, { headers: { 'x-consistency-token': tamper(writer.consistencyToken!) } });
 
         expect(read.status).toBe(200);
-        expect(read.json().title).toBe('after');
+        expect(bodyOf(read)).toBe('after');
         expect(read.headers['x-db-route']).toMatch(/^primary:(invalid|foreign)-token$/);
         expect(read.headers['x-consistency-token']).toEqual(expect.any(String));
       } finally {

@@ -1,23 +1,25 @@
 import { leader, patronictl, switchover } from '../../stack/native/stack';
 import { service } from '../../stack/topology';
-import { articleDraft } from './support/articles';
 import { closeClient, get, request } from './support/client';
+import { ConduitClient, newArticle, uncachedListPath } from './support/conduit';
 import { onNode, startService, stopService, until } from './support/stack-control';
-import { TokenClient } from './support/token-client';
+
+/** Signed in before any fault, and sending no consistency token: its writes are plain ones. */
+let author: ConduitClient;
 
 /**
- * Writes and reads through nginx while a fault runs: every acknowledged write's id, the longest time between
+ * Writes and reads through nginx while a fault runs: every acknowledged write's slug, the longest time between
  * two successful writes, and every read that failed.
  */
 async function underLoad<T>(fault: () => Promise<T>, { until: done }: { until: () => Promise<boolean> }) {
-  const outcome = { acknowledged: [] as number[], failedWrites: [] as number[], failedReads: [] as string[], longestWriteGapMs: 0 };
+  const outcome = { acknowledged: [] as string[], failedWrites: [] as number[], failedReads: [] as string[], longestWriteGapMs: 0 };
   let running = true;
   let lastWrite = Date.now();
   const writer = (async () => {
     while (running) {
-      const response = await request('POST', '/articles', { body: articleDraft() }).catch(() => undefined);
+      const response = await author.send('POST', '/api/articles', { article: newArticle() }).catch(() => undefined);
       if (response?.status === 201) {
-        outcome.acknowledged.push(response.json().id);
+        outcome.acknowledged.push(response.json().article.slug);
         outcome.longestWriteGapMs = Math.max(outcome.longestWriteGapMs, Date.now() - lastWrite);
         lastWrite = Date.now();
       } else {
@@ -26,10 +28,9 @@ async function underLoad<T>(fault: () => Promise<T>, { until: done }: { until: (
       }
     }
   })();
-  let serial = 0;
   const reader = (async () => {
     while (running) {
-      const response = await get(`/articles?limit=${1 + (serial % 100)}&cursor=${1_400_000_000 - serial++}`).catch((e: Error) => ({ status: 0, body: e.message }));
+      const response = await get(uncachedListPath()).catch((e: Error) => ({ status: 0, body: e.message }));
       if (response.status !== 200) outcome.failedReads.push(`${response.status} ${response.body.slice(0, 120)}`);
     }
   })();
@@ -42,11 +43,19 @@ async function underLoad<T>(fault: () => Promise<T>, { until: done }: { until: (
   return outcome;
 }
 
-const writesGoTo = async (node: string) => (await request('POST', '/articles', { body: articleDraft() })).headers['x-db-node'] === node;
-const missingOn = async (node: string, ids: number[]) =>
-  ids.length - Number((await onNode<{ n: string }>(node, 'SELECT count(*) AS n FROM article WHERE id = ANY($1)', [ids]))[0].n);
+/** An acknowledged write whose request's last new node is `node` (the author is read first, on a replica). */
+const writesGoTo = async (node: string) => {
+  const response = await author.send('POST', '/api/articles', { article: newArticle() });
+  return response.status === 201 && String(response.headers['x-db-node']).split(', ').at(-1) === node;
+};
+const missingOn = async (node: string, slugs: string[]) =>
+  slugs.length - Number((await onNode<{ n: string }>(node, 'SELECT count(*) AS n FROM conduit_article WHERE slug = ANY($1)', [slugs]))[0].n);
 
 describe('Primary loss: Patroni promotes a replica, the apps follow it', () => {
+  beforeAll(async () => {
+    author = await ConduitClient.registered({}, { sendsConsistencyToken: false });
+  });
+
   afterEach(async () => {
     // Leave the cluster as the next test expects it: db-primary up, leading, replicas streaming.
     await startService('db-primary');
@@ -65,8 +74,8 @@ describe('Primary loss: Patroni promotes a replica, the apps follow it', () => {
   afterAll(() => closeClient());
 
   it('should keep reads going, elect a new primary, resume writes without an app restart, and rejoin the old primary as a replica', async () => {
-    const beforeFailover = new TokenClient();
-    await beforeFailover.send('POST', '/articles', articleDraft());
+    const beforeFailover = await ConduitClient.registered();
+    await beforeFailover.publish();
 
     const outcome = await underLoad(() => stopService('db-primary', true), {
       until: async () => (await leader()) !== undefined && (await leader()) !== 'db-primary' && writesGoTo((await leader())!),
@@ -77,7 +86,7 @@ describe('Primary loss: Patroni promotes a replica, the apps follow it', () => {
     expect(outcome.failedWrites.every((status) => status === 503)).toBe(true); // fast, explicit, retryable
     expect(['db-replica-1', 'db-replica-2']).toContain(promoted);
     // A token from before the failover is on the old timeline: never satisfied by a replica, served by the new primary.
-    const stale = await beforeFailover.send('GET', '/articles?limit=1');
+    const stale = await beforeFailover.send('GET', '/api/articles?limit=1');
     expect(stale.status).toBe(200);
     expect(stale.headers['x-db-route']).toBe('primary:foreign-token');
 

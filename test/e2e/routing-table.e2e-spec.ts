@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
-import { Article } from '../../src/articles/article.entity';
+import { ConduitArticle } from '../../src/conduit/articles/conduit-article.entity';
+import { slugFor } from '../../src/conduit/articles/slug';
+import { User } from '../../src/conduit/users/user.entity';
 import { usePrimary } from '../../src/database/consistency';
 import { Lsn, parseLsn } from '../../src/database/lsn';
 import { isNodeFailure } from '../../src/database/node-failure';
@@ -12,8 +14,11 @@ import { RoutedDataSource } from './support/routed-data-source';
 // query runners, and a change there fails a row here.
 describe('The routing table, for plain TypeORM code', () => {
   let db: RoutedDataSource;
-  let seeded: Article;
-  const articles = () => db.dataSource.getRepository(Article);
+  let author: User;
+  let seeded: ConduitArticle;
+  const articles = () => db.dataSource.getRepository(ConduitArticle);
+  /** A Conduit article's row by `author`: the columns a write must give. */
+  const draft = (title: string) => ({ slug: slugFor(title), title, description: 'A routing table row.', body: 'x', authorId: author.id });
   const replicaNames = () => db.topology.hosts.all().filter((h) => h.health.role === 'replica').map((h) => h.name);
   const lsnOn = async (name: string, sql: string): Promise<Lsn> => parseLsn((await onNode<{ lsn: string }>(name, `SELECT (${sql})::text AS lsn`))[0].lsn);
 
@@ -30,9 +35,12 @@ describe('The routing table, for plain TypeORM code', () => {
 
   beforeAll(async () => {
     db = await RoutedDataSource.start();
-    seeded = await articles().save(articles().create({ title: 'routing table', body: 'seed' }));
+    const users = db.dataSource.getRepository(User);
+    const username = `routing_${Date.now().toString(36)}`;
+    author = await users.save(users.create({ username, email: `${username}@example.test`, passwordHash: 'not a hash: never signs in' }));
+    seeded = await articles().save(articles().create(draft('routing table')));
     await until('the seed on every replica', async () => {
-      const counts = await Promise.all(replicaNames().map((name) => onNode(name, 'SELECT 1 FROM article WHERE id = $1', [seeded.id])));
+      const counts = await Promise.all(replicaNames().map((name) => onNode(name, 'SELECT 1 FROM conduit_article WHERE id = $1', [seeded.id])));
       return counts.length === 2 && counts.every((rows) => rows.length === 1);
     });
   });
@@ -51,7 +59,7 @@ describe('The routing table, for plain TypeORM code', () => {
         await articles().sum('id'),
       ]);
 
-      expect((record.result[0] as Article | null)?.title).toBe('routing table');
+      expect((record.result[0] as ConduitArticle | null)?.title).toBe('routing table');
       expectOnReplica(record);
       expect(record.nodes).toHaveLength(5);
     });
@@ -70,7 +78,7 @@ describe('The routing table, for plain TypeORM code', () => {
           return this.findOneBy({ title });
         },
       });
-      const record = await db.request(async () => Promise.all([titled.findTitled('routing table'), db.dataSource.manager.find(Article, { take: 1 }), articles().count()]));
+      const record = await db.request(async () => Promise.all([titled.findTitled('routing table'), db.dataSource.manager.find(ConduitArticle, { take: 1 }), articles().count()]));
 
       expect(record.result[0]?.id).toBe(seeded.id);
       expectOnReplica(record);
@@ -109,7 +117,7 @@ describe('The routing table, for plain TypeORM code', () => {
         .request(async () => {
           const runner = db.dataSource.createQueryRunner('slave');
           try {
-            return await runner.query('INSERT INTO article (title, body) VALUES ($1, $2)', [title, 'x']);
+            return await runner.query('INSERT INTO conduit_article (slug, title, description, body, author_id) VALUES ($1, $2, $3, $4, $5)', [slugFor(title), title, 'd', 'x', author.id]);
           } finally {
             await runner.release();
           }
@@ -117,7 +125,7 @@ describe('The routing table, for plain TypeORM code', () => {
         .catch((error: unknown) => error);
 
       expect(String(failure)).toMatch(/read-only transaction/);
-      expect(await onNode(db.primaryName, 'SELECT 1 FROM article WHERE title = $1', [title])).toHaveLength(0);
+      expect(await onNode(db.primaryName, 'SELECT 1 FROM conduit_article WHERE title = $1', [title])).toHaveLength(0);
     });
   });
 
@@ -132,22 +140,22 @@ describe('The routing table, for plain TypeORM code', () => {
     // upsert, increment and softDelete build the same Insert/UpdateQueryBuilder as insert and update.
     it('should run save, insert, update and delete on the primary', async () => {
       const record = await db.request(async () => {
-        const saved = await articles().save(articles().create({ title: 'written', body: 'x' }));
-        const inserted = await articles().insert({ title: 'inserted', body: 'x' });
+        const saved = await articles().save(articles().create(draft('written')));
+        const inserted = await articles().insert(draft('inserted'));
         await articles().update({ id: saved.id }, { title: 'updated' });
         await articles().delete({ id: inserted.identifiers[0].id as number });
         return saved.id;
       });
 
       expectOnPrimary(record, 'primary:write');
-      expect(await onNode(db.primaryName, 'SELECT title FROM article WHERE id = $1', [record.result])).toEqual([{ title: 'updated' }]);
+      expect(await onNode(db.primaryName, 'SELECT title FROM conduit_article WHERE id = $1', [record.result])).toEqual([{ title: 'updated' }]);
     });
 
     it('should run dataSource.transaction() on the primary in one transaction, reads inside it included', async () => {
       const record = await db.request(() =>
         db.dataSource.transaction(async (em) => {
-          const count = await em.count(Article);
-          await em.save(em.create(Article, { title: 'in a transaction', body: 'x' }));
+          const count = await em.count(ConduitArticle);
+          await em.save(em.create(ConduitArticle, draft('in a transaction')));
           const [{ xid }] = await em.query('SELECT txid_current()::text AS xid');
           const [{ xid: same }] = await em.query('SELECT txid_current()::text AS xid');
           return { count, sameTransaction: xid === same };
@@ -165,7 +173,7 @@ describe('The routing table, for plain TypeORM code', () => {
         await runner.connect();
         await runner.startTransaction();
         try {
-          const locked = await runner.manager.findOne(Article, { where: { id: seeded.id }, lock: { mode: 'pessimistic_write' } });
+          const locked = await runner.manager.findOne(ConduitArticle, { where: { id: seeded.id }, lock: { mode: 'pessimistic_write' } });
           await runner.commitTransaction();
           return locked?.id;
         } finally {
@@ -179,7 +187,7 @@ describe('The routing table, for plain TypeORM code', () => {
 
     it('should read from the primary after a write in the same request', async () => {
       const record = await db.request(async () => {
-        const saved = await articles().save(articles().create({ title: 'read back', body: 'x' }));
+        const saved = await articles().save(articles().create(draft('read back')));
         return articles().findOneBy({ id: saved.id });
       });
 
@@ -208,7 +216,7 @@ describe('The routing table, for plain TypeORM code', () => {
       const pipelinedBefore = primary.positionQueries.pipelined;
       const record = await db.request(() =>
         db.dataSource.transaction(async (em) => {
-          const article = await em.save(em.create(Article, { title: 'positioned write', body: 'x' }));
+          const article = await em.save(em.create(ConduitArticle, draft('positioned write')));
           const [{ lsn }] = await em.query('SELECT pg_current_wal_insert_lsn()::text AS lsn');
           return { id: article.id, beforeCommit: parseLsn(lsn) };
         }),
@@ -219,14 +227,14 @@ describe('The routing table, for plain TypeORM code', () => {
       expect(primary.positionQueries.pipelined - pipelinedBefore).toBe(1); // after COMMIT only, not after every statement
       const replica = replicaNames()[0];
       await until(`${replica} to replay up to the write's position`, async () => (await lsnOn(replica, 'pg_last_wal_replay_lsn()')) >= position);
-      expect(await onNode(replica, 'SELECT id FROM article WHERE id = $1', [record.result.id])).toHaveLength(1);
+      expect(await onNode(replica, 'SELECT id FROM conduit_article WHERE id = $1', [record.result.id])).toHaveLength(1);
     });
 
     it("should record the replica's own replayed position behind a read, not the primary's", async () => {
       const replicas = replicaNames();
       await pauseReplay(...replicas);
       try {
-        await articles().save(articles().create({ title: 'while paused', body: 'x' }));
+        await articles().save(articles().create(draft('while paused')));
         const record = await db.request(() => articles().count());
         const served = record.nodes[0];
 
@@ -245,13 +253,13 @@ describe('The routing table, for plain TypeORM code', () => {
             const [{ pid }] = await em.query('SELECT pg_backend_pid() AS pid');
             await onNode(db.primaryName, 'SELECT pg_terminate_backend($1)', [pid]); // as a shutting-down server does
             await new Promise((resolve) => setTimeout(resolve, 200));
-            return em.save(em.create(Article, { title: 'never committed', body: 'x' }));
+            return em.save(em.create(ConduitArticle, draft('never committed')));
           }),
         )
         .catch((error: unknown) => error);
 
       expect(isNodeFailure(failure)).toBe(true);
-      expect(await onNode(db.primaryName, "SELECT 1 FROM article WHERE title = 'never committed'")).toHaveLength(0);
+      expect(await onNode(db.primaryName, "SELECT 1 FROM conduit_article WHERE title = 'never committed'")).toHaveLength(0);
     });
   });
 });

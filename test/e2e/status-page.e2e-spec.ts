@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { REPO_ROOT } from '../../stack/native/paths';
 import { service } from '../../stack/topology';
-import { expectProblem } from './support/articles';
 import { launchBrowser } from './support/browser';
 import { closeClient, get } from './support/client';
+import { uncachedListPath } from './support/conduit';
+import { expectProblem } from './support/problem';
 import { onNode, pauseReplay, resumeReplay } from './support/stack-control';
 import { TestApp } from './support/test-app';
 
@@ -41,7 +42,7 @@ describe('GET /status, the live topology page, in headless Chromium', () => {
   });
 
   it('should show which replica served the last reads', async () => {
-    for (let i = 0; i < 10; i++) await get(`/articles?limit=${1 + i}&cursor=${1_500_000_000 - i}`);
+    for (let i = 0; i < 10; i++) await get(uncachedListPath());
 
     await page.locator('[data-role="replica"] .reads', { hasText: /last read \d+\.\d s ago via app-\d/ }).first().waitFor({ timeout: 10_000 });
   });

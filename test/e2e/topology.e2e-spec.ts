@@ -2,15 +2,13 @@ import { inNamespace } from '../../stack/native/daemons';
 import { stackResolver } from '../../stack/native/services';
 import { run } from '../../stack/native/shell';
 import { PUBLIC_HOSTNAME, service } from '../../stack/topology';
-import { articleDraft, expectProblem } from './support/articles';
-import { closeClient, get, post, request } from './support/client';
+import { closeClient, get, request } from './support/client';
+import { ConduitClient, newArticle, uncachedListPath } from './support/conduit';
+import { expectProblem } from './support/problem';
 import { loopFor, onNode, startService, stopService, until } from './support/stack-control';
 
 /** As the user: a command run in the client's namespace, whose resolver is the stack's DNS server. */
 const asClient = (...command: string[]) => run(inNamespace('client', command));
-
-let uncachedSerial = 0;
-const uncachedListPath = () => `/articles?limit=${1 + (uncachedSerial % 100)}&cursor=${1_900_000_000 - Math.floor(uncachedSerial++ / 100)}`;
 
 async function getsDuring(ms: number, fault: () => Promise<unknown>, path: () => string) {
   const injecting = new Promise((r) => setTimeout(r, 300)).then(fault);
@@ -60,17 +58,18 @@ describe('The whole topology: client → dns → lb → app-1/app-2 → primary 
     });
 
     it('should read back an article written through it, whichever app server answers', async () => {
-      const created = await post('/articles', articleDraft({ title: 'through the lb' }));
+      const author = await ConduitClient.registered();
+      const created = await author.send('POST', '/api/articles', { article: newArticle({ title: 'through the lb' }) });
       expect(created.status).toBe(201);
-      const { id } = created.json();
-      await until('replicated', async () => (await onNode('db-replica-1', 'SELECT 1 FROM article WHERE id = $1', [id])).length > 0 &&
-        (await onNode('db-replica-2', 'SELECT 1 FROM article WHERE id = $1', [id])).length > 0);
+      const { slug } = created.json().article;
+      await until('replicated', async () => (await onNode('db-replica-1', 'SELECT 1 FROM conduit_article WHERE slug = $1', [slug])).length > 0 &&
+        (await onNode('db-replica-2', 'SELECT 1 FROM conduit_article WHERE slug = $1', [slug])).length > 0);
 
-      const reads = await Promise.all([get(`/articles/${id}`), get(`/articles/${id}`)]);
+      const reads = await Promise.all([get(`/api/articles/${slug}`), get(`/api/articles/${slug}`)]);
 
       for (const read of reads) {
         expect(read.status).toBe(200);
-        expect(read.json().title).toBe('through the lb');
+        expect(read.json().article.title).toBe('through the lb');
       }
     });
 
@@ -84,15 +83,15 @@ describe('The whole topology: client → dns → lb → app-1/app-2 → primary 
     });
 
     it('should pass its request id to the app and return it', async () => {
-      const generated = await get('/articles?limit=1');
-      const given = await get('/articles?limit=1', { 'x-request-id': 'trace-from-client' });
+      const generated = await get('/api/articles?limit=1');
+      const given = await get('/api/articles?limit=1', { 'x-request-id': 'trace-from-client' });
 
       expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/); // nginx's $request_id
       expect(given.headers['x-request-id']).toBe('trace-from-client');
     });
 
     it('should refuse a body over 1 MiB with a 413 problem+json', async () => {
-      const response = await request('POST', '/articles', { body: { title: 't', body: 'x'.repeat(1_200_000) } });
+      const response = await request('POST', '/api/articles', { body: { article: newArticle({ body: 'x'.repeat(1_200_000) }) } });
 
       expectProblem(response, 413);
     });
@@ -105,7 +104,7 @@ describe('The whole topology: client → dns → lb → app-1/app-2 → primary 
   describe('failures', () => {
     it('should fail no GET while app-1 is stopped', async () => {
       try {
-        const run = await getsDuring(4000, () => stopService('app-1'), () => '/articles?limit=5');
+        const run = await getsDuring(4000, () => stopService('app-1'), () => '/api/articles?limit=5');
 
         expect(run.failures).toEqual([]);
         expect(run.count).toBeGreaterThan(20);

@@ -3,8 +3,8 @@ import { Tag } from '../tags/tag.entity';
 import { User } from '../users/user.entity';
 
 /**
- * A Conduit article. Named apart from the toy module's `Article` (src/articles/) while both exist: TypeORM and
- * @InjectRepository name entities by their class.
+ * A Conduit article. Named when a toy `Article` entity lived beside it (TypeORM and @InjectRepository name
+ * entities by their class); the toy is gone, the name stays.
  */
 @Entity('conduit_article')
 export class ConduitArticle {

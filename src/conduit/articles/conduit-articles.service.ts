@@ -50,7 +50,7 @@ export class ConduitArticlesService {
   list(query: ListArticlesQuery, viewerId?: number): Promise<MultipleArticlesResponse> {
     return this.page(query, viewerId, (q) => {
       if (query.tag) q.innerJoin('article.tags', 'wanted', 'wanted.name = :tag', { tag: query.tag });
-      if (query.author) q.andWhere('author.username = :author', { author: query.author });
+      if (query.author) q.innerJoin('article.author', 'author', 'author.username = :author', { author: query.author });
       if (query.favorited) {
         q.andWhere((sub) => {
           const favoritedBy = sub.subQuery().select('favorite.articleId').from(Favorite, 'favorite').innerJoin(User, 'fan', 'fan.id = favorite.userId');
@@ -145,18 +145,22 @@ export class ConduitArticlesService {
     return { ...shown, favorited, author: viewOf(author, following) };
   }
 
-  /** One page, newest first, with its count and the viewer's flags: three queries, and two more for a viewer. */
+  /**
+   * One page, newest first, with its count and the viewer's flags: three queries, and two more for a viewer. The
+   * page's ids and the count are read on the articles and the filters alone (each matches an article once), and
+   * the page's rows then with their authors and tags: counting and paging over the tag join walked every
+   * article's tags (0.8 s a page at 200 000 articles).
+   */
   private async page(query: FeedQuery, viewerId: number | undefined, filter: (q: SelectQueryBuilder<ConduitArticle>) => void): Promise<MultipleArticlesResponse> {
-    const q = this.articles
-      .createQueryBuilder('article')
-      .innerJoinAndSelect('article.author', 'author')
-      .leftJoinAndSelect('article.tags', 'tag')
-      .orderBy('article.id', 'DESC')
-      .skip(query.offset)
-      .take(query.limit);
-    filter(q);
-    const [rows, articlesCount] = await q.getManyAndCount();
-    const ids = rows.map((a) => a.id);
+    const matching = this.articles.createQueryBuilder('article');
+    filter(matching);
+    const [page, counted] = await Promise.all([
+      matching.clone().select('article.id', 'id').orderBy('article.id', 'DESC').offset(query.offset).limit(query.limit).getRawMany<{ id: number }>(),
+      matching.clone().select('count(*)::int', 'count').getRawOne<{ count: number }>(),
+    ]);
+    const ids = page.map((row) => row.id);
+    const articlesCount = counted?.count ?? 0;
+    const rows = ids.length ? await this.articles.find({ where: { id: In(ids) }, relations: { author: true, tags: true }, order: { id: 'DESC' } }) : [];
     const [favorited, followed] = await Promise.all([
       viewerId === undefined || !ids.length
         ? new Set<number>()

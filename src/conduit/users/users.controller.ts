@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Consistency } from '../../database/consistency';
 import { Authenticated, Viewer } from '../auth/authenticated.decorator';
 import { ConduitErrorResponses } from '../conduit-api-docs';
 import { LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse } from './dto/user.dto';
@@ -28,7 +29,12 @@ export class UsersController {
     return this.users.login(request.user);
   }
 
+  /**
+   * The account as it is now, from the primary: a client fills its settings page from this, and a change made on
+   * another device (whose consistency token this one never saw) must show there at once.
+   */
   @Get('user')
+  @Consistency('strong')
   @Authenticated()
   @ApiOperation({ operationId: 'GetCurrentUser', summary: 'Get current user' })
   @ApiOkResponse({ type: UserResponse })

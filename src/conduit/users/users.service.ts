@@ -55,8 +55,11 @@ export class UsersService {
     return this.present(user);
   }
 
-  current(viewer: User): Promise<UserResponse> {
-    return this.present(viewer);
+  /** Read again rather than taken from the guard, which runs before the route's @Consistency applies. */
+  async current(viewer: User): Promise<UserResponse> {
+    const user = await this.users.findOneBy({ id: viewer.id });
+    if (!user) throw new InvalidTokenError();
+    return this.present(user);
   }
 
   async update(viewer: User, changes: UpdateUser): Promise<UserResponse> {

@@ -1,4 +1,7 @@
+import { parseLsn } from '../../../src/database/lsn';
+import { leader } from '../../../stack/native/stack';
 import { request, Response } from './client';
+import { onNode, until } from './stack-control';
 
 /** Small factories and a client for the Conduit API (/api), as a RealWorld front end uses it. */
 let sequence = 0;
@@ -17,6 +20,13 @@ export const newArticle = (overrides: Partial<{ title: string; description: stri
   ...overrides,
 });
 
+export interface ClientOptions {
+  /** A server of the stack to talk to directly (an app server, a test app); nginx through the stack's DNS by default. */
+  baseUrl?: string;
+  /** Whether the client sends back the consistency token of its last response, as a browser's cookie jar would. */
+  sendsConsistencyToken?: boolean;
+}
+
 /**
  * A signed-in (or anonymous) Conduit user: sends its access token, and its consistency token as a browser's
  * cookie jar would (newman's does too).
@@ -26,8 +36,10 @@ export class ConduitClient {
   consistencyToken?: string;
   username?: string;
 
-  static async registered(overrides: Parameters<typeof newUser>[0] = {}): Promise<ConduitClient> {
-    const client = new ConduitClient();
+  constructor(private readonly options: ClientOptions = {}) {}
+
+  static async registered(overrides: Parameters<typeof newUser>[0] = {}, options: ClientOptions = {}): Promise<ConduitClient> {
+    const client = new ConduitClient(options);
     const user = newUser(overrides);
     const response = await client.send('POST', '/api/users', { user });
     if (response.status !== 201) throw new Error(`registration failed: ${response.status} ${response.body}`);
@@ -37,11 +49,13 @@ export class ConduitClient {
   }
 
   async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const sendsToken = this.options.sendsConsistencyToken ?? true;
     const response = await request(method, path, {
+      baseUrl: this.options.baseUrl,
       body,
       headers: {
         ...(this.accessToken ? { authorization: `Token ${this.accessToken}` } : {}),
-        ...(this.consistencyToken ? { 'x-consistency-token': this.consistencyToken } : {}),
+        ...(sendsToken && this.consistencyToken ? { 'x-consistency-token': this.consistencyToken } : {}),
         ...headers,
       },
     });
@@ -50,10 +64,22 @@ export class ConduitClient {
     return response;
   }
 
-  async publish(overrides: Parameters<typeof newArticle>[0] = {}): Promise<{ slug: string; title: string }> {
+  async publish(overrides: Parameters<typeof newArticle>[0] = {}): Promise<{ slug: string; title: string; body: string }> {
     const response = await this.send('POST', '/api/articles', { article: newArticle(overrides) });
     if (response.status !== 201) throw new Error(`publishing failed: ${response.status} ${response.body}`);
     return response.json().article;
+  }
+
+  /** The same user, with the tokens it holds now, talking to `baseUrl` directly (one app server, bypassing nginx). */
+  at(baseUrl: string): ConduitClient {
+    const direct = new ConduitClient({ ...this.options, baseUrl });
+    Object.assign(direct, { accessToken: this.accessToken, consistencyToken: this.consistencyToken, username: this.username });
+    return direct;
+  }
+
+  /** The WAL position of the consistency token it holds. */
+  get lsn(): bigint | undefined {
+    return this.consistencyToken ? parseLsn(this.consistencyToken.split('.')[3]) : undefined;
   }
 }
 
@@ -65,5 +91,35 @@ export function expectConduitProblem(response: Response, status: number): void {
     title: expect.any(String),
     requestId: response.headers['x-request-id'],
     errors: { body: expect.arrayContaining([expect.any(String)]) },
+  });
+}
+
+let listSerial = 0;
+/**
+ * A GET that reaches a database node: Conduit's article lists are never cached (they carry per-viewer flags),
+ * and each call asks for another page besides.
+ */
+export const uncachedListPath = () => {
+  const n = listSerial++;
+  return `/api/articles?limit=${1 + (n % 20)}&offset=${n % 100}`;
+};
+
+const TABLES = ['conduit_user', 'conduit_follow', 'conduit_article', 'conduit_tag', 'conduit_article_tag', 'conduit_favorite', 'conduit_comment'];
+
+/** Row counts of every Conduit table, on the node that leads now. */
+export async function conduitRows(): Promise<Record<string, number>> {
+  const primary = (await leader()) ?? 'db-primary';
+  const [row] = await onNode<Record<string, number>>(primary, `SELECT ${TABLES.map((t) => `(SELECT count(*)::int FROM ${t}) AS ${t}`).join(', ')}`);
+  return row;
+}
+
+/** Waits until every node named has the article as the leader has it now (or has its deletion). */
+export async function articleReplicated(slug: string, replicas: readonly string[] = ['db-replica-1', 'db-replica-2']): Promise<void> {
+  const primary = (await leader()) ?? 'db-primary';
+  const sql = 'SELECT title, description, body, updated_at FROM conduit_article WHERE slug = $1';
+  const [expected] = await onNode(primary, sql, [slug]);
+  await until(`article ${slug} on ${replicas.join(' and ')}`, async () => {
+    const found = await Promise.all(replicas.map((r) => onNode(r, sql, [slug])));
+    return found.every((rows) => JSON.stringify(rows[0]) === JSON.stringify(expected));
   });
 }

@@ -1,5 +1,7 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { Article } from '../../../src/articles/article.entity';
+import { ConduitArticle } from '../../../src/conduit/articles/conduit-article.entity';
+import { Tag } from '../../../src/conduit/tags/tag.entity';
+import { User } from '../../../src/conduit/users/user.entity';
 import { AppConfig } from '../../../src/config/app-config';
 import { DatabaseTopology } from '../../../src/database/database-topology';
 import { typeOrmOptions } from '../../../src/database/database.module';
@@ -22,7 +24,7 @@ export interface RequestRecord<T> {
 /**
  * The app's data source as DatabaseModule builds it (TypeORM through RoutingDriver, the topology monitor,
  * the load balancer), in the test's process, on the stack's nodes by IP literal. Entities are the example
- * domain's; the code under test uses them the way a feature module does.
+ * domain's (a Conduit article, with its author and tags); the code under test uses them the way a feature module does.
  */
 export class RoutedDataSource {
   private constructor(
@@ -45,7 +47,7 @@ export class RoutedDataSource {
     const watch = new TopologyWatch(topology, monitor, config);
     await watch.start();
     const driver = new RoutingDriver(LoadBalancer.fromConfig(topology, config, monitor));
-    const dataSource = await RoutingDriver.initialize(new DataSource({ ...typeOrmOptions(config, driver), entities: [Article] } as DataSourceOptions));
+    const dataSource = await RoutingDriver.initialize(new DataSource({ ...typeOrmOptions(config, driver), entities: [ConduitArticle, User, Tag] } as DataSourceOptions));
     return new RoutedDataSource(dataSource, topology, watch);
   }
 

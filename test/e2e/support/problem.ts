@@ -1,13 +1,6 @@
 import { Response } from './client';
 
-/** Small factories for the example module's payloads. */
-let sequence = 0;
-export const articleDraft = (overrides: Partial<{ title: string; body: string }> = {}) => ({
-  title: `Article ${++sequence} at ${Date.now()}`,
-  body: 'Written to the primary, read from a replica.',
-  ...overrides,
-});
-
+/** An RFC 9457 problem+json with the request id: every error the app or nginx answers. */
 export function expectProblem(response: Response, status: number): void {
   expect({ status: response.status, type: response.headers['content-type'] }).toEqual({
     status,

@@ -75,16 +75,25 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       }
     });
 
-    it('should show stale reads exist when the same clients do not send their token (the test can fail)', async () => {
+    it('should show stale reads exist for a reader with no token, no identity and no written resource to go by (the test can fail)', async () => {
+      // A signed-in writer is covered without its token (sticking by user), and so is anyone reading the article it
+      // wrote (its key's last write): the lag shows where neither applies, in another reader's uncached list.
+      const writer = await ConduitClient.registered({}, { sendsConsistencyToken: false });
+      await caughtUp();
       await delayReplicas('500ms');
+      let stale = 0;
       try {
-        const outcome = await writeThenRead(50, 5, false);
-
-        expect(outcome.failed).toBe(0);
-        expect(outcome.stale).toBeGreaterThan(0);
+        for (let i = 0; i < 20; i++) {
+          const { slug } = await writer.publish();
+          const list = await get(`/api/articles?author=${writer.username}&limit=1`);
+          expect(list.status).toBe(200);
+          if (list.json().articles[0]?.slug !== slug) stale++;
+        }
       } finally {
         await undelayReplicas();
       }
+
+      expect(stale).toBeGreaterThan(0);
     });
 
     it('should serve at least 90 % of those reads from replicas when replication keeps up', async () => {
@@ -170,8 +179,8 @@ describe('Replication awareness, proven through nginx on the native stack', () =
         // new body, and only a read that saw the write may fill the cache.
         const during = [await get(`/api/articles/${slug}`), await get(`/api/articles/${slug}`), await get(`/api/articles/${slug}`)];
         expect(during.map(bodyOf)).toEqual(['v2', 'v2', 'v2']);
+        // A miss read on the primary (the update's own read-back may have filled the entry with the new body first).
         const misses = during.filter((r) => r.headers['x-cache'] === 'MISS');
-        expect(misses.length).toBeGreaterThan(0);
         expect(misses.every((r) => String(r.headers['x-db-node']).split(', ').every((node) => node === 'db-primary'))).toBe(true);
         // The writer, with its token, sees its write.
         expect(bodyOf(await writer.send('GET', `/api/articles/${slug}`))).toBe('v2');
@@ -209,6 +218,9 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       await onNode('db-primary', 'CREATE TABLE IF NOT EXISTS wal_nudge (n int); INSERT INTO wal_nudge VALUES (1)');
       await caughtUp(); // the replicas replayed past the last position the app knows for them (probed ≤ 1 s ago)
 
+      // The create's own read-back (on the primary) may have filled the entry: drop it, so the next read fills it.
+      const redis = new Redis(stackRedisUrl());
+      await redis.del(`conduit:v1:article:${slug}`).finally(() => redis.disconnect());
       const miss = await onApp('app-1', `/api/articles/${slug}`);
       const hit = await onApp('app-1', `/api/articles/${slug}`);
 

@@ -223,18 +223,19 @@ describe('The app on real streaming replication', () => {
       expect((await app.get(`/api/articles/${created.slug}`)).status).toBe(404);
     });
 
-    it('should cache GET /api/articles/:slug and drop the entry on update', async () => {
+    it('should cache GET /api/articles/:slug and never serve the old entry after an update', async () => {
       const { slug } = await author.publish();
       await articleReplicated(slug);
 
-      expect((await app.get(`/api/articles/${slug}`)).headers['x-cache']).toBe('MISS');
+      // The create's own read-back (on the primary) may already have filled the entry; else a read fills it.
       // Fills are judged by where the app knows the replicas had replayed (its last probe): the first may not store.
       await until('the article in the cache', async () => (await app.get(`/api/articles/${slug}`)).headers['x-cache'] === 'HIT');
       await author.send('PUT', `/api/articles/${slug}`, { article: { body: 'changed' } });
       await articleReplicated(slug);
 
+      // The old entry is gone: served from the database, or from the entry the update's own read-back (on the
+      // primary, after the write) stored — the new body either way.
       const after = await app.get(`/api/articles/${slug}`);
-      expect(after.headers['x-cache']).toBe('MISS');
       expect(after.json().article.body).toBe('changed');
     });
   });

@@ -21,10 +21,18 @@ const QUICK = { rounds: 2, durationSeconds: 3, warmUpSeconds: 1 };
 const USAGE = `npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N] [--scenario NAME,…] [--no-build]
 npm run bench -- missing-packages`;
 
-function positiveInteger(flag: string, value: string | undefined): number {
+/** A flag's whole-number value above zero. */
+export function positiveInteger(flag: string, value: string | undefined): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive whole number, not ${value ?? 'nothing'}`);
   return n;
+}
+
+/** A flag's comma-separated value, each of `known` (what `--scenario`, `--only` take). */
+export function namesFrom<T extends string>(flag: string, value: string | undefined, known: readonly T[]): T[] {
+  const names = (value ?? '').split(',').filter(Boolean);
+  if (names.length === 0 || names.some((name) => !known.includes(name as T))) throw new Error(`${flag} takes some of: ${known.join(', ')}`);
+  return names as T[];
 }
 
 export function parseOptions(argv: readonly string[], known: readonly ScenarioName[]): BenchOptions {
@@ -43,13 +51,9 @@ export function parseOptions(argv: readonly string[], known: readonly ScenarioNa
       case '--connections':
         options.connections = positiveInteger(flag, argv[++i]);
         break;
-      case '--scenario': {
-        const names = (argv[++i] ?? '').split(',').filter(Boolean);
-        const unknown = names.filter((name) => !known.includes(name as ScenarioName));
-        if (names.length === 0 || unknown.length) throw new Error(`--scenario takes some of: ${known.join(', ')}`);
-        options.scenarios = names as ScenarioName[];
+      case '--scenario':
+        options.scenarios = namesFrom(flag, argv[++i], known);
         break;
-      }
       case '--no-build':
         options.build = false;
         break;

@@ -1,3 +1,5 @@
+import { namesFrom, positiveInteger } from '../options';
+
 export const MEASUREMENTS = ['stale-reads', 'replica-outage', 'start-up'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
@@ -17,12 +19,6 @@ export interface ComparisonOptions {
 
 export const USAGE = `npx tsx bench/compare-peer.ts [--pairs N] [--clients N] [--outage-seconds S] [--only ${MEASUREMENTS.join(',')}] [--no-build]`;
 
-function positiveInteger(flag: string, value: string | undefined): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive whole number, not ${value ?? 'nothing'}`);
-  return n;
-}
-
 export function parseComparisonOptions(argv: readonly string[]): ComparisonOptions {
   const options: ComparisonOptions = { pairs: 300, clients: 10, outageSeconds: 10, startUpSeconds: 20, measurements: [...MEASUREMENTS], build: true };
   for (let i = 0; i < argv.length; i++) {
@@ -37,12 +33,9 @@ export function parseComparisonOptions(argv: readonly string[]): ComparisonOptio
       case '--outage-seconds':
         options.outageSeconds = positiveInteger(flag, argv[++i]);
         break;
-      case '--only': {
-        const names = (argv[++i] ?? '').split(',').filter(Boolean);
-        if (names.length === 0 || names.some((n) => !MEASUREMENTS.includes(n as Measurement))) throw new Error(`--only takes some of: ${MEASUREMENTS.join(', ')}`);
-        options.measurements = names as Measurement[];
+      case '--only':
+        options.measurements = namesFrom(flag, argv[++i], MEASUREMENTS);
         break;
-      }
       case '--no-build':
         options.build = false;
         break;

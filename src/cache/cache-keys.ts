@@ -1,7 +1,7 @@
-import type { Lsn } from '../database/lsn';
+import { fixedWidthHex, Lsn } from '../database/lsn';
 
 /** LSNs as fixed-width hex (16 digits) compare correctly as strings, also inside Lua; '' (none) sorts first. */
-export const lsnKey = (lsn: Lsn | undefined): string => (lsn === undefined ? '' : lsn.toString(16).padStart(16, '0'));
+export const lsnKey = (lsn: Lsn | undefined): string => (lsn === undefined ? '' : fixedWidthHex(lsn));
 
 /** The position of the key's last write (its invalidation): fills read before it are refused. */
 export const markerOf = (key: string) => `${key}:invalidated-at`;

@@ -177,14 +177,6 @@ export class RedisCache implements OnApplicationShutdown {
     return this.markers.around(keys, write);
   }
 
-  /**
-   * Drops the entries after a write, recording the write's position (from the request) against each key.
-   * Prefer invalidating(): with this alone, an entry is still served between the write's commit and this call.
-   */
-  invalidate(...keys: string[]): Promise<void> {
-    return this.markers.invalidate(keys, false);
-  }
-
   private olderThanClient(entry: Entry<unknown>, session: RequestContext['session'] | undefined): boolean {
     if (session?.tokenDistrust) return true;
     const floor = session?.cacheFloor;

@@ -16,6 +16,11 @@ export function formatLsn(lsn: Lsn): string {
   return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 }
 
+/** A position as 16 hex digits: such strings compare as the positions do (in Redis, in Lua). */
+export function fixedWidthHex(lsn: Lsn): string {
+  return lsn.toString(16).padStart(16, '0');
+}
+
 /** Bytes of WAL the replica has still to replay; 0 when it is level with (or, by a race, ahead of) the primary. */
 export function lagBytes(primaryLsn: Lsn, replayLsn: Lsn): number {
   return primaryLsn > replayLsn ? Number(primaryLsn - replayLsn) : 0;

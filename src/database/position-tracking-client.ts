@@ -20,7 +20,8 @@ export interface PositionTrackingConfig extends ClientConfig {
 
 type Follow = { after: (text: string) => boolean; latest: Promise<Lsn | null> | null };
 
-const textOf = (config: unknown): string | undefined =>
+/** The SQL of what pg's query() was given (text or a config object); undefined for a stream or cursor. */
+export const textOf = (config: unknown): string | undefined =>
   typeof config === 'string' ? config : typeof (config as { text?: unknown })?.text === 'string' ? (config as { text: string }).text : undefined;
 
 /**

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { Host } from './host';
 import { Lease, LoadBalancer } from './load-balancer';
 import { isNodeFailure } from './node-failure';
+import { textOf } from './position-tracking-client';
 import { Session } from './session';
 
 /**
@@ -20,7 +21,6 @@ const ROLLBACK = /^\s*ROLLBACK\b/i;
 const END = /^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i;
 
 const isSubmittable = (config: unknown): config is Submittable => typeof (config as Submittable)?.submit === 'function';
-const textOf = (config: string | QueryConfig): string => (typeof config === 'string' ? config : config.text);
 
 /**
  * The connection TypeORM's PostgreSQL driver holds for one query runner, in place of a pg client. It takes
@@ -92,7 +92,7 @@ export class RoutedConnection extends EventEmitter {
   }
 
   private async run(config: string | QueryConfig, values?: unknown[]): Promise<QueryResult> {
-    const text = textOf(config);
+    const text = textOf(config) ?? '';
     if (BEGIN.test(text)) this.inTransaction = true;
     else if (END.test(text)) this.inTransaction = false;
     const commits = this.role === 'primary' && !this.inTransaction && !ROLLBACK.test(text);

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { RequestContext } from '../request-context/request-context';
 import { ConsistencyTokens } from './consistency-tokens';
+import { fixedWidthHex } from './lsn';
 
 /** Keep the higher of two remembered positions: concurrent requests of one client may answer out of order. */
 const REMEMBER = `
@@ -12,7 +13,6 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1`;
 
 const keyOf = (identity: string) => `sticking:${identity}`;
-const hex16 = (lsn: bigint) => lsn.toString(16).padStart(16, '0');
 
 type StickingRedis = Redis & { stickingRemember(key: string, value: string, ttl: number): Promise<number> };
 
@@ -67,7 +67,7 @@ export class Sticking implements OnApplicationShutdown {
     const position = await context.session.positionSeen();
     if (position === undefined) return;
     try {
-      await this.redis.stickingRemember(keyOf(identity), `${hex16(position)} ${token}`, this.tokens.ttlSeconds);
+      await this.redis.stickingRemember(keyOf(identity), `${fixedWidthHex(position)} ${token}`, this.tokens.ttlSeconds);
     } catch (error) {
       this.logger.debug(`could not remember ${identity}'s position: ${(error as Error).message}`);
     }

@@ -4,7 +4,7 @@
  * Builds the app, brings the native stack up (or uses the running one), puts the comparison servers behind
  * the same nginx, and loads each through nginx with wrk from the client's namespace, in rounds of paired
  * runs. Prints the medians and the targets, and writes every figure to bench/results/<time>.json.
- * See README, "Benchmark".
+ * See docs/benchmark.md, "Benchmark".
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

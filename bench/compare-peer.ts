@@ -8,7 +8,7 @@
  * as `npm run bench` runs it). Through nginx, as a user: stale reads right after a write (at natural lag, then
  * with every replica 500 ms behind), and failed reads while a replica is stopped under GET loops. Directly
  * against a fresh server: start-up with a replica down. Prints a table and writes
- * bench/results/compare-peer-<time>.json. See README, "Coming from TypeORM's replication".
+ * bench/results/compare-peer-<time>.json. See docs/coming-from-typeorm.md, "Coming from TypeORM's own replication".
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

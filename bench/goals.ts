@@ -1,7 +1,7 @@
 import type { Scenario } from './scenarios';
 import type { ScenarioSummary } from './summary';
 
-/** What the app should reach, checked on every run and reported (never asserted: see README, "Benchmark"). */
+/** What the app should reach, checked on every run and reported (never asserted: see docs/benchmark.md, "Benchmark"). */
 export interface GoalResult {
   scenario: string;
   goal: string;

@@ -9,7 +9,7 @@ async function bootstrap(): Promise<void> {
   // Validate before anything else starts, and say which variables are wrong.
   const config = AppConfig.fromEnv(process.env);
   // Fastify rather than Express: about twice the throughput per core for small JSON responses, which is
-  // what the benchmark against a bare Node server measures (see README, "Why Fastify").
+  // what the benchmark against a bare Node server measures (see docs/benchmark.md, "Why Fastify").
   const adapter = new FastifyAdapter({
     bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
     keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,

@@ -19,7 +19,7 @@ const DEV_SECRETS = {
 
 /**
  * Every setting the app reads, with the default that fits the stack. This is the only place that reads
- * process.env; the README's configuration table and .env.example list the same variables.
+ * process.env; the table in docs/configuration.md and .env.example list the same variables.
  */
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

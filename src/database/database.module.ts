@@ -32,7 +32,7 @@ export function typeOrmOptions(config: AppConfig, driver: RoutingDriver): TypeOr
     manualInitialization: true,
   };
   if (config.REPLICA_ROUTING === 'typeorm') {
-    // The peer the benchmark and the README compare with: TypeORM's own replication, as a user would set it up.
+    // The peer the benchmark and docs/coming-from-typeorm.md compare with: TypeORM's own replication, as a user would set it up.
     return { ...common, replication: { master: credentials(config.DB_PRIMARY_HOST), slaves: config.DB_REPLICA_HOSTS.map(credentials) } };
   }
   const replicas = config.DB_REPLICAS_FROM_DNS ? [config.DB_REPLICAS_FROM_DNS] : config.DB_REPLICA_HOSTS;

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 export class MetricsController {
   constructor(private readonly registry: Registry) {}
 
-  /** Every metric of this app server in Prometheus' text format (see the README's metrics table). */
+  /** Every metric of this app server in Prometheus' text format (see docs/observability.md, "Metrics"). */
   @Get()
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @ApiOkResponse({ description: 'Prometheus text exposition format' })

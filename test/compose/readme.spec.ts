@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICES } from '../../stack/topology';
 import {
@@ -16,10 +16,12 @@ import {
 } from './compose-file';
 import { baseImagesOf } from './dockerfile';
 
-// What README.md says about the Docker path, checked against docker-compose.yml and the Dockerfiles: the commands
-// it gives, the ports and names they use, the images and versions it names.
+// What README.md and docs/ say about the Docker path, checked against docker-compose.yml and the Dockerfiles: the
+// commands they give, the ports and names they use, the images and versions they name.
 
 const README = readRepoFile('README.md');
+/** The README and every page of docs/, as one text: a Docker fact may live in either. */
+const ALL_DOCS = [README, ...readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => readRepoFile(`docs/${file}`))].join('\n');
 
 
 /** The fenced code block that follows the first line containing `marker`. */
@@ -37,13 +39,13 @@ function servicesTable(): string[] {
   return rows.flatMap((row) => [...row.split('|')[1].matchAll(/`([^`]+)`/g)].map(([, name]) => name));
 }
 
-const matchesOf = (pattern: RegExp): string[] => [...new Set([...README.matchAll(pattern)].map(([, value]) => value))];
+const matchesOf = (pattern: RegExp): string[] => [...new Set([...ALL_DOCS.matchAll(pattern)].map(([, value]) => value))];
 
 /** The host ports compose publishes on this machine, with no variable set: 8080, 9090, 3001. */
 const publishedHostPorts = (): string[] =>
   Object.values(composeAsRun.services).flatMap(publishedPortsOf).map((port) => port.split(':')[1]);
 
-describe('README.md on the Docker path', () => {
+describe('README.md and docs/ on the Docker path', () => {
   const quickStart = codeBlockAfter('With Docker instead');
 
   it('should start the stack, in its quick start, the way docker-compose.yml says to', () => {
@@ -88,7 +90,7 @@ describe('README.md on the Docker path', () => {
   });
 
   it('should tell you to copy a replica that sets its own NAME and HOST and builds nothing', () => {
-    const [, replica] = /copy the `([\w-]+)` service with its own `NAME`, `HOST`/.exec(README) ?? [];
+    const [, replica] = /copy the `([\w-]+)` service with its own `NAME`, `HOST`/.exec(ALL_DOCS) ?? [];
     const service = composeService(replica ?? '(none named)');
 
     expect(Object.keys(environmentOf(service))).toEqual(expect.arrayContaining(['NAME', 'HOST']));
@@ -107,7 +109,7 @@ describe('README.md on the Docker path', () => {
     const read = [...COMPOSE_TEXT.matchAll(INTERPOLATION)].map(([, name]) => name);
 
     for (const name of ['SYNCHRONOUS_MODE', 'GRAFANA_ADMIN_PASSWORD']) {
-      expect(README).toContain(name);
+      expect(ALL_DOCS).toContain(name);
       expect(read).toContain(name);
     }
   });
@@ -143,6 +145,6 @@ describe('README.md on the Docker path', () => {
   it('should name every variable docker-compose.yml reads, and COMPOSE_PROJECT_NAME', () => {
     const read = [...new Set([...COMPOSE_TEXT.matchAll(INTERPOLATION)].map(([, name]) => name)), 'COMPOSE_PROJECT_NAME'];
 
-    expect(read.filter((name) => !new RegExp(`\\b${name}\\b`).test(README))).toEqual([]);
+    expect(read.filter((name) => !new RegExp(`\\b${name}\\b`).test(ALL_DOCS))).toEqual([]);
   });
 });

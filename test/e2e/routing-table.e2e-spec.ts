@@ -8,7 +8,7 @@ import { isNodeFailure } from '../../src/database/node-failure';
 import { onNode, pauseReplay, resumeReplay, until } from './support/stack-control';
 import { RoutedDataSource } from './support/routed-data-source';
 
-// The README's routing table, row by row: code written only in the TypeORM idiom (repositories, query
+// The routing table of docs/routing-and-consistency.md, row by row: code written only in the TypeORM idiom (repositories, query
 // builders, the data source, transactions), and the node that ran it on the real stack. It is also the guard
 // for a TypeORM upgrade: the routing relies on TypeORM sending these operations through its slave or master
 // query runners, and a change there fails a row here.

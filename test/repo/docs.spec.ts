@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { configSchema } from '../../src/config/app-config';
+import { SERVICES } from '../../stack/topology';
 
 // The README and docs/ name files, commands, settings and each other's sections; nothing they name may be
 // missing. The Docker facts are checked against the compose file in test/compose/readme.spec.ts, the settings'
@@ -126,5 +127,19 @@ describe('the README and docs/', () => {
 
     expect(citations.length).toBeGreaterThan(0);
     expect(citations.filter(({ page, section }) => !existsSync(join(ROOT, page)) || !headingsOf(read(page)).includes(section))).toEqual([]);
+  });
+
+  it("should show `npm run setup` starting every service of the native stack at that service's address and port", () => {
+    const readme = read('README.md');
+    const [, block] = /```\n(== starting the native stack[\s\S]*?)```/.exec(readme) ?? [];
+    const healthy = [...(block ?? '').matchAll(/✔ ([\w-]+) +healthy +10\.213\.0\.(\d+):(\d+)/g)].map(([, name, host, port]) => ({ name, host, port: Number(port) }));
+    const started = SERVICES.filter((s) => !s.optional && s.port !== null);
+
+    expect(healthy.filter(({ name, host, port }) => {
+      const spec = SERVICES.find((s) => s.name === name);
+      return spec === undefined || spec.address.split('.').pop() !== host || spec.port !== port;
+    })).toEqual([]);
+    expect(started.filter((s) => !healthy.some((line) => line.name === s.name)).map((s) => s.name)).toEqual([]);
+    expect(block).toMatch(/✔ migrate +completed/);
   });
 });

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { RedisCache } from './redis-cache';
+import { RedisConnection } from './redis-connection';
 
 @Global()
-@Module({ providers: [RedisCache], exports: [RedisCache] })
+@Module({ providers: [RedisConnection, RedisCache], exports: [RedisConnection, RedisCache] })
 export class CacheModule {}

@@ -1,10 +1,10 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { DatabaseTopology } from '../database/database-topology';
 import { Lsn, UNKNOWN_POSITION } from '../database/lsn';
 import { RequestContext } from '../request-context/request-context';
 import { lsnKey, markerOf, VALID_FROM_KEY, writersOf } from './cache-keys';
+import { RedisConnection } from './redis-connection';
 import { ValidFrom } from './valid-from';
 import { WriteMarkers } from './write-markers';
 
@@ -67,15 +67,14 @@ type ScriptedRedis = Redis & {
  * invalidation lands they have no entry and take no fill. So whoever has seen a write, in the database or
  * through the cache, never gets an older entry, and token holders keep the cache. Only a write whose
  * invalidation failed (Redis unreachable) puts a floor in its client's token: entries read before that write
- * are not served to it. A Redis that restarted has lost its markers: entries read before the primary's
- * position when an app first saw that Redis process are void (`cache:valid-from`), and until an app has set
- * it nothing is filled.
+ * are not served to it. A Redis that restarted has lost its markers, and so may a replica promoted in a
+ * failover (replication is asynchronous): entries read before the primary's position when an app first saw
+ * that master are void (`cache:valid-from`, see ValidFrom), and until an app has set it nothing is filled.
  *
  * When Redis is down or slow, every command gives up within REDIS_COMMAND_TIMEOUT_MS and counts as a miss.
  */
 @Injectable()
 export class RedisCache implements OnApplicationShutdown {
-  private readonly logger = new Logger(RedisCache.name);
   private readonly redis: ScriptedRedis;
   /** Concurrent misses of one key share one load: a hot key that expires causes one query, not hundreds. */
   private readonly inFlight = new Map<string, Promise<Entry<unknown>>>();
@@ -86,14 +85,8 @@ export class RedisCache implements OnApplicationShutdown {
   private readonly judged: boolean;
   readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, skippedFills: 0, bypassed: 0 };
 
-  constructor(config: AppConfig, topology: DatabaseTopology) {
-    this.redis = new Redis(config.REDIS_URL, {
-      enableOfflineQueue: false, // fail at once while disconnected instead of queueing behind a reconnect
-      commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 1000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000), // keep reconnecting, never give up
-    }) as ScriptedRedis;
+  constructor(connection: RedisConnection, config: AppConfig) {
+    this.redis = connection.redis as ScriptedRedis;
     this.redis.defineCommand('cacheFill', { numberOfKeys: 4, lua: FILL });
     this.judged = config.REPLICA_ROUTING === 'aware';
     this.markers = new WriteMarkers(
@@ -106,22 +99,10 @@ export class RedisCache implements OnApplicationShutdown {
       },
       () => this.stats.errors++,
     );
-    this.validFrom = new ValidFrom(this.redis, topology);
-    let lastError = '';
-    this.redis.on('error', (error: Error) => {
-      if (error.message !== lastError) this.logger.warn(`redis: ${error.message}`);
-      lastError = error.message;
-    });
-    this.redis.on('ready', () => {
-      lastError = '';
-      this.validFrom.reconnected();
-      if (this.judged) void this.validFrom.establish();
-      void this.markers.pending.retry();
-    });
-    // Also when the connection never dropped (commands timed out on a busy or paused server), and for a
-    // valid-from that needed a primary when there was none.
+    this.validFrom = connection.validFrom;
+    this.redis.on('ready', () => void this.markers.pending.retry());
+    // Also when the connection never dropped (commands timed out on a busy or paused server).
     this.retryTimer = setInterval(() => {
-      if (this.judged && this.validFrom.current === undefined) void this.validFrom.establish();
       if (this.redis.status === 'ready') void this.markers.pending.retry();
     }, RETRY_MS).unref();
   }
@@ -250,8 +231,7 @@ export class RedisCache implements OnApplicationShutdown {
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     clearInterval(this.retryTimer);
-    this.redis.disconnect();
   }
 }

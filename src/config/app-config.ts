@@ -76,7 +76,12 @@ export const configSchema = z.object({
   CONSISTENCY_TOKEN_TTL_SECONDS: integer(1).default(60),
   CONSISTENCY_WAIT_MS: integer(0).default(150),
 
+  /** Redis without Sentinel. Ignored when REDIS_SENTINELS is set: the Sentinels say where the master is. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://redis:6379'),
+  /** Sentinels (`host` or `host:port`, port 26379 unless given) to ask for the Redis master; empty: REDIS_URL. */
+  REDIS_SENTINELS: hostList.default([]),
+  /** The name the Sentinels monitor the master under (`sentinel monitor <name> …`). */
+  REDIS_SENTINEL_MASTER: z.string().regex(/^[A-Za-z0-9._-]+$/).default('redis-master'),
   REDIS_COMMAND_TIMEOUT_MS: integer(10).default(150),
   CACHE_TTL_SECONDS: integer(1).default(60),
   CACHE_LIST_TTL_SECONDS: integer(1).default(15),
@@ -95,7 +100,7 @@ export class InvalidConfigError extends Error {
 }
 
 /** Settings where an empty value means something ("no replicas", "no password"), not "unset". */
-const EMPTY_ALLOWED = new Set(['DB_REPLICA_HOSTS', 'DB_PASSWORD', 'DB_DNS_SERVERS']);
+const EMPTY_ALLOWED = new Set(['DB_REPLICA_HOSTS', 'DB_PASSWORD', 'DB_DNS_SERVERS', 'REDIS_SENTINELS']);
 
 /** Parses the environment once; throws naming every bad variable. Empty strings count as "unset". */
 export function parseConfig(env: NodeJS.ProcessEnv): AppConfigValues {

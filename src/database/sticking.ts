@@ -1,6 +1,6 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { AppConfig } from '../config/app-config';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { RedisConnection } from '../cache/redis-connection';
 import { RequestContext } from '../request-context/request-context';
 import { ConsistencyTokens } from './consistency-tokens';
 import { fixedWidthHex } from './lsn';
@@ -24,23 +24,16 @@ type StickingRedis = Redis & { stickingRemember(key: string, value: string, ttl:
  * REDIS_COMMAND_TIMEOUT_MS); a client that returns its token keeps the guarantee either way.
  */
 @Injectable()
-export class Sticking implements OnApplicationShutdown {
+export class Sticking {
   private readonly logger = new Logger(Sticking.name);
   private readonly redis: StickingRedis;
 
   constructor(
-    config: AppConfig,
+    connection: RedisConnection,
     private readonly tokens: ConsistencyTokens,
   ) {
-    this.redis = new Redis(config.REDIS_URL, {
-      enableOfflineQueue: false,
-      commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 1000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-      lazyConnect: !tokens.enabled,
-    }) as StickingRedis;
-    this.redis.on('error', () => undefined); // the cache logs Redis's state; here a failure only means "tokens only"
+    // The cache's connection: one per app server, following the master wherever the Sentinels say it is.
+    this.redis = connection.redis as StickingRedis;
     this.redis.defineCommand('stickingRemember', { numberOfKeys: 1, lua: REMEMBER });
   }
 
@@ -71,9 +64,5 @@ export class Sticking implements OnApplicationShutdown {
     } catch (error) {
       this.logger.debug(`could not remember ${identity}'s position: ${(error as Error).message}`);
     }
-  }
-
-  onApplicationShutdown(): void {
-    this.redis.disconnect();
   }
 }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { RedisCache } from '../../src/cache/redis-cache';
+import { RedisConnection } from '../../src/cache/redis-connection';
 import { AppConfig } from '../../src/config/app-config';
 import type { DatabaseTopology } from '../../src/database/database-topology';
 import { Lsn } from '../../src/database/lsn';
@@ -27,8 +28,9 @@ const loadSeeing = (from: Lsn | undefined, to: Lsn | undefined, value: string) =
 
 describe('RedisCache on the real Redis', () => {
   const redis = new Redis(redisUrl);
-  const aware = new RedisCache(configFor('aware'), topology);
-  const fixed = new RedisCache(configFor('fixed'), topology);
+  const connections = [new RedisConnection(configFor('aware'), topology), new RedisConnection(configFor('fixed'), topology)];
+  const aware = new RedisCache(connections[0], configFor('aware'));
+  const fixed = new RedisCache(connections[1], configFor('fixed'));
   let base: Lsn;
   let key: string;
 
@@ -40,7 +42,7 @@ describe('RedisCache on the real Redis', () => {
     key = `e2e:redis-cache:${Date.now()}:${Math.random()}`;
   });
   afterAll(async () => {
-    await Promise.all([aware.onApplicationShutdown(), fixed.onApplicationShutdown()]);
+    for (const closing of [aware, fixed, ...connections]) closing.onApplicationShutdown();
     redis.disconnect();
   });
 

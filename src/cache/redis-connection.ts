@@ -1,0 +1,76 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Redis, RedisOptions } from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { DatabaseTopology, parseEndpoint } from '../database/database-topology';
+import { ValidFrom } from './valid-from';
+
+const RETRY_MS = 1000;
+const SENTINEL_PORT = 26379;
+
+/** Where the master is: REDIS_URL, or wherever the Sentinels say (it moves on failover). */
+export function redisOptions(config: AppConfig): { url?: string; options: RedisOptions } {
+  const options: RedisOptions = {
+    enableOfflineQueue: false, // fail at once while disconnected instead of queueing behind a reconnect
+    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000), // keep reconnecting, never give up
+    // A master demoted under us (a failover that did not close the connection) answers writes with READONLY:
+    // reconnect, and the Sentinels name the new one.
+    reconnectOnError: (error) => error.message.includes('READONLY'),
+  };
+  if (config.REDIS_SENTINELS.length === 0) return { url: config.REDIS_URL, options };
+  return {
+    options: {
+      ...options,
+      sentinels: config.REDIS_SENTINELS.map((sentinel) => parseEndpoint(sentinel, SENTINEL_PORT)),
+      name: config.REDIS_SENTINEL_MASTER,
+      // The Sentinels announce +switch-master: drop the connection then rather than at the next failed command.
+      failoverDetector: true,
+      sentinelCommandTimeout: 1000,
+    },
+  };
+}
+
+/**
+ * The app's one connection to the Redis master, shared by the cache and sticking (src/database/sticking.ts),
+ * and the valid-from of the Redis process behind it: a restart, or a failover to a replica that had not
+ * received the last writes, loses write markers and remembered positions alike, so both read that bound from
+ * here. A connection that closes forgets it (the next may reach another process), and each new one works it
+ * out again (positions are only known with REPLICA_ROUTING=aware).
+ */
+@Injectable()
+export class RedisConnection implements OnApplicationShutdown {
+  private readonly logger = new Logger('RedisCache');
+  readonly redis: Redis;
+  readonly validFrom: ValidFrom;
+  private readonly retryTimer: NodeJS.Timeout;
+
+  constructor(config: AppConfig, topology: DatabaseTopology) {
+    const { url, options } = redisOptions(config);
+    this.redis = url ? new Redis(url, options) : new Redis(options);
+    this.validFrom = new ValidFrom(this.redis, topology);
+    const judged = config.REPLICA_ROUTING === 'aware';
+    let lastError = '';
+    this.redis.on('error', (error: Error) => {
+      if (error.message !== lastError) this.logger.warn(`redis: ${error.message}`);
+      lastError = error.message;
+    });
+    // Before any command can run on a new connection: 'close' comes a reconnect delay and a connect ahead.
+    this.redis.on('close', () => this.validFrom.reconnected());
+    this.redis.on('ready', () => {
+      lastError = '';
+      this.validFrom.reconnected();
+      if (judged) void this.validFrom.establish();
+    });
+    // For a valid-from that needed a primary when there was none.
+    this.retryTimer = setInterval(() => {
+      if (judged && this.redis.status === 'ready' && this.validFrom.current === undefined) void this.validFrom.establish();
+    }, RETRY_MS).unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.retryTimer);
+    this.redis.disconnect();
+  }
+}

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { DatabaseTopology } from '../database/database-topology';
 import { lsnKey, VALID_FROM_KEY } from './cache-keys';
 
-// Set this process's valid-from unless another app already did (same run id: keep the higher).
+// Set this master's valid-from unless another app already did (same replication id: keep the higher).
 const RAISE_VALID_FROM = `
 local current = redis.call('GET', KEYS[1])
 local prefix = ARGV[1] .. ':'
@@ -13,10 +13,15 @@ redis.call('SET', KEYS[1], prefix .. ARGV[2])
 return prefix .. ARGV[2]`;
 
 /**
- * What survives a Redis restart: `cache:valid-from` = `<run_id>:<lsn>`, entries read before `lsn` are void for
- * this Redis process. A Redis that restarted lost its write markers (or came back with old ones from a
- * snapshot), so the first app to see the new run id sets `lsn` to the primary's position: every write whose
- * marker may be gone is before it. Until it is known, no entry is served and none is filled.
+ * What survives a Redis restart or failover: `cache:valid-from` = `<master_replid>:<lsn>`, entries read before
+ * `lsn` are void for this master. A Redis that restarted lost its write markers (or came back with old ones
+ * from a snapshot), and a replica promoted by Sentinel may lack the last ones (replication is asynchronous), so
+ * the first app to see a new master sets `lsn` to the primary's position: every write whose marker may be gone
+ * is before it. Until it is known, no entry is served and none is filled.
+ *
+ * A new master is told by its replication id, not its run id: Redis draws a new one at start and at every
+ * promotion, and a replica takes its master's. A run id stays with the process, so a node promoted back after
+ * resyncing from another master in between would pass for the one that set the old value.
  */
 export class ValidFrom {
   private readonly logger = new Logger('RedisCache');
@@ -45,26 +50,26 @@ export class ValidFrom {
     this.position = undefined;
   }
 
-  /** Reads this Redis process's valid-from, or sets it (to the primary's position now) if it has none yet. */
+  /** Reads this master's valid-from, or sets it (to the primary's position now) if it has none yet. */
   async establish(): Promise<void> {
     const connection = this.connection;
     try {
-      // Without a run id (a server that hides INFO) every connection counts as a new Redis: safe, colder.
-      const runId = /run_id:(\w+)/.exec(await this.redis.info('server'))?.[1] ?? `unnamed-${connection}-${Date.now()}`;
+      // Without a replication id (a server that hides INFO) every connection counts as a new master: safe, colder.
+      const replicationId = /master_replid:(\w+)/.exec(await this.redis.info('replication'))?.[1] ?? `unnamed-${connection}-${Date.now()}`;
       const current = await this.redis.get(VALID_FROM_KEY);
       if (connection !== this.connection) return;
-      if (current?.startsWith(`${runId}:`)) {
-        this.position = current.slice(runId.length + 1);
+      if (current?.startsWith(`${replicationId}:`)) {
+        this.position = current.slice(replicationId.length + 1);
         return;
       }
       // After the entries' positions were read: a position read now is past every write whose marker is gone.
       const position = await this.topology.primary?.positionAfter(performance.now());
       if (position === null || position === undefined) return; // no primary now: the caller tries again
       if (connection !== this.connection) return;
-      const stored = await this.redis.eval(RAISE_VALID_FROM, 1, VALID_FROM_KEY, runId, lsnKey(position));
+      const stored = await this.redis.eval(RAISE_VALID_FROM, 1, VALID_FROM_KEY, replicationId, lsnKey(position));
       if (connection !== this.connection) return;
-      this.position = String(stored).slice(runId.length + 1);
-      this.logger.log(`Redis ${runId.slice(0, 8)} is new to the cache: entries read before ${this.position} are void`);
+      this.position = String(stored).slice(replicationId.length + 1);
+      this.logger.log(`Redis ${replicationId.slice(0, 8)} is a new master to the cache: entries read before ${this.position} are void`);
     } catch {
       // Redis unreachable: the next connection or retry tries again
     }

@@ -22,6 +22,10 @@ type StickingRedis = Redis & { stickingRemember(key: string, value: string, ttl:
  * Redis under that identity for the token's lifetime, and that identity's later requests, on any app server,
  * require it as if the client had sent it. Redis down or slow: tokens only (a lookup gives up after
  * REDIS_COMMAND_TIMEOUT_MS); a client that returns its token keeps the guarantee either way.
+ *
+ * A Redis restart, or a failover to a replica the last writes had not reached, loses remembered positions
+ * as it loses the cache's write markers; the cache's valid-from for that master (RedisConnection) is past every
+ * one of them, so an identified request also requires it (a no-op once the replicas have replayed it).
  */
 @Injectable()
 export class Sticking {
@@ -29,10 +33,10 @@ export class Sticking {
   private readonly redis: StickingRedis;
 
   constructor(
-    connection: RedisConnection,
+    private readonly connection: RedisConnection,
     private readonly tokens: ConsistencyTokens,
   ) {
-    // The cache's connection: one per app server, following the master wherever the Sentinels say it is.
+    // The cache's connection: the valid-from read after a lookup is that of the master that answered it, or a later one's.
     this.redis = connection.redis as StickingRedis;
     this.redis.defineCommand('stickingRemember', { numberOfKeys: 1, lua: REMEMBER });
   }
@@ -48,6 +52,9 @@ export class Sticking {
     try {
       const remembered = await this.redis.get(keyOf(identity));
       if (remembered) this.tokens.accept(remembered.slice(17), context);
+      // Unknown (a master just met): as with Redis down, the remembered token is all there is.
+      const validFrom = this.connection.validFrom.current;
+      if (validFrom) context.session.requirePosition(BigInt(`0x${validFrom}`));
     } catch (error) {
       this.logger.debug(`no remembered position for ${identity}: ${(error as Error).message}`);
     }

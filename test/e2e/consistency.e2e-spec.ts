@@ -245,8 +245,8 @@ describe('Replication awareness, proven through nginx on the native stack', () =
         const redis = new Redis(stackRedisUrl());
         try {
           await until('the new Redis given a valid-from', async () => {
-            const runId = /run_id:(\w+)/.exec(await redis.info('server'))?.[1];
-            return (await redis.get('cache:valid-from'))?.startsWith(`${runId}:`);
+            const replicationId = /master_replid:(\w+)/.exec(await redis.info('replication'))?.[1];
+            return (await redis.get('cache:valid-from'))?.startsWith(`${replicationId}:`);
           });
         } finally {
           redis.disconnect();

@@ -1,4 +1,4 @@
-import { leader, patronictl, pauseReplay, resumeReplay, start, stop, switchover } from '../stack/native/stack';
+import { leader, patronictl, pauseReplay, resumeReplay, redisFailover, redisMaster, start, stop, switchover } from '../stack/native/stack';
 
 /**
  * One fault: `inject` breaks something; `absorbed` says when the system has coped with it (e.g. a new primary
@@ -61,7 +61,15 @@ export const FAULTS: Fault[] = [
     absorbed: async () => (await sleep(5000), true),
     heal: () => resumeReplay('db-replica-1'),
   },
-  { name: 'redis killed', touchesPrimary: false, inject: () => stop('redis', { hard: true }).then(() => undefined), heal: () => restart('redis') },
+  {
+    // The Sentinels promote redis-replica and the apps follow it; the killed master comes back as its replica.
+    name: 'redis killed',
+    touchesPrimary: false,
+    inject: () => stop('redis', { hard: true }).then(() => undefined),
+    absorbed: async () => (await redisMaster()) === 'redis-replica',
+    heal: () => restart('redis'),
+    after: () => redisFailover('redis'),
+  },
   { name: 'app-1 killed', touchesPrimary: false, inject: () => stop('app-1', { hard: true }).then(() => undefined), heal: () => restart('app-1') },
   primaryLoss('primary killed (async)', true),
   primaryLoss('primary killed (sync)', true, true),

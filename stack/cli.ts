@@ -7,7 +7,7 @@
  *                            whose it is, while another checkout's stack runs on the same STACK_INDEX
  *   down [--volumes]         stop everything by pid, remove namespaces; --volumes also deletes the data.
  *                            Never stops another checkout's stack on the same STACK_INDEX
- *   status                   each service: pid, address, healthy or not
+ *   status                   each service: pid, address, healthy or not, a node's role (database, Redis)
  *   start <service>          start one service (db-replica-3 is cloned and added to db-replicas;
  *                            prometheus scrapes the apps at its address, port 9090)
  *   stop <service> [--hard]  stop one service (--hard: SIGKILL, like a crash)
@@ -15,6 +15,7 @@
  *   psql <db-service> [-c SQL]   psql as postgres on that node
  *   exec <service> <command…>    run a command in the service's namespace (client: as the user)
  *   switchover <db-node>     planned switchover: Patroni makes that node the primary
+ *   redis-failover <redis-node>  planned Redis failover: the Sentinels make that node the master
  *   patronictl <args…>       Patroni's own CLI for the cluster (list, edit-config, history, …)
  *   migrate | seed           run the one-shot jobs
  *   missing-packages [--tests]   the Debian packages the native stack (and with --tests, the tests) needs
@@ -27,7 +28,7 @@ import { inNamespace } from './native/daemons';
 import { indexHolder } from './native/index-claim';
 import { paths } from './native/paths';
 import { appEnv } from './native/services';
-import { down, missingPackages, patronictl, REQUIRED_PACKAGES, runMigrate, start, status, stop, switchover, TEST_PACKAGES, up } from './native/stack';
+import { down, missingPackages, patronictl, redisFailover, REQUIRED_PACKAGES, runMigrate, start, status, stop, switchover, TEST_PACKAGES, up } from './native/stack';
 
 /** The verbs, from this file's header comment. */
 const usage = () => (readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)?.[1] ?? '').replace(/^ \* ?/gm, '');
@@ -56,7 +57,7 @@ async function main(args: string[]): Promise<void> {
       if (holder.by === 'another checkout') console.log(`(stack index ${STACK_INDEX} is held by ${holder.checkout}: its servers are not this checkout's)`);
       for (const s of await status()) {
         const state = s.pid === null ? 'stopped' : s.healthy ? 'healthy' : 'unhealthy';
-        console.log(`${s.name.padEnd(14)}${state.padEnd(11)}${(s.role ?? '').padEnd(9)}${s.address.padEnd(14)}${s.pid ?? ''}`);
+        console.log(`${s.name.padEnd(17)}${state.padEnd(11)}${(s.role ?? '').padEnd(9)}${s.address.padEnd(14)}${s.pid ?? ''}`);
       }
       return;
     }
@@ -84,6 +85,13 @@ async function main(args: string[]): Promise<void> {
       await switchover(target());
       console.log(`${rest[0]} is the primary`);
       return;
+    case 'redis-failover': {
+      const name = target();
+      if (!['redis', 'redis-replica'].includes(service(name).kind)) throw new Error(`${name} is not a Redis node`);
+      await redisFailover(name);
+      console.log(`${name} is the Redis master`);
+      return;
+    }
     case 'patronictl':
       process.stdout.write(patronictl(rest));
       return;

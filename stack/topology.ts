@@ -7,7 +7,24 @@
  * `postgres-primary` / `postgres-replica`: a PostgreSQL node under Patroni, by the role it starts with. The
  * names are identities; the roles move on failover (Patroni promotes, the apps follow).
  */
-export type ServiceKind = 'dns' | 'lb' | 'app' | 'etcd' | 'postgres-primary' | 'postgres-replica' | 'redis' | 'prometheus' | 'job' | 'client';
+/**
+ * `redis` / `redis-replica` likewise: the Redis node that starts as the master, and the one that starts as its
+ * replica; `redis-sentinel` watches them, promotes the replica when the master fails, and tells the apps where
+ * the master is now.
+ */
+export type ServiceKind =
+  | 'dns'
+  | 'lb'
+  | 'app'
+  | 'etcd'
+  | 'postgres-primary'
+  | 'postgres-replica'
+  | 'redis'
+  | 'redis-replica'
+  | 'redis-sentinel'
+  | 'prometheus'
+  | 'job'
+  | 'client';
 
 export interface ServiceSpec {
   name: string;
@@ -48,6 +65,10 @@ export const NAMESPACE_PREFIX = namespacePrefixOf(STACK_INDEX);
 export const hostVethOf = (spec: ServiceSpec): string => `${TAG}v${spec.address.split('.').pop()}`;
 export const PUBLIC_HOSTNAME = 'api.example.test';
 export const REPLICAS_NAME = 'db-replicas';
+/** The name under which the Sentinels know the Redis master (REDIS_SENTINEL_MASTER in stack/app.env). */
+export const REDIS_MASTER_NAME = 'redis-master';
+/** The port every Sentinel listens on. */
+export const SENTINEL_PORT = 26379;
 
 export const SERVICES: readonly ServiceSpec[] = [
   { name: 'dns', kind: 'dns', address: `${SUBNET_PREFIX}.2`, port: 53 },
@@ -64,6 +85,10 @@ export const SERVICES: readonly ServiceSpec[] = [
     optional: true,
   },
   { name: 'redis', kind: 'redis', address: `${SUBNET_PREFIX}.31`, port: 6379 },
+  { name: 'redis-replica', kind: 'redis-replica', address: `${SUBNET_PREFIX}.32`, port: 6379 },
+  { name: 'redis-sentinel-1', kind: 'redis-sentinel', address: `${SUBNET_PREFIX}.33`, port: SENTINEL_PORT },
+  { name: 'redis-sentinel-2', kind: 'redis-sentinel', address: `${SUBNET_PREFIX}.34`, port: SENTINEL_PORT },
+  { name: 'redis-sentinel-3', kind: 'redis-sentinel', address: `${SUBNET_PREFIX}.35`, port: SENTINEL_PORT },
   { name: 'migrate', kind: 'job', address: `${SUBNET_PREFIX}.51`, port: null },
   { name: 'app-1', kind: 'app', address: `${SUBNET_PREFIX}.11`, port: 3000 },
   { name: 'app-2', kind: 'app', address: `${SUBNET_PREFIX}.12`, port: 3000 },

@@ -54,6 +54,7 @@ export const paths = {
   nginxExtraConfDir: join(STACK_DIR, 'lb', 'conf.d'),
   appEnv: join(REPO_ROOT, 'stack', 'app.env'),
   dnsmasqConf: join(REPO_ROOT, 'stack', 'native', 'dnsmasq.conf'),
+  sentinelTemplate: join(REPO_ROOT, 'stack', 'redis', 'sentinel.conf'),
   nginxSiteConf: join(REPO_ROOT, 'nginx', 'conf.d', 'api.conf'),
   prometheusConfig: join(REPO_ROOT, 'observability', 'prometheus.yml'),
   postBootstrapSource: join(REPO_ROOT, 'stack', 'patroni', 'post-bootstrap.sh'),

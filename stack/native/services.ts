@@ -1,15 +1,15 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import Redis from 'ioredis';
-import { PUBLIC_HOSTNAME, service, ServiceSpec } from '../topology';
+import { PUBLIC_HOSTNAME, REDIS_MASTER_NAME, service, SERVICES, ServiceSpec } from '../topology';
 import { mkdirThroughMount, paths, throughMount } from './paths';
 import { isNodeHealthy, patroniCommand, patroniEnv } from './postgres';
 
 /** How the native stack runs one kind of service: its command line, its user, and what "healthy" means. */
 export interface ServiceRunner {
-  command(spec: ServiceSpec): string[];
+  command(spec: ServiceSpec): string[] | Promise<string[]>;
   user?: string;
   /** It (or a process it hands work to) reads or writes STACK_DIR as a user other than root: see startDaemon. */
   mountStackDir?: boolean;
@@ -68,6 +68,71 @@ http {
   return file;
 }
 
+/** One command to a Redis server or Sentinel of the stack, on a connection of its own. */
+export async function redisCommand(spec: ServiceSpec, [command, ...args]: string[]): Promise<unknown> {
+  const redis = new Redis({ host: spec.address, port: spec.port!, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: () => null });
+  redis.on('error', () => undefined); // the failed connect() below reports it
+  try {
+    await redis.connect();
+    return await redis.call(command, ...args);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The Redis node that is the master now, as the first Sentinel that answers says; undefined while none does. */
+export async function redisMaster(): Promise<string | undefined> {
+  for (const sentinel of SERVICES.filter((s) => s.kind === 'redis-sentinel')) {
+    const reply = await redisCommand(sentinel, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', REDIS_MASTER_NAME]).catch(() => undefined);
+    if (Array.isArray(reply)) return String(reply[0]); // announced by name (stack/redis/sentinel.conf)
+  }
+  return undefined;
+}
+
+/**
+ * A Redis node. With no Sentinel up (the stack starting) `redis` starts as the master and `redis-replica` as its
+ * replica; otherwise a node starts as the replica of the master the Sentinels name, unless that is itself (a
+ * restart they have not yet called a failure). So a master that comes back after a failover rejoins as a
+ * replica at once, as Patroni brings back an old primary, rather than as an empty second master until the
+ * Sentinels convert it (some 10 s). Each node announces its name, which the Sentinels hand out
+ * (stack/redis/sentinel.conf). Healthy: the master the Sentinels name (any master while none answers), or a
+ * replica whose link to its master is up.
+ */
+function redisNode(): ServiceRunner {
+  return {
+    command: async (spec) => {
+      const master = (await redisMaster()) ?? 'redis';
+      return [
+        'redis-server',
+        '--bind', spec.address,
+        '--port', String(spec.port),
+        '--save', '',
+        '--appendonly', 'no',
+        '--protected-mode', 'no',
+        '--dir', paths.data(spec.name),
+        '--replica-announce-ip', spec.name,
+        // A replica (re)syncs at once: the master would otherwise wait 5 s for others to share the transfer.
+        '--repl-diskless-sync-delay', '0',
+        ...(master === spec.name ? [] : ['--replicaof', master, String(service(master).port)]),
+      ];
+    },
+    healthy: async (spec) => {
+      const info = String(await redisCommand(spec, ['INFO', 'replication']));
+      if (/^master_link_status:up\r?$/m.test(info)) return true;
+      return /^role:master\r?$/m.test(info) && ((await redisMaster()) ?? spec.name) === spec.name;
+    },
+  };
+}
+
+export const sentinelConfOf = (spec: ServiceSpec): string => join(paths.data(spec.name), 'sentinel.conf');
+
+/** The Sentinel's own copy of stack/redis/sentinel.conf, made on its first start only: Sentinel keeps its state there. */
+function writeSentinelConf(spec: ServiceSpec): string {
+  const file = sentinelConfOf(spec);
+  if (!existsSync(file)) writeFileSync(file, readFileSync(paths.sentinelTemplate, 'utf8').replaceAll('${NAME}', spec.name));
+  return file;
+}
+
 export const runners: Record<string, ServiceRunner> = {
   dns: {
     command: (spec) => [
@@ -111,26 +176,12 @@ export const runners: Record<string, ServiceRunner> = {
     env: () => patroniEnv(),
     healthy: (spec) => isNodeHealthy(spec.name),
   },
-  redis: {
-    command: (spec) => [
-      'redis-server',
-      '--bind', spec.address,
-      '--port', String(spec.port),
-      '--save', '',
-      '--appendonly', 'no',
-      '--protected-mode', 'no',
-      '--dir', paths.data(spec.name),
-    ],
-    healthy: async (spec) => {
-      const redis = new Redis({ host: spec.address, port: spec.port!, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: () => null });
-      redis.on('error', () => undefined); // the failed connect() below reports it
-      try {
-        await redis.connect();
-        return (await redis.ping()) === 'PONG';
-      } finally {
-        redis.disconnect();
-      }
-    },
+  redis: redisNode(),
+  'redis-replica': redisNode(),
+  // Debian's redis-server runs Sentinel with --sentinel, from a config file it can rewrite (writeSentinelConf).
+  'redis-sentinel': {
+    command: (spec) => ['redis-server', writeSentinelConf(spec), '--sentinel', '--bind', spec.address],
+    healthy: async (spec) => /^OK\b/.test(String(await redisCommand(spec, ['SENTINEL', 'CKQUORUM', REDIS_MASTER_NAME]))),
   },
   app: {
     command: () => [process.execPath, paths.appMain],

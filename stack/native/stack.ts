@@ -1,12 +1,14 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REPLICAS_NAME, service, SERVICES, ServiceSpec, STACK_INDEX } from '../topology';
+import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REDIS_MASTER_NAME, REPLICAS_NAME, service, SERVICES, ServiceSpec, STACK_INDEX } from '../topology';
 import { daemonPid, inNamespace, killAndWait, logTail, startDaemon, stopDaemon } from './daemons';
 import { claimIndex, heldElsewhereMessage, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
 import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
 import { holdsLeaderKey, isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
-import { appEnv, runners } from './services';
+import { appEnv, redisCommand, runners, sentinelConfOf } from './services';
+
+export { redisMaster } from './services';
 import { CommandError, run, StopWaiting, waitFor } from './shell';
 
 export type Progress = (line: string) => void;
@@ -82,9 +84,9 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
   const started = Date.now();
   if (daemonPid(spec.name) === null) {
     ensureNamespace(spec);
-    if (spec.kind === 'redis' || spec.kind === 'etcd' || spec.kind === 'prometheus') mkdirSync(paths.data(spec.name), { recursive: true });
+    if (spec.kind.startsWith('redis') || spec.kind === 'etcd' || spec.kind === 'prometheus') mkdirSync(paths.data(spec.name), { recursive: true });
     if (spec.kind.startsWith('postgres')) prepareNode(spec.name);
-    startDaemon(spec.name, runner.command(spec), {
+    startDaemon(spec.name, await runner.command(spec), {
       user: runner.user,
       mountStackDir: runner.mountStackDir,
       env: runner.env?.(spec) ?? process.env,
@@ -116,6 +118,15 @@ async function startDatabase(progress: Progress): Promise<void> {
       await startService(service(name), progress);
     }),
   );
+}
+
+/**
+ * The Redis master first (the Sentinels monitor it by name), then its replica and the three Sentinels: healthy
+ * once the replica's link is up and each Sentinel sees a quorum (they find each other through the master).
+ */
+async function startRedis(progress: Progress): Promise<void> {
+  await startService(service('redis'), progress);
+  await Promise.all(defaultServices().filter((s) => s.kind === 'redis-replica' || s.kind === 'redis-sentinel').map((s) => startService(s, progress)));
 }
 
 /** The one-shot `migrate` job, in its own namespace like the compose service. */
@@ -152,7 +163,7 @@ export async function up({ build = true, progress = console.log }: UpOptions = {
   for (const spec of defaultServices()) ensureNamespace(spec);
   writeDnsRecords();
   await startService(service('dns'), progress);
-  await Promise.all([startDatabase(progress), startService(service('redis'), progress)]);
+  await Promise.all([startDatabase(progress), startRedis(progress)]);
   runMigrate(progress);
   await Promise.all([startService(service('app-1'), progress), startService(service('app-2'), progress)]);
   await startService(service('lb'), progress);
@@ -213,6 +224,8 @@ export async function down({ volumes = false, progress = console.log }: { volume
       for (const pid of namespacePids(ns)) await killAndWait(pid, 'SIGKILL', 5000);
       removeNamespace(ns);
     }
+    // Redis keeps no data across a restart of the stack: the Sentinels start again from the template's master.
+    for (const spec of SERVICES.filter((s) => s.kind === 'redis-sentinel')) rmSync(sentinelConfOf(spec), { force: true });
     removeBridge();
     releaseIndex();
   }
@@ -276,6 +289,37 @@ export async function setReplayDelay(delay: string, timeoutMs = 30_000): Promise
   }, { timeoutMs, intervalMs: 100 });
 }
 
+/**
+ * A planned Redis failover to `candidate` (the stack's other Redis node): a Sentinel promotes it and makes the
+ * master its replica. Returns once every Sentinel names it and both nodes are healthy (the old master
+ * replicating from it).
+ */
+export async function redisFailover(candidate: string): Promise<void> {
+  const [asked, ...others] = SERVICES.filter((s) => s.kind === 'redis-sentinel');
+  const nodes = SERVICES.filter((s) => s.kind === 'redis' || s.kind === 'redis-replica');
+  const nodesHealthy = async () => (await Promise.all(nodes.map((n) => runners[n.kind].healthy(n).catch(() => false)))).every(Boolean);
+  const masterFor = async (sentinel: ServiceSpec) => {
+    const reply = await redisCommand(sentinel, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', REDIS_MASTER_NAME]).catch(() => undefined);
+    return Array.isArray(reply) ? String(reply[0]) : undefined;
+  };
+  for (let attempt = 1; (await masterFor(asked)) !== candidate; attempt++) {
+    // The candidate a replica in sync first: Sentinel refuses a failover without a good replica.
+    await waitFor(`every Redis node healthy before the failover to ${candidate}`, nodesHealthy, { timeoutMs: 30_000 });
+    await redisCommand(asked, ['SENTINEL', 'FAILOVER', REDIS_MASTER_NAME]).catch(() => undefined); // -INPROG while one runs
+    try {
+      await waitFor(`${candidate} promoted`, async () => (await masterFor(asked)) === candidate, { timeoutMs: 20_000 });
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+  await waitFor(`every Sentinel to name ${candidate}`, async () => (await Promise.all(others.map(masterFor))).every((name) => name === candidate), { timeoutMs: 30_000 });
+  // What the Sentinels would do to the old master some 10 s later (+convert-to-slave), at once.
+  for (const node of nodes.filter((n) => n.name !== candidate && daemonPid(n.name) !== null)) {
+    if (/^role:master\r?$/m.test(String(await redisCommand(node, ['INFO', 'replication'])))) await redisCommand(node, ['REPLICAOF', candidate, String(service(candidate).port)]);
+  }
+  await waitFor('every Redis node healthy after the failover', nodesHealthy, { timeoutMs: 30_000 });
+}
+
 /** Which node leads now, as Patroni sees it. */
 export async function leader(): Promise<string | undefined> {
   for (const spec of SERVICES.filter((s) => s.kind.startsWith('postgres') && daemonPid(s.name) !== null)) {
@@ -315,8 +359,14 @@ export interface ServiceStatus {
   address: string;
   pid: number | null;
   healthy: boolean;
-  /** Database nodes: the role Patroni gives the node now (roles move on failover). */
+  /** Database nodes: the role Patroni gives the node now; Redis nodes: master or replica (roles move on failover). */
   role?: string;
+}
+
+async function redisRole(spec: ServiceSpec): Promise<string | undefined> {
+  const info = String(await redisCommand(spec, ['INFO', 'replication']).catch(() => ''));
+  const role = /^role:(\w+)/m.exec(info)?.[1];
+  return role === 'slave' ? 'replica' : role;
 }
 
 export async function status(): Promise<ServiceStatus[]> {
@@ -325,6 +375,7 @@ export async function status(): Promise<ServiceStatus[]> {
       const pid = daemonPid(spec.name);
       const healthy = pid !== null && (await runners[spec.kind].healthy(spec).catch(() => false));
       const role = spec.kind.startsWith('postgres') && pid !== null ? (await patroniState(spec.name))?.role : undefined;
+      if (spec.kind === 'redis' || spec.kind === 'redis-replica') return { name: spec.name, address: spec.address, pid, healthy, role: pid === null ? undefined : await redisRole(spec) };
       return { name: spec.name, address: spec.address, pid, healthy, role: role && (isLeaderRole(role) ? 'primary' : role) };
     }),
   );

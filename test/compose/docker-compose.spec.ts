@@ -60,6 +60,9 @@ const namesOfKind = (...kinds: ServiceKind[]): string[] =>
   STACK_SERVICES.filter((s) => kinds.includes(s.kind)).map((s) => s.name);
 
 const [ETCD] = namesOfKind('etcd');
+const [REDIS] = namesOfKind('redis');
+const REDIS_NODES = [REDIS, ...namesOfKind('redis-replica')];
+const SENTINELS = namesOfKind('redis-sentinel');
 const [PRIMARY] = namesOfKind('postgres-primary');
 const REPLICAS = namesOfKind('postgres-replica');
 const POSTGRES_NODES = [PRIMARY, ...REPLICAS];
@@ -95,13 +98,16 @@ const withCondition = (condition: string) => (...names: string[]) =>
 const healthy = withCondition('service_healthy');
 const completed = withCondition('service_completed_successfully');
 
-// Not on PRIMARY: roles move on failover, and the apps find the leader themselves. seed runs after migrate.
-const appServerDependencies = { ...completed('seed'), ...healthy('redis') };
+// Not on PRIMARY: roles move on failover, and the apps find the leader themselves (and the Redis master through
+// the Sentinels). seed runs after migrate.
+const appServerDependencies = { ...completed('seed'), ...healthy(...SENTINELS) };
 
 const EXPECTED_DEPENDENCIES: Record<string, Record<string, string>> = {
   dns: {},
   [ETCD]: {},
-  redis: {},
+  [REDIS]: {},
+  // The Sentinels monitor redis by name, and the replica replicates it: it must answer first.
+  ...Object.fromEntries([...REDIS_NODES.slice(1), ...SENTINELS].map((name) => [name, healthy(REDIS)])),
   [PRIMARY]: healthy(ETCD),
   // After the primary: on a new cluster, the node named db-primary is then the one that creates and leads it.
   ...Object.fromEntries(REPLICAS.map((replica) => [replica, healthy(ETCD, PRIMARY)])),
@@ -562,6 +568,64 @@ describe('docker-compose.yml', () => {
     it('should leave synchronous mode off unless ${SYNCHRONOUS_MODE} turns it on', () => {
       expect(patroniSettingsOf(PRIMARY).SYNCHRONOUS_MODE).toBe('${SYNCHRONOUS_MODE:-false}');
       expect(TEMPLATE_TEXT).toMatch(/^\s*synchronous_mode: \$\{SYNCHRONOUS_MODE\}\s*$/m);
+    });
+  });
+
+  describe('Redis under Sentinel', () => {
+    const SENTINEL_TEMPLATE = nativePaths.sentinelTemplate;
+    const sentinelTemplate = readFileSync(SENTINEL_TEMPLATE, 'utf8');
+    const directive = (name: string) => new RegExp(`^${name} (.+)$`, 'm').exec(sentinelTemplate)?.[1];
+    const appEnv = readEnvFile('stack/app.env');
+    /** Where a Sentinel mounts the template's folder. */
+    const templateMountOf = (name: string): Mount | undefined =>
+      mountsOf(composeService(name)).find((mount) => join(ROOT, mount.source) === join(SENTINEL_TEMPLATE, '..'));
+
+    it.each([...REDIS_NODES, ...SENTINELS])('should run %s on the one Redis image', (name) => {
+      expect(composeService(name).image).toBe(composeService(REDIS).image);
+    });
+
+    it.each(REDIS_NODES)('should have Redis node %s announce its service name, keep nothing, and resync at once', (name) => {
+      const command = commandOf(composeService(name));
+      const option = (flag: string) => command[command.indexOf(flag) + 1];
+
+      expect(option('--replica-announce-ip')).toBe(name);
+      expect([option('--save'), option('--appendonly'), option('--repl-diskless-sync-delay')]).toEqual(['', 'no', '0']);
+    });
+
+    it('should start the replica replicating the first master, on its topology port', () => {
+      const command = commandOf(composeService(REDIS_NODES[1]));
+
+      expect(command.slice(command.indexOf('--replicaof') + 1, command.indexOf('--replicaof') + 3)).toEqual([REDIS, String(topologyService(REDIS).port)]);
+      expect(commandOf(composeService(REDIS))).not.toContain('--replicaof');
+    });
+
+    it.each(SENTINELS)('should start Sentinel %s from the shared template, mounted read-only, under its own name', (name) => {
+      const mount = templateMountOf(name);
+      const [shell, script] = commandOf(composeService(name));
+
+      expect(mount?.readOnly).toBe(true);
+      expect([shell, posix.dirname(script)]).toEqual(['sh', mount?.target]);
+      expect(isExecutable(join(relative(ROOT, join(SENTINEL_TEMPLATE, '..')), posix.basename(script)))).toBe(true);
+      expect(readRepoFile(join(relative(ROOT, join(SENTINEL_TEMPLATE, '..')), posix.basename(script)))).toContain(posix.join(mount?.target ?? '(no mount)', 'sentinel.conf'));
+      expect(variablesOf(composeService(name)).NAME).toBe(name);
+    });
+
+    it('should have the Sentinels monitor the first master under the name the apps ask for, by name, with a majority quorum', () => {
+      const [masterName, host, port, quorum] = directive('sentinel monitor')?.split(' ') ?? [];
+
+      expect(masterName).toBe(appEnv.REDIS_SENTINEL_MASTER);
+      expect(`${host}:${port}`).toBe(`${REDIS}:${topologyService(REDIS).port}`);
+      expect(Number(quorum)).toBe(Math.floor(SENTINELS.length / 2) + 1);
+      expect([directive('sentinel resolve-hostnames'), directive('sentinel announce-hostnames')]).toEqual(['yes', 'yes']);
+      expect(directive('port')).toBe(String(topologyService(SENTINELS[0]).port));
+    });
+
+    it('should give the apps every Sentinel on its topology port', () => {
+      expect(appEnv.REDIS_SENTINELS.split(',')).toEqual(SENTINELS.map((name) => `${name}:${topologyService(name).port}`));
+    });
+
+    it.each([...REDIS_NODES, ...SENTINELS])('should check %s with redis-cli, which the image has', (name) => {
+      expect(healthcheckCommandOf(composeService(name)).join(' ')).toMatch(/redis-cli .*(info replication|sentinel ckquorum)/);
     });
   });
 

@@ -6,7 +6,7 @@ import { MIGRATIONS } from '../../src/database/migrations';
 import { articleReplicated, ConduitClient, conduitRows, expectConduitProblem, newArticle, uncachedListPath } from './support/conduit';
 import { expectProblem } from './support/problem';
 import { caughtUp } from './support/replica-delay';
-import { loopFor, onNode, pauseReplay, resumeReplay, startService, stopService, until, withServiceStopped } from './support/stack-control';
+import { loopFor, onNode, pauseReplay, resumeReplay, startService, stopService, until, withServicesStopped } from './support/stack-control';
 import { TestApp } from './support/test-app';
 
 const REPLICA = /^db-replica-[12]$/;
@@ -129,7 +129,8 @@ describe('The app on real streaming replication', () => {
     it('should still answer 2xx from the database and stay ready, the cache degraded', async () => {
       const { slug } = await author.publish();
       await articleReplicated(slug);
-      await withServiceStopped('redis', async () => {
+      // Both nodes, the replica first: with the replica up, the Sentinels would promote it (redis-failover's test).
+      await withServicesStopped(['redis-replica', 'redis'], async () => {
         const read = await app.get(`/api/articles/${slug}`);
         const written = await author.send('POST', '/api/articles', { article: newArticle() });
         const ready = await app.get('/health/ready');

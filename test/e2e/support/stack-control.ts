@@ -11,13 +11,13 @@ export const stackRedisUrl = () => `redis://${service('redis').address}:${servic
 export const stopService = (name: string, hard = false) => stop(name, { hard });
 export const startService = (name: string) => start(name, quiet);
 
-/** Runs `fn` with a service stopped, and starts it again afterwards, also when `fn` fails. */
-export async function withServiceStopped<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  await stopService(name);
+/** Runs `fn` with services stopped in that order, and starts them again in the reverse, also when `fn` fails. */
+export async function withServicesStopped<T>(names: string[], fn: () => Promise<T>): Promise<T> {
   try {
+    for (const name of names) await stopService(name);
     return await fn();
   } finally {
-    await startService(name);
+    for (const name of [...names].reverse()) await startService(name);
   }
 }
 

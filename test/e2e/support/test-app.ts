@@ -37,6 +37,8 @@ export class TestApp {
       DB_REPLICA_HOSTS: [service('db-replica-1').address, service('db-replica-2').address].join(','),
       DB_REPLICAS_FROM_DNS: '',
       REDIS_URL: `redis://${service('redis').address}:6379`,
+      // This machine cannot resolve the names the Sentinels hand out: redis directly, the master outside the failover test.
+      REDIS_SENTINELS: '',
       PORT: String(port),
       LOG_LEVEL: 'warn',
       SHUTDOWN_GRACE_MS: '500',

@@ -16,10 +16,11 @@ const expectSuccess = (run: StackRun) => expect({ status: run.status, output: ru
 
 /** `npm run stack -- status` as "name state role" lines. */
 const states = (status: StackRun) => status.output.trim().split('\n').map((line) => line.trim().split(/\s+/).slice(0, 3).join(' '));
-/** Every default service healthy, db-primary leading: the whole stack as `up` leaves it. */
+/** Every default service healthy, db-primary leading, redis the Redis master: the whole stack as `up` leaves it. */
 const WHOLE_STACK = [
   'dns healthy 10.213', 'etcd healthy 10.213', 'db-primary healthy primary', 'db-replica-1 healthy replica', 'db-replica-2 healthy replica',
-  'redis healthy 10.213', 'app-1 healthy 10.213', 'app-2 healthy 10.213', 'lb healthy 10.213',
+  'redis healthy master', 'redis-replica healthy replica', 'redis-sentinel-1 healthy 10.213', 'redis-sentinel-2 healthy 10.213',
+  'redis-sentinel-3 healthy 10.213', 'app-1 healthy 10.213', 'app-2 healthy 10.213', 'lb healthy 10.213',
 ].map((line) => expect.stringContaining(line));
 
 async function removeAll(checkouts: ScratchCheckout[]): Promise<void> {

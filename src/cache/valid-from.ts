@@ -21,7 +21,10 @@ return prefix .. ARGV[2]`;
  *
  * A new master is told by its replication id, not its run id: Redis draws a new one at start and at every
  * promotion, and a replica takes its master's. A run id stays with the process, so a node promoted back after
- * resyncing from another master in between would pass for the one that set the old value.
+ * resyncing from another master in between would pass for the one that set the old value. Redis also draws one
+ * when a master creates its replication backlog (its first replica after a start): a value set in that first
+ * second then names the earlier id, and the next connection sets a new one — a cache emptied once more, never
+ * an old entry trusted.
  */
 export class ValidFrom {
   private readonly logger = new Logger('RedisCache');

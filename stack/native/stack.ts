@@ -302,15 +302,16 @@ export async function redisFailover(candidate: string): Promise<void> {
     const reply = await redisCommand(sentinel, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', REDIS_MASTER_NAME]).catch(() => undefined);
     return Array.isArray(reply) ? String(reply[0]) : undefined;
   };
-  for (let attempt = 1; (await masterFor(asked)) !== candidate; attempt++) {
+  const deadline = Date.now() + 60_000;
+  for (let reply = ''; (await masterFor(asked)) !== candidate; ) {
+    if (Date.now() > deadline) throw new Error(`${candidate} not promoted within 60 s (the Sentinel's last answer: ${reply})`);
     // The candidate a replica in sync first: Sentinel refuses a failover without a good replica.
     await waitFor(`every Redis node healthy before the failover to ${candidate}`, nodesHealthy, { timeoutMs: 30_000 });
-    await redisCommand(asked, ['SENTINEL', 'FAILOVER', REDIS_MASTER_NAME]).catch(() => undefined); // -INPROG while one runs
-    try {
-      await waitFor(`${candidate} promoted`, async () => (await masterFor(asked)) === candidate, { timeoutMs: 20_000 });
-    } catch (error) {
-      if (attempt === 3) throw error;
-    }
+    reply = await redisCommand(asked, ['SENTINEL', 'FAILOVER', REDIS_MASTER_NAME]).then(String, (error: Error) => error.message);
+    // -INPROG (one runs) or -NOGOODSLAVE (the Sentinels have not seen the candidate in sync yet: they look at
+    // replicas every 10 s): ask again shortly.
+    if (reply !== 'OK') await new Promise((resolve) => setTimeout(resolve, 1000));
+    else await waitFor(`${candidate} promoted`, async () => (await masterFor(asked)) === candidate, { timeoutMs: 20_000 }).catch(() => undefined);
   }
   await waitFor(`every Sentinel to name ${candidate}`, async () => (await Promise.all(others.map(masterFor))).every((name) => name === candidate), { timeoutMs: 30_000 });
   // What the Sentinels would do to the old master some 10 s later (+convert-to-slave), at once.

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { daemonPid } from '../../stack/native/daemons';
+import { daemonPid, logTail } from '../../stack/native/daemons';
 import { redisFailover, redisMaster } from '../../stack/native/stack';
 import { service } from '../../stack/topology';
 import { closeClient, get, request, Response } from './support/client';
@@ -61,7 +61,16 @@ async function restoreRedis(): Promise<void> {
   const master = (await redisMaster()) ?? 'redis';
   for (const name of ['redis', 'redis-replica'].filter((n) => n !== master)) await onRedis(name, (redis) => redis.call('REPLICAOF', master, '6379'));
   await redisFailover('redis');
-  await until('both app servers on redis', async () => (await Promise.all(APPS.map((app) => onApp(app, '/health/ready')))).every((r) => r.json().details?.cache?.connection === 'ready'), 30_000);
+  let seen: unknown[] = [];
+  try {
+    await until('both app servers on redis', async () => {
+      seen = (await Promise.all(APPS.map((app) => onApp(app, '/health/ready')))).map((r) => r.json().details?.cache?.connection);
+      return seen.every((connection) => connection === 'ready');
+    }, 60_000);
+  } catch (error) {
+    const redisLines = APPS.map((app) => logTail(app, 400).split('\n').filter((line) => /RedisCache|redis/i.test(line)).slice(-8).join('\n'));
+    throw new Error(`${(error as Error).message} (caches: ${seen.join(', ')})\n${redisLines.join('\n')}`, { cause: error });
+  }
 }
 
 /** Reads the article (anonymously, through nginx) until it is served from the cache. */

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { leader } from '../../stack/native/stack';
-import { closeClient, get, request } from './support/client';
+import { closeClient, get, operatorsUrl, request } from './support/client';
 import { ConduitClient, conduitRows, expectConduitProblem, newArticle, newUser } from './support/conduit';
 import { handMadeJwt, stackJwtSecret } from './support/jwt';
 import { expectProblem } from './support/problem';
@@ -341,7 +341,7 @@ describe('The Conduit API (/api) through nginx', () => {
     });
   });
 
-  describe('GET /docs-json', () => {
+  describe('GET /docs-json (on the operators’ port)', () => {
     type Operation = { parameters?: { name: string; in: string; required?: boolean; $ref?: string }[]; responses: Record<string, unknown>; security?: unknown[] };
     type Document = { paths: Record<string, Record<string, Operation>>; components: { parameters?: Record<string, { name: string; in: string; required?: boolean }>; securitySchemes?: Record<string, unknown> } };
     const spec0 = parse(readFileSync(join(__dirname, '..', 'realworld', 'openapi.yml'), 'utf8'));
@@ -360,7 +360,7 @@ describe('The Conduit API (/api) through nginx', () => {
         .sort();
 
     it('should describe exactly the Conduit operations of openapi.yml, with their parameters, responses and the Token scheme', async () => {
-      const served = (await get('/docs-json')).json() as Document;
+      const served = (await request('GET', '/docs-json', { baseUrl: operatorsUrl() })).json() as Document;
       const ours = new Map(operations(served).filter(({ key }) => key.split(' ')[1].startsWith('/api/')).map(({ key, op }) => [key, op]));
 
       const expected = operations(spec, '/api');
@@ -399,7 +399,7 @@ describe('The Conduit API (/api) through nginx', () => {
         );
 
       // Throws, naming the fault, when the served document is not valid OpenAPI.
-      const served = (await SwaggerParser.validate((await get('/docs-json')).json())) as unknown as Document;
+      const served = (await SwaggerParser.validate((await request('GET', '/docs-json', { baseUrl: operatorsUrl() })).json())) as unknown as Document;
       const spec = (await SwaggerParser.dereference(structuredClone(spec0))) as unknown as Document;
 
       const ours = successShapes(served);

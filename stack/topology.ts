@@ -47,6 +47,11 @@ export const NAMESPACE_PREFIX = namespacePrefixOf(STACK_INDEX);
 /** This machine's end of a service's veth pair (interface names have at most 15 characters). */
 export const hostVethOf = (spec: ServiceSpec): string => `${TAG}v${spec.address.split('.').pop()}`;
 export const PUBLIC_HOSTNAME = 'api.example.test';
+/**
+ * lb's port for operators (nginx/conf.d/api.conf): /metrics, /docs, /status, /health/replication, from private
+ * addresses only. The public name's port 80 answers those 404.
+ */
+export const LB_OPERATORS_PORT = 9080;
 export const REPLICAS_NAME = 'db-replicas';
 
 export const SERVICES: readonly ServiceSpec[] = [

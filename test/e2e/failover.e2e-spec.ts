@@ -1,6 +1,6 @@
 import { leader, patronictl, switchover } from '../../stack/native/stack';
 import { service } from '../../stack/topology';
-import { closeClient, get, request } from './support/client';
+import { closeClient, get, operatorsUrl, request } from './support/client';
 import { ConduitClient, newArticle, uncachedListPath } from './support/conduit';
 import { onNode, startService, stopService, until } from './support/stack-control';
 
@@ -92,7 +92,7 @@ describe('Primary loss: Patroni promotes a replica, the apps follow it', () => {
 
     await startService('db-primary');
     await until('db-primary back as a replica, eligible on the app servers', async () => {
-      const health = (await get('/health/replication')).json();
+      const health = (await request('GET', '/health/replication', { baseUrl: operatorsUrl() })).json();
       return health.primary.name === promoted && health.replicas.some((r: { name: string; role: string; eligible: boolean }) => r.name === 'db-primary' && r.role === 'replica' && r.eligible);
     }, 30_000);
     console.log(`failover (async): longest write gap ${outcome.longestWriteGapMs} ms, ${outcome.failedWrites.length} writes refused, ` +

@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/app-config';
 import { paths as nativePaths } from '../../stack/native/paths';
-import { SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
+import { LB_OPERATORS_PORT, SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
 import {
   COMPOSE_TEXT,
   DEFAULT_COMPOSE_SERVICES,
@@ -380,7 +380,7 @@ describe('docker-compose.yml', () => {
 
   describe('two checkouts on one machine', () => {
     /** Each published port: `127.0.0.1:${NAME_PORT:-default}`, as written. */
-    const PUBLISHED = /^127\.0\.0\.1:\$\{([A-Z]+_PORT):-(\d+)\}$/;
+    const PUBLISHED = /^127\.0\.0\.1:\$\{([A-Z_]+_PORT):-(\d+)\}$/;
     const publishing = Object.keys(compose.services).filter((name) => publishedPortsOf(compose.services[name]).length);
 
     it('should give every variable it reads a default, so that no .env is needed', () => {
@@ -398,9 +398,10 @@ describe('docker-compose.yml', () => {
       expect(ports.filter((port) => !PUBLISHED.test(port))).toEqual([]);
     });
 
-    it('should publish lb on LB_PORT, 8080 unless set', () => {
-      expect(publishedPortsOf(composeService('lb'))).toEqual(['127.0.0.1:${LB_PORT:-8080}']);
-      expect(publishedPortsOf(composeAsRun.services.lb)).toEqual(['127.0.0.1:8080']);
+    it("should publish lb on LB_PORT, 8080 unless set, and its operators' port on LB_OPERATORS_PORT, 9080 unless set", () => {
+      expect(publishedPortsOf(composeService('lb'))).toEqual(['127.0.0.1:${LB_PORT:-8080}', `127.0.0.1:\${LB_OPERATORS_PORT:-${LB_OPERATORS_PORT}}`]);
+      expect(publishedPortsOf(composeAsRun.services.lb)).toEqual(['127.0.0.1:8080', `127.0.0.1:${LB_OPERATORS_PORT}`]);
+      expect(composeService('lb').ports).toContain(`127.0.0.1:\${LB_OPERATORS_PORT:-${LB_OPERATORS_PORT}}:${LB_OPERATORS_PORT}`);
     });
 
     it('should publish each host port once', () => {

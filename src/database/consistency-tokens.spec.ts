@@ -31,13 +31,18 @@ describe('ConsistencyTokens', () => {
       expect({ required: context.session.minimumPosition(), distrust: context.session.tokenDistrust }).toEqual({ required: undefined, distrust: 'foreign-token' });
     });
 
-    it('should distrust and count a token signed with another key', () => {
+    // Issue 14, item 10: a junk token must not buy primary capacity (every read on the primary, past the cache).
+    it.each([
+      ['signed with another key', new ConsistencyTokenCodec('another-sixteen-char-key', 60_000).encode({ systemId: '1', timeline: 1, lsn: 1n, issuedAt: Date.now() })],
+      ['junk', 'x'],
+    ])('should count a token %s and treat it as absent', (_what, text) => {
       const service = tokens();
       const context = new RequestContext('r');
 
-      service.accept(new ConsistencyTokenCodec('another-sixteen-char-key', 60_000).encode({ systemId: '1', timeline: 1, lsn: 1n, issuedAt: Date.now() }), context);
+      service.accept(text, context);
 
-      expect(context.session.tokenDistrust).toBe('invalid-token');
+      expect({ required: context.session.minimumPosition(), freshnessMatters: context.session.freshnessMatters }).toEqual({ required: undefined, freshnessMatters: false });
+      expect(context.session.tokenDistrust).toBeUndefined();
       expect(service.stats.invalid).toBe(1);
     });
 

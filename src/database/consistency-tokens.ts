@@ -35,7 +35,11 @@ export class ConsistencyTokens {
     this.codec = new ConsistencyTokenCodec(config.CONSISTENCY_TOKEN_SECRET, config.CONSISTENCY_TOKEN_TTL_SECONDS * 1000);
   }
 
-  /** Applies a token the client sent. Never throws: a bad token is counted, logged and not trusted. */
+  /**
+   * Applies a token the client sent. Never throws. A token this server cannot read or verify is counted and
+   * treated as absent: were it to send reads to the primary, anyone could buy primary capacity (and skip the
+   * cache) with `X-Consistency-Token: x`. Its holder loses nothing it could prove it had.
+   */
   accept(text: string | undefined, context: RequestContext): void {
     if (!this.enabled || !text) return;
     const verdict = this.codec.decode(text);
@@ -45,7 +49,6 @@ export class ConsistencyTokens {
     }
     if (verdict.status !== 'valid') {
       this.stats.invalid++;
-      context.session.distrustToken('invalid-token');
       this.logger.debug(`ignored a ${verdict.status} consistency token (request ${context.requestId})`);
       return;
     }

@@ -7,7 +7,7 @@ import { Host } from './host';
 import { HostList } from './host-list';
 import { Lsn, UNKNOWN_POSITION } from './lsn';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
-import { describeFailure, isNodeFailure } from './node-failure';
+import { describeFailure, isNodeBusy, isNodeFailure } from './node-failure';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 import { Session } from './session';
 
@@ -122,13 +122,20 @@ export class LoadBalancer {
     return { connection: await node.connect('reads'), node, reason: 'startup', tracked: false };
   }
 
-  /** A read on `replica` failed for a reason of the node's (not the query's): stop sending reads there. */
+  /**
+   * A read on `replica` failed for a reason of the node's (not the query's): this read goes elsewhere. A node
+   * that is down is excluded at once; one that is only busy (see isNodeBusy) stays in rotation.
+   */
   readFailed(replica: Host, error: unknown, tried: Set<Host>, session: Session | undefined): void {
     const reason = describeFailure(error);
-    this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
-    replica.markDown(reason);
     tried.add(replica);
     session?.forgetUnservedReplica(replica.name);
+    if (isNodeBusy(error)) {
+      this.logger.debug(`${replica.name} busy, read retried elsewhere (not excluded): ${reason}`);
+      return;
+    }
+    this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
+    replica.markDown(reason);
   }
 
   /** A statement on the primary failed: when for a reason of the node's, it may have gone; look again now. */
@@ -287,10 +294,13 @@ export class LoadBalancer {
       const candidates = this.hosts.all().filter((h) => h.eligible && !tried.has(h));
       if (candidates.length === 0) break;
       const started = performance.now();
-      await Promise.all(candidates.map(async (h) => h.observeReplay(await h.node.positionAfter(started), h.health.timeline)));
+      const answers = Promise.all(candidates.map(async (h) => h.observeReplay(await h.node.positionAfter(started), h.health.timeline)));
+      // Never past the budget: a frozen replica, eligible until its next probes, would hold the wait until the
+      // position query's own timeout (seconds) — issue 14, item 9.
+      await untilOrAfter(answers, deadline - performance.now());
       const replica = this.hosts.next(tried, caughtUp);
       if (replica) return { replica, reason: 'replica:token-wait' };
-      await new Promise((r) => setTimeout(r, TOKEN_WAIT_POLL_MS));
+      await untilOrAfter(undefined, Math.min(TOKEN_WAIT_POLL_MS, deadline - performance.now()));
     }
     return { reason: 'primary:token-ahead' };
   }
@@ -307,4 +317,15 @@ export class LoadBalancer {
     }
     throw new ReplicaUnavailableError('every replica is excluded (REPLICA_FALLBACK=fail)');
   }
+}
+
+/** Resolves when `work` settles or `ms` have passed, whichever comes first (without `work`: after `ms`). */
+function untilOrAfter(work: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))));
+  const settled = work?.then(
+    () => undefined,
+    () => undefined,
+  );
+  return Promise.race(settled ? [settled, elapsed] : [elapsed]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,6 @@
 import { parseLsn } from './lsn';
-import { judge, NodeProbeRow } from './topology-monitor';
+import { probedNode, probeRow, ProbeAnswer, topologyOf } from './testing/fakes';
+import { judge, NodeProbeRow, TopologyMonitor } from './topology-monitor';
 
 const thresholds = { maxLagBytes: 1000, maxLagSeconds: 5 };
 const row = (overrides: Partial<NodeProbeRow> = {}): NodeProbeRow => ({
@@ -60,5 +61,50 @@ describe('judge (one replica probe)', () => {
 
   it('should report a paused replay', () => {
     expect(judge(row({ paused: true }), parseLsn('0/1000'), thresholds).observed.replayPaused).toBe(true);
+  });
+});
+
+// Issue 14, item 7: one failed probe of the primary (a timeout behind other queries, a dropped packet) cleared
+// it, and every write answered 503 until the next round.
+describe('TopologyMonitor (following the primary)', () => {
+  const cluster = (answers: Record<string, ProbeAnswer>) => {
+    const nodes = Object.keys(answers).map((name) => probedNode(name, () => answers[name]));
+    const topology = topologyOf(...nodes);
+    return { topology, monitor: new TopologyMonitor(topology, thresholds, 1000), answers };
+  };
+  const timedOut = () => new Error('timeout exceeded when trying to connect');
+
+  it('should keep a primary through one failed probe, and drop it after a second', async () => {
+    const { topology, monitor, answers } = cluster({ 'db-primary': probeRow('db-primary', 'primary'), 'db-replica-1': probeRow('db-replica-1', 'replica') });
+    await monitor.probeAll();
+
+    answers['db-primary'] = timedOut();
+    await monitor.probeAll();
+    const afterOne = topology.primary?.name;
+    await monitor.probeAll();
+
+    expect(afterOne).toBe('db-primary');
+    expect(topology.primary).toBeUndefined();
+  });
+
+  it('should drop at once a primary that answers in recovery (demoted)', async () => {
+    const { topology, monitor, answers } = cluster({ 'db-primary': probeRow('db-primary', 'primary'), 'db-replica-1': probeRow('db-replica-1', 'replica') });
+    await monitor.probeAll();
+
+    answers['db-primary'] = probeRow('db-primary', 'replica');
+    await monitor.probeAll();
+
+    expect(topology.primary).toBeUndefined();
+  });
+
+  it('should follow a promoted node at once while the old primary fails its first probe', async () => {
+    const { topology, monitor, answers } = cluster({ 'db-primary': probeRow('db-primary', 'primary'), 'db-replica-1': probeRow('db-replica-1', 'replica') });
+    await monitor.probeAll();
+
+    answers['db-primary'] = timedOut();
+    answers['db-replica-1'] = probeRow('db-replica-1', 'primary', { timeline: 2 });
+    await monitor.probeAll();
+
+    expect(topology.primary?.name).toBe('db-replica-1');
   });
 });

@@ -54,6 +54,15 @@ const PROBE = `
          (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier`;
 
 /**
+ * Consecutive failed probes before the primary is given up while no other node claims the role. One failed
+ * probe (a timeout behind other queries, a lost packet) is not a lost primary: giving it up answers every
+ * write with 503 until the next round (issue 14, item 7). A primary that answers in recovery, or a node
+ * promoted on a later timeline, still counts at once; writes to a primary that is really gone fail on their
+ * own (and ask for a round at once).
+ */
+const PRIMARY_DROP_AFTER_PROBES = 2;
+
+/**
  * Probes every node in the background, never in a request's path: elects the primary (following a failover)
  * and measures each replica's lag on the replica itself (its replay LSN against the primary's current LSN),
  * not from the primary's pg_stat_replication, where a broken replica simply disappears and idle lag columns
@@ -63,6 +72,8 @@ export class TopologyMonitor {
   private readonly logger = new Logger(TopologyMonitor.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** Consecutive rounds in which the current primary did not answer its probe. */
+  private primaryMissed = 0;
   private primaryPosition: PrimaryPosition = {
     name: null,
     reachable: false,
@@ -135,7 +146,17 @@ export class TopologyMonitor {
         ? { node: r.node, reachable: false }
         : { node: r.node, reachable: true, name: row.cluster_name, inRecovery: row.in_recovery, readOnly: row.read_only, timeline: row.timeline };
     });
+    const current = this.topology.primary;
+    const currentIndex = current ? replicas.findIndex((r) => r.node === current) : -1;
+    const missed = currentIndex >= 0 && rows[currentIndex] instanceof Error;
+    this.primaryMissed = missed ? this.primaryMissed + 1 : 0;
+    if (missed && this.primaryMissed < PRIMARY_DROP_AFTER_PROBES) {
+      // As it answered last: it stays primary unless another node claims the role on a later timeline.
+      observations[currentIndex] = { node: current!, reachable: true, name: current!.name, inRecovery: false, readOnly: false, timeline: this.primaryPosition.timeline };
+      this.logger.warn(`${current!.name} missed a probe (${this.primaryMissed}/${PRIMARY_DROP_AFTER_PROBES}): still primary`);
+    }
     const election = electPrimary(observations);
+    if (election.primary !== current) this.primaryMissed = 0;
     this.followPrimary(election.primary ? replicas.findIndex((r) => r.node === election.primary) : -1, rows, election.reason);
     const primaryLsn = this.primaryLsn ?? null;
     replicas.forEach((replica, i) => this.record(replica, rows[i], primaryLsn, this.primaryTimeline));
@@ -162,15 +183,18 @@ export class TopologyMonitor {
     const node = index >= 0 ? this.topology.hosts.all()[index].node : undefined;
     this.topology.setPrimary(node, problem);
     if (node) {
-      const row = rows[index] as NodeProbeRow;
-      this.primaryPosition = {
-        name: node.name,
-        reachable: true,
-        currentLsn: row.lsn,
-        timeline: row.timeline,
-        systemIdentifier: row.system_identifier,
-        lastCheckedAt: now,
-      };
+      const row = rows[index];
+      // Kept through a missed probe (an Error here): its last known position and identity stand.
+      if (!(row instanceof Error)) {
+        this.primaryPosition = {
+          name: node.name,
+          reachable: true,
+          currentLsn: row.lsn,
+          timeline: row.timeline,
+          systemIdentifier: row.system_identifier,
+          lastCheckedAt: now,
+        };
+      }
     } else {
       // Keep the last known identity and position: tokens stay checkable while there is no primary.
       this.primaryPosition = { ...this.primaryPosition, name: null, reachable: false, lastCheckedAt: now, problem };

@@ -314,6 +314,37 @@ describe('LoadBalancer', () => {
     });
   });
 
+  // Issue 14, item 11: a write that lands on a node in recovery (demoted since the last probe) answered 500.
+  describe('a write refused as read-only (SQLSTATE 25006)', () => {
+    const readOnly = () => Object.assign(new Error('cannot execute INSERT in a read-only transaction'), { code: '25006' });
+
+    function withPrimaryThat(demoted: boolean) {
+      const topology = new DatabaseTopology(() => {
+        throw new Error('not in unit tests');
+      });
+      const primary = fakeNode('primary', { failure: readOnly() });
+      topology.setPrimary(primary);
+      const probeAll = jest.fn(async () => {
+        if (demoted) topology.setPrimary(undefined, 'no reachable node accepts writes');
+      });
+      const lb = new LoadBalancer(topology, { fallback: 'primary', fallbackMaxLagBytes: 1000, tokenWaitMs: 0, trackPositions: true }, { primaryLsn: undefined, primaryTimeline: undefined, probeAll });
+      return { lb, probeAll };
+    }
+
+    it('should probe at once and answer 503 (primary unavailable) when the primary turns out demoted', async () => {
+      const { lb, probeAll } = withPrimaryThat(true);
+
+      await expect(inRequest(() => write(lb))).rejects.toBeInstanceOf(PrimaryUnavailableError);
+      expect(probeAll).toHaveBeenCalled();
+    });
+
+    it('should rethrow it when the primary is still primary (a READ ONLY transaction of the app\'s own)', async () => {
+      const { lb } = withPrimaryThat(false);
+
+      await expect(inRequest(() => write(lb))).rejects.toMatchObject({ code: '25006' });
+    });
+  });
+
   describe('while there is no primary (a failover in progress)', () => {
     it('should fail writes fast', async () => {
       const lb = balancer([admittedReplica('r1')], { primary: null });

@@ -7,7 +7,7 @@ import { Host } from './host';
 import { HostList } from './host-list';
 import { Lsn, UNKNOWN_POSITION } from './lsn';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
-import { describeFailure, isNodeBusy, isNodeFailure } from './node-failure';
+import { describeFailure, isNodeBusy, isNodeFailure, isReadOnlyRefusal } from './node-failure';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 import { Session } from './session';
 
@@ -138,9 +138,25 @@ export class LoadBalancer {
     replica.markDown(reason);
   }
 
-  /** A statement on the primary failed: when for a reason of the node's, it may have gone; look again now. */
+  /** Connecting to the primary failed: when for a reason of the node's, it may have gone; look again now. */
   primaryFailed(error: unknown): void {
     if (isNodeFailure(error)) void this.primaryPosition.probeAll();
+  }
+
+  /**
+   * A statement on `node`, taken as the primary, failed: what to throw. Refused as read-only (25006), it may
+   * have been demoted since the last probe (the failover manager made another node primary): a probe round
+   * now says, and if so the write answers as any write without a primary does (503, Retry-After), not 500.
+   * Still primary, the refusal is the app's own (a READ ONLY transaction): it is rethrown.
+   */
+  async statementFailedOnPrimary(error: unknown, node: DatabaseNode): Promise<unknown> {
+    if (!isReadOnlyRefusal(error)) {
+      this.primaryFailed(error);
+      return error;
+    }
+    await this.primaryPosition.probeAll();
+    if (this.topology.primary === node) return error;
+    return new PrimaryUnavailableError(`${node.name} refused a write as read-only: it is no longer the primary (${this.topology.primaryProblem || `now ${this.topology.primary?.name}`})`);
   }
 
   /**

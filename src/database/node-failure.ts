@@ -41,6 +41,11 @@ function isRecoveryConflict(code: string | undefined, message: string | undefine
   return code === '40001' && /conflict with recovery/i.test(message ?? '');
 }
 
+/** SQLSTATE 25006: a write in a read-only transaction (on a node in recovery, or a READ ONLY transaction). */
+export function isReadOnlyRefusal(error: unknown): boolean {
+  return causeOf(error).code === '25006';
+}
+
 export function describeFailure(error: unknown): string {
   const cause = (error as { driverError?: unknown })?.driverError ?? error;
   const { code, message } = (cause ?? {}) as { code?: string; message?: string };

@@ -59,6 +59,12 @@ describe('judge (one replica probe)', () => {
     expect(verdict.observed.lagBytes).toBeNull();
   });
 
+  it('should exclude at once a replica of another cluster (another system identifier)', () => {
+    const verdict = judge(row({ system_identifier: '7399999999999999999' }), parseLsn('0/1000'), thresholds, 1, '7300000000000000001');
+
+    expect(verdict).toMatchObject({ problem: expect.stringMatching(/another cluster/), immediate: true });
+  });
+
   it('should report a paused replay', () => {
     expect(judge(row({ paused: true }), parseLsn('0/1000'), thresholds).observed.replayPaused).toBe(true);
   });
@@ -106,5 +112,39 @@ describe('TopologyMonitor (following the primary)', () => {
     await monitor.probeAll();
 
     expect(topology.primary?.name).toBe('db-replica-1');
+  });
+});
+
+// Issue 14, item 11: election trusted PostgreSQL state alone: a promoted clone of another cluster on a later
+// timeline (say, a copy someone started where db-replicas resolves) took the writes.
+describe('TopologyMonitor (fencing by system identifier)', () => {
+  const thresholds = { maxLagBytes: 1000, maxLagSeconds: 5 };
+
+  it('should keep the cluster\'s primary when a node of another cluster claims the role on a later timeline', async () => {
+    const answers: Record<string, ProbeAnswer> = { 'db-primary': probeRow('db-primary', 'primary'), 'db-replica-1': probeRow('db-replica-1', 'replica') };
+    const topology = topologyOf(...Object.keys(answers).map((name) => probedNode(name, () => answers[name])));
+    const monitor = new TopologyMonitor(topology, thresholds, 1000);
+    await monitor.probeAll();
+
+    answers['db-replica-1'] = probeRow('db-replica-1', 'primary', { timeline: 7, system_identifier: '7399999999999999999' });
+    await monitor.probeAll();
+
+    expect(topology.primary?.name).toBe('db-primary');
+    expect(topology.hosts.byName('db-replica-1')!.eligible).toBe(false);
+  });
+
+  it('should elect nobody rather than a node of another cluster when the cluster\'s primary is gone', async () => {
+    const answers: Record<string, ProbeAnswer> = { 'db-primary': probeRow('db-primary', 'primary'), 'db-replica-1': probeRow('db-replica-1', 'replica') };
+    const topology = topologyOf(...Object.keys(answers).map((name) => probedNode(name, () => answers[name])));
+    const monitor = new TopologyMonitor(topology, thresholds, 1000);
+    await monitor.probeAll();
+
+    answers['db-primary'] = new Error('connect ECONNREFUSED');
+    answers['db-replica-1'] = probeRow('db-replica-1', 'primary', { timeline: 2, system_identifier: '7399999999999999999' });
+    await monitor.probeAll();
+    await monitor.probeAll();
+
+    expect(topology.primary).toBeUndefined();
+    expect(topology.primaryProblem).toMatch(/another cluster/);
   });
 });

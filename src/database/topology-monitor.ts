@@ -74,6 +74,11 @@ export class TopologyMonitor {
   private running?: Promise<void>;
   /** Consecutive rounds in which the current primary did not answer its probe. */
   private primaryMissed = 0;
+  /**
+   * The cluster's system identifier, pinned by the first primary this process elects: a node that reports
+   * another (a clone of another cluster) is never elected and never serves reads, whatever its timeline.
+   */
+  private clusterId?: string;
   private primaryPosition: PrimaryPosition = {
     name: null,
     reachable: false,
@@ -144,7 +149,15 @@ export class TopologyMonitor {
       const row = rows[i];
       return row instanceof Error
         ? { node: r.node, reachable: false }
-        : { node: r.node, reachable: true, name: row.cluster_name, inRecovery: row.in_recovery, readOnly: row.read_only, timeline: row.timeline };
+        : {
+            node: r.node,
+            reachable: true,
+            name: row.cluster_name,
+            inRecovery: row.in_recovery,
+            readOnly: row.read_only,
+            timeline: row.timeline,
+            systemIdentifier: row.system_identifier,
+          };
     });
     const current = this.topology.primary;
     const currentIndex = current ? replicas.findIndex((r) => r.node === current) : -1;
@@ -152,11 +165,24 @@ export class TopologyMonitor {
     this.primaryMissed = missed ? this.primaryMissed + 1 : 0;
     if (missed && this.primaryMissed < PRIMARY_DROP_AFTER_PROBES) {
       // As it answered last: it stays primary unless another node claims the role on a later timeline.
-      observations[currentIndex] = { node: current!, reachable: true, name: current!.name, inRecovery: false, readOnly: false, timeline: this.primaryPosition.timeline };
+      observations[currentIndex] = {
+        node: current!,
+        reachable: true,
+        name: current!.name,
+        inRecovery: false,
+        readOnly: false,
+        timeline: this.primaryPosition.timeline,
+        systemIdentifier: this.clusterId,
+      };
       this.logger.warn(`${current!.name} missed a probe (${this.primaryMissed}/${PRIMARY_DROP_AFTER_PROBES}): still primary`);
     }
-    const election = electPrimary(observations);
+    const election = electPrimary(observations, this.clusterId);
     if (election.primary !== current) this.primaryMissed = 0;
+    const elected = election.primary ? rows[replicas.findIndex((r) => r.node === election.primary)] : undefined;
+    if (this.clusterId === undefined && elected && !(elected instanceof Error)) {
+      this.clusterId = elected.system_identifier;
+      this.logger.log(`cluster pinned: system identifier ${this.clusterId}`);
+    }
     this.followPrimary(election.primary ? replicas.findIndex((r) => r.node === election.primary) : -1, rows, election.reason);
     const primaryLsn = this.primaryLsn ?? null;
     replicas.forEach((replica, i) => this.record(replica, rows[i], primaryLsn, this.primaryTimeline));
@@ -209,7 +235,7 @@ export class TopologyMonitor {
     const verdict: ProbeVerdict =
       row instanceof Error
         ? { problem: `unreachable: ${row.message}`, observed: { reachable: false, role: 'unknown' } }
-        : judge(row, primaryLsn, this.thresholds, primaryTimeline);
+        : judge(row, primaryLsn, this.thresholds, primaryTimeline, this.clusterId);
     const wasEligible = replica.eligible;
     replica.recordProbe(verdict);
     if (!wasEligible && replica.eligible) this.logger.log(`${replica.name} admitted for reads`);
@@ -218,8 +244,13 @@ export class TopologyMonitor {
 }
 
 /** Pure: turns one probe row into observations and a problem (or none). Exported for unit tests. */
-export function judge(row: NodeProbeRow, primaryLsn: Lsn | null, thresholds: LagThresholds, primaryTimeline?: number): ProbeVerdict {
+export function judge(row: NodeProbeRow, primaryLsn: Lsn | null, thresholds: LagThresholds, primaryTimeline?: number, clusterId?: string): ProbeVerdict {
   const base = { reachable: true, inRecovery: row.in_recovery, timeline: row.timeline, applyDelayMs: row.apply_delay_ms ?? 0 };
+  // Another cluster's node (a clone, a PITR copy of another database) has data this cluster never had.
+  if (clusterId !== undefined && row.system_identifier !== clusterId) {
+    const problem = `belongs to another cluster (system identifier ${row.system_identifier}, this cluster's ${clusterId})`;
+    return { problem, immediate: true, observed: { ...base, role: 'unknown', replayPaused: null } };
+  }
   // A node out of recovery is a primary (this cluster's, or a stray one): never a replica, not even for a probe's length.
   if (!row.in_recovery) {
     return { problem: 'not in recovery: this node takes writes', immediate: true, observed: { ...base, role: 'primary', replayPaused: false } };

@@ -14,6 +14,7 @@ const row = (overrides: Partial<NodeProbeRow> = {}): NodeProbeRow => ({
   apply_delay_ms: 0,
   timeline: 1,
   system_identifier: '7300000000000000001',
+  clock_ms: null,
   ...overrides,
 });
 
@@ -91,6 +92,15 @@ describe('TopologyMonitor (following the primary)', () => {
 
     expect(afterOne).toBe('db-primary');
     expect(topology.primary).toBeUndefined();
+  });
+
+  it('should read the time by the primary\'s clock, whatever this server\'s says (issue 14, item 6b)', async () => {
+    const primary = probedNode('db-primary', () => probeRow('db-primary', 'primary', { clock_ms: Date.now() + 300_000 }));
+    const monitor = new TopologyMonitor(topologyOf(primary), thresholds, 1000);
+
+    await monitor.probeAll();
+
+    expect(Math.abs(monitor.databaseNow() - (Date.now() + 300_000))).toBeLessThan(1000);
   });
 
   it('should drop at once a primary that answers in recovery (demoted)', async () => {

@@ -132,6 +132,7 @@ export function probeRow(name: string, role: 'primary' | 'replica', overrides: P
     apply_delay_ms: 0,
     timeline: 1,
     system_identifier: '7300000000000000001',
+    clock_ms: Date.now(),
     ...overrides,
   };
 }

@@ -7,7 +7,7 @@ import { Host } from './host';
 import { HostList } from './host-list';
 import { Lsn, UNKNOWN_POSITION } from './lsn';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
-import { describeFailure, isNodeFailure } from './node-failure';
+import { describeFailure, isNodeBusy, isNodeFailure, isReadOnlyRefusal } from './node-failure';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 import { Session } from './session';
 
@@ -122,18 +122,41 @@ export class LoadBalancer {
     return { connection: await node.connect('reads'), node, reason: 'startup', tracked: false };
   }
 
-  /** A read on `replica` failed for a reason of the node's (not the query's): stop sending reads there. */
+  /**
+   * A read on `replica` failed for a reason of the node's (not the query's): this read goes elsewhere. A node
+   * that is down is excluded at once; one that is only busy (see isNodeBusy) stays in rotation.
+   */
   readFailed(replica: Host, error: unknown, tried: Set<Host>, session: Session | undefined): void {
     const reason = describeFailure(error);
-    this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
-    replica.markDown(reason);
     tried.add(replica);
     session?.forgetUnservedReplica(replica.name);
+    if (isNodeBusy(error)) {
+      this.logger.debug(`${replica.name} busy, read retried elsewhere (not excluded): ${reason}`);
+      return;
+    }
+    this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
+    replica.markDown(reason);
   }
 
-  /** A statement on the primary failed: when for a reason of the node's, it may have gone; look again now. */
+  /** Connecting to the primary failed: when for a reason of the node's, it may have gone; look again now. */
   primaryFailed(error: unknown): void {
     if (isNodeFailure(error)) void this.primaryPosition.probeAll();
+  }
+
+  /**
+   * A statement on `node`, taken as the primary, failed: what to throw. Refused as read-only (25006), it may
+   * have been demoted since the last probe (the failover manager made another node primary): a probe round
+   * now says, and if so the write answers as any write without a primary does (503, Retry-After), not 500.
+   * Still primary, the refusal is the app's own (a READ ONLY transaction): it is rethrown.
+   */
+  async statementFailedOnPrimary(error: unknown, node: DatabaseNode): Promise<unknown> {
+    if (!isReadOnlyRefusal(error)) {
+      this.primaryFailed(error);
+      return error;
+    }
+    await this.primaryPosition.probeAll();
+    if (this.topology.primary === node) return error;
+    return new PrimaryUnavailableError(`${node.name} refused a write as read-only: it is no longer the primary (${this.topology.primaryProblem || `now ${this.topology.primary?.name}`})`);
   }
 
   /**
@@ -287,10 +310,13 @@ export class LoadBalancer {
       const candidates = this.hosts.all().filter((h) => h.eligible && !tried.has(h));
       if (candidates.length === 0) break;
       const started = performance.now();
-      await Promise.all(candidates.map(async (h) => h.observeReplay(await h.node.positionAfter(started), h.health.timeline)));
+      const answers = Promise.all(candidates.map(async (h) => h.observeReplay(await h.node.positionAfter(started), h.health.timeline)));
+      // Never past the budget: a frozen replica, eligible until its next probes, would hold the wait until the
+      // position query's own timeout (seconds) — issue 14, item 9.
+      await untilOrAfter(answers, deadline - performance.now());
       const replica = this.hosts.next(tried, caughtUp);
       if (replica) return { replica, reason: 'replica:token-wait' };
-      await new Promise((r) => setTimeout(r, TOKEN_WAIT_POLL_MS));
+      await untilOrAfter(undefined, Math.min(TOKEN_WAIT_POLL_MS, deadline - performance.now()));
     }
     return { reason: 'primary:token-ahead' };
   }
@@ -307,4 +333,15 @@ export class LoadBalancer {
     }
     throw new ReplicaUnavailableError('every replica is excluded (REPLICA_FALLBACK=fail)');
   }
+}
+
+/** Resolves when `work` settles or `ms` have passed, whichever comes first (without `work`: after `ms`). */
+function untilOrAfter(work: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))));
+  const settled = work?.then(
+    () => undefined,
+    () => undefined,
+  );
+  return Promise.race(settled ? [settled, elapsed] : [elapsed]).finally(() => clearTimeout(timer));
 }

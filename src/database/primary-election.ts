@@ -8,27 +8,39 @@ export interface RoleObservation {
   inRecovery?: boolean;
   readOnly?: boolean;
   timeline?: number | null;
+  /** pg_control_system()'s: the same on every node of one cluster, and on no other. */
+  systemIdentifier?: string;
 }
 
 export type Election = { primary: DatabaseNode; reason?: undefined } | { primary?: undefined; reason: string };
 
 /**
  * Which node takes writes now. Promotion is the failover manager's job (Patroni); following it is ours.
- * The primary is the one node that is out of recovery, not read-only, and on the highest timeline any
- * reachable node reports. When two nodes claim it, or the only claimant is on an older timeline than a
- * replica has seen (an old primary cut off from a promoted one), there is no primary: writing to either could
- * split the history, so the app writes to neither until the manager settles it.
+ * The primary is the one node of the cluster (`systemIdentifier`, once known) that is out of recovery, not
+ * read-only, and on the highest timeline any reachable node of the cluster reports. When two nodes claim it,
+ * or the only claimant is on an older timeline than a replica has seen (an old primary cut off from a
+ * promoted one), there is no primary: writing to either could split the history, so the app writes to
+ * neither until the manager settles it. A node of another cluster (a clone someone started where the
+ * replicas are found) never counts, whatever its timeline.
  */
-export function electPrimary(observations: RoleObservation[]): Election {
+export function electPrimary(observations: RoleObservation[], systemIdentifier?: string): Election {
   const reachable = observations.filter((o) => o.reachable);
+  const ours = (o: RoleObservation) => systemIdentifier === undefined || o.systemIdentifier === undefined || o.systemIdentifier === systemIdentifier;
+  const cluster = reachable.filter(ours);
   const byName = new Map<string, RoleObservation>();
-  for (const o of reachable) {
+  for (const o of cluster) {
     const key = o.name ?? o.node.address; // one node may be known by two addresses
     if (!o.inRecovery && !o.readOnly && !byName.has(key)) byName.set(key, o);
   }
   const claimants = [...byName.values()];
-  if (claimants.length === 0) return { reason: reachable.length ? 'no reachable node accepts writes' : 'no node reachable' };
-  const highest = Math.max(...reachable.map((o) => o.timeline ?? 0));
+  if (claimants.length === 0) {
+    const strays = reachable.filter((o) => !ours(o) && !o.inRecovery && !o.readOnly);
+    if (strays.length) {
+      return { reason: `${strays.map((o) => o.name ?? o.node.address).join(', ')} accepts writes but belongs to another cluster (system identifier ${strays[0].systemIdentifier}, this cluster's ${systemIdentifier})` };
+    }
+    return { reason: reachable.length ? 'no reachable node accepts writes' : 'no node reachable' };
+  }
+  const highest = Math.max(...cluster.map((o) => o.timeline ?? 0));
   const current = claimants.filter((o) => (o.timeline ?? 0) === highest);
   if (current.length === 0) {
     return { reason: `${claimants.map((o) => o.name).join(', ')} accepts writes on timeline ${claimants[0].timeline}, behind timeline ${highest}` };

@@ -33,6 +33,10 @@ export interface NodeProbeRow {
   apply_delay_ms: number;
   timeline: number | null;
   system_identifier: string;
+  /** The node's clock, ms since the epoch. */
+  clock_ms: number | null;
+  /** Not a column: the node's clock minus ours, at the probe's midpoint (see probe()). */
+  clock_offset_ms?: number;
 }
 
 const PROBE = `
@@ -51,7 +55,17 @@ const PROBE = `
          CASE WHEN pg_is_in_recovery()
               THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
               ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
-         (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier`;
+         (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+         (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS clock_ms`;
+
+/**
+ * Consecutive failed probes before the primary is given up while no other node claims the role. One failed
+ * probe (a timeout behind other queries, a lost packet) is not a lost primary: giving it up answers every
+ * write with 503 until the next round (issue 14, item 7). A primary that answers in recovery, or a node
+ * promoted on a later timeline, still counts at once; writes to a primary that is really gone fail on their
+ * own (and ask for a round at once).
+ */
+const PRIMARY_DROP_AFTER_PROBES = 2;
 
 /**
  * Probes every node in the background, never in a request's path: elects the primary (following a failover)
@@ -63,6 +77,15 @@ export class TopologyMonitor {
   private readonly logger = new Logger(TopologyMonitor.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** Consecutive rounds in which the current primary did not answer its probe. */
+  private primaryMissed = 0;
+  /**
+   * The cluster's system identifier, pinned by the first primary this process elects: a node that reports
+   * another (a clone of another cluster) is never elected and never serves reads, whatever its timeline.
+   */
+  private clusterId?: string;
+  /** The primary's clock minus ours, as the last probe that reached it measured it. */
+  private clockOffsetMs = 0;
   private primaryPosition: PrimaryPosition = {
     name: null,
     reachable: false,
@@ -90,6 +113,16 @@ export class TopologyMonitor {
   /** The primary's position at the last probe: a lower bound of what any read on it now sees. */
   get primaryLsn(): Lsn | undefined {
     return this.primaryPosition.currentLsn ? parseLsn(this.primaryPosition.currentLsn) : undefined;
+  }
+
+  /**
+   * Now by the primary's clock (ms since the epoch), as the last probe measured it against ours (to within
+   * half a probe's round trip); our own clock until a probe has reached a primary. Every app server probes the
+   * same primary, so they agree on it however far their own clocks drift apart: consistency tokens are dated
+   * and judged by it (issue 14, item 6b).
+   */
+  databaseNow(): number {
+    return Date.now() + this.clockOffsetMs;
   }
 
   get primaryTimeline(): number | undefined {
@@ -133,9 +166,40 @@ export class TopologyMonitor {
       const row = rows[i];
       return row instanceof Error
         ? { node: r.node, reachable: false }
-        : { node: r.node, reachable: true, name: row.cluster_name, inRecovery: row.in_recovery, readOnly: row.read_only, timeline: row.timeline };
+        : {
+            node: r.node,
+            reachable: true,
+            name: row.cluster_name,
+            inRecovery: row.in_recovery,
+            readOnly: row.read_only,
+            timeline: row.timeline,
+            systemIdentifier: row.system_identifier,
+          };
     });
-    const election = electPrimary(observations);
+    const current = this.topology.primary;
+    const currentIndex = current ? replicas.findIndex((r) => r.node === current) : -1;
+    const missed = currentIndex >= 0 && rows[currentIndex] instanceof Error;
+    this.primaryMissed = missed ? this.primaryMissed + 1 : 0;
+    if (missed && this.primaryMissed < PRIMARY_DROP_AFTER_PROBES) {
+      // As it answered last: it stays primary unless another node claims the role on a later timeline.
+      observations[currentIndex] = {
+        node: current!,
+        reachable: true,
+        name: current!.name,
+        inRecovery: false,
+        readOnly: false,
+        timeline: this.primaryPosition.timeline,
+        systemIdentifier: this.clusterId,
+      };
+      this.logger.warn(`${current!.name} missed a probe (${this.primaryMissed}/${PRIMARY_DROP_AFTER_PROBES}): still primary`);
+    }
+    const election = electPrimary(observations, this.clusterId);
+    if (election.primary !== current) this.primaryMissed = 0;
+    const elected = election.primary ? rows[replicas.findIndex((r) => r.node === election.primary)] : undefined;
+    if (this.clusterId === undefined && elected && !(elected instanceof Error)) {
+      this.clusterId = elected.system_identifier;
+      this.logger.log(`cluster pinned: system identifier ${this.clusterId}`);
+    }
     this.followPrimary(election.primary ? replicas.findIndex((r) => r.node === election.primary) : -1, rows, election.reason);
     const primaryLsn = this.primaryLsn ?? null;
     replicas.forEach((replica, i) => this.record(replica, rows[i], primaryLsn, this.primaryTimeline));
@@ -148,9 +212,11 @@ export class TopologyMonitor {
 
   private async probe(replica: Host): Promise<NodeProbeRow | Error> {
     try {
+      const sentAt = Date.now();
       const { rows } = await replica.node.probes.query<NodeProbeRow>(PROBE);
-      if (rows[0].cluster_name) replica.node.name = rows[0].cluster_name;
-      return rows[0];
+      const [row] = rows;
+      if (row.cluster_name) replica.node.name = row.cluster_name;
+      return typeof row.clock_ms === 'number' ? { ...row, clock_offset_ms: row.clock_ms - (sentAt + Date.now()) / 2 } : row;
     } catch (error) {
       return error as Error;
     }
@@ -162,15 +228,19 @@ export class TopologyMonitor {
     const node = index >= 0 ? this.topology.hosts.all()[index].node : undefined;
     this.topology.setPrimary(node, problem);
     if (node) {
-      const row = rows[index] as NodeProbeRow;
-      this.primaryPosition = {
-        name: node.name,
-        reachable: true,
-        currentLsn: row.lsn,
-        timeline: row.timeline,
-        systemIdentifier: row.system_identifier,
-        lastCheckedAt: now,
-      };
+      const row = rows[index];
+      // Kept through a missed probe (an Error here): its last known position and identity stand.
+      if (!(row instanceof Error)) {
+        if (row.clock_offset_ms !== undefined) this.clockOffsetMs = row.clock_offset_ms;
+        this.primaryPosition = {
+          name: node.name,
+          reachable: true,
+          currentLsn: row.lsn,
+          timeline: row.timeline,
+          systemIdentifier: row.system_identifier,
+          lastCheckedAt: now,
+        };
+      }
     } else {
       // Keep the last known identity and position: tokens stay checkable while there is no primary.
       this.primaryPosition = { ...this.primaryPosition, name: null, reachable: false, lastCheckedAt: now, problem };
@@ -185,7 +255,7 @@ export class TopologyMonitor {
     const verdict: ProbeVerdict =
       row instanceof Error
         ? { problem: `unreachable: ${row.message}`, observed: { reachable: false, role: 'unknown' } }
-        : judge(row, primaryLsn, this.thresholds, primaryTimeline);
+        : judge(row, primaryLsn, this.thresholds, primaryTimeline, this.clusterId);
     const wasEligible = replica.eligible;
     replica.recordProbe(verdict);
     if (!wasEligible && replica.eligible) this.logger.log(`${replica.name} admitted for reads`);
@@ -194,8 +264,13 @@ export class TopologyMonitor {
 }
 
 /** Pure: turns one probe row into observations and a problem (or none). Exported for unit tests. */
-export function judge(row: NodeProbeRow, primaryLsn: Lsn | null, thresholds: LagThresholds, primaryTimeline?: number): ProbeVerdict {
+export function judge(row: NodeProbeRow, primaryLsn: Lsn | null, thresholds: LagThresholds, primaryTimeline?: number, clusterId?: string): ProbeVerdict {
   const base = { reachable: true, inRecovery: row.in_recovery, timeline: row.timeline, applyDelayMs: row.apply_delay_ms ?? 0 };
+  // Another cluster's node (a clone, a PITR copy of another database) has data this cluster never had.
+  if (clusterId !== undefined && row.system_identifier !== clusterId) {
+    const problem = `belongs to another cluster (system identifier ${row.system_identifier}, this cluster's ${clusterId})`;
+    return { problem, immediate: true, observed: { ...base, role: 'unknown', replayPaused: null } };
+  }
   // A node out of recovery is a primary (this cluster's, or a stray one): never a replica, not even for a probe's length.
   if (!row.in_recovery) {
     return { problem: 'not in recovery: this node takes writes', immediate: true, observed: { ...base, role: 'primary', replayPaused: false } };

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { UNKNOWN_POSITION } from '../database/lsn';
 import { RequestContext } from '../request-context/request-context';
-import { lsnKey, markerOf, writersOf } from './cache-keys';
+import { invalidationsOf, lsnKey, markerOf, writersOf } from './cache-keys';
 import { PendingInvalidations } from './pending-invalidations';
 
 // A write begins: count it (until its invalidation, or the TTL if its app dies), and drop the entry.
@@ -12,10 +12,13 @@ redis.call('EXPIRE', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[1])
 return 1`;
 
-// Record the write's LSN (never lowering it), drop the entry, and with ARGV[3] '1' uncount the write.
+// Record the write's LSN (never lowering it), count the invalidation, drop the entry, and with ARGV[3] '1'
+// uncount the write.
 const INVALIDATE = `
 local marker = redis.call('GET', KEYS[2])
 if ARGV[1] ~= '' and (not marker or marker < ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) end
+redis.call('INCR', KEYS[4])
+redis.call('EXPIRE', KEYS[4], ARGV[2])
 redis.call('DEL', KEYS[1])
 if ARGV[3] == '1' and redis.call('DECR', KEYS[3]) <= 0 then redis.call('DEL', KEYS[3]) end
 return 1`;
@@ -23,7 +26,7 @@ return 1`;
 /** A pipeline of the scripts that take keys in batches. */
 type ScriptedPipeline = {
   cacheMark(entryKey: string, writersKey: string, ttl: number): unknown;
-  cacheInvalidate(entryKey: string, markerKey: string, writersKey: string, lsn: string, markerTtl: number, uncount: '1' | '0'): unknown;
+  cacheInvalidate(entryKey: string, markerKey: string, writersKey: string, invalidationsKey: string, lsn: string, markerTtl: number, uncount: '1' | '0'): unknown;
   exec(): Promise<[Error | null, unknown][] | null>;
 };
 
@@ -51,7 +54,7 @@ export class WriteMarkers {
     private readonly onError: () => void,
   ) {
     redis.defineCommand('cacheMark', { numberOfKeys: 2, lua: MARK });
-    redis.defineCommand('cacheInvalidate', { numberOfKeys: 3, lua: INVALIDATE });
+    redis.defineCommand('cacheInvalidate', { numberOfKeys: 4, lua: INVALIDATE });
     this.pending = new PendingInvalidations((entries) => this.apply(entries));
   }
 
@@ -99,7 +102,9 @@ export class WriteMarkers {
 
   private async apply(entries: [string, string][], marked = false): Promise<void> {
     const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
-    for (const [key, lsn] of entries) pipeline.cacheInvalidate(key, markerOf(key), writersOf(key), lsn, this.ttls.markerSeconds, marked ? '1' : '0');
+    for (const [key, lsn] of entries) {
+      pipeline.cacheInvalidate(key, markerOf(key), writersOf(key), invalidationsOf(key), lsn, this.ttls.markerSeconds, marked ? '1' : '0');
+    }
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../config/app-config';
 import { DatabaseTopology } from '../database/database-topology';
 import { Lsn, UNKNOWN_POSITION } from '../database/lsn';
@@ -129,6 +130,7 @@ export class RedisCache implements OnApplicationShutdown {
         writeSeconds: Math.ceil((config.DB_STATEMENT_TIMEOUT_MS * 4) / 1000) + 5,
       },
       () => this.stats.errors++,
+      this.judged ? () => topology.primary?.positionAfter(performance.now()) ?? Promise.resolve(null) : undefined,
     );
     this.validFrom = new ValidFrom(this.redis, topology);
     let lastError = '';
@@ -146,7 +148,7 @@ export class RedisCache implements OnApplicationShutdown {
     // valid-from that needed a primary when there was none.
     this.retryTimer = setInterval(() => {
       if (this.judged && this.validFrom.current === undefined) void this.validFrom.establish();
-      if (this.redis.status === 'ready') void this.markers.pending.retry();
+      if (this.redis.status === 'ready') void this.markers.pending.retry().then(() => this.markers.resolveUnknown());
     }, RETRY_MS).unref();
   }
 

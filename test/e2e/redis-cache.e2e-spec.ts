@@ -4,6 +4,7 @@ import { AppConfig } from '../../src/config/app-config';
 import type { DatabaseTopology } from '../../src/database/database-topology';
 import { Lsn } from '../../src/database/lsn';
 import type { TopologyMonitor } from '../../src/database/topology-monitor';
+import { lsnKey } from '../../src/cache/cache-keys';
 import { RequestContext } from '../../src/request-context/request-context';
 import { stackRedisUrl, until } from './support/stack-control';
 
@@ -11,8 +12,11 @@ import { stackRedisUrl, until } from './support/stack-control';
 const redisUrl = stackRedisUrl();
 const configFor = (routing: 'aware' | 'fixed') =>
   AppConfig.fromEnv({ REDIS_URL: redisUrl, REPLICA_ROUTING: routing, CONSISTENCY_TOKEN_SECRET: 'redis-cache-e2e-secret' });
-// A primary far behind the stack's: this test never raises the stack's valid-from.
-const topology = { primary: { positionAfter: async () => 1n } } as unknown as DatabaseTopology;
+// A primary far behind the stack's: this test never raises the stack's valid-from. Tests that write with no
+// position of their own set what it answers after the write (null: no primary can tell one).
+const FAR_BEHIND = 1n;
+let primaryPosition: Lsn | null = FAR_BEHIND;
+const topology = { primary: { positionAfter: async () => primaryPosition } } as unknown as DatabaseTopology;
 // The cluster's history as the topology monitor sees it: a failover moves it to a new timeline.
 const HISTORY = { systemIdentifier: '7000000000000000001', timeline: 1 };
 const monitor = { primaryState: { ...HISTORY } } as unknown as TopologyMonitor;
@@ -44,6 +48,7 @@ describe('RedisCache on the real Redis', () => {
     key = `e2e:redis-cache:${Date.now()}:${Math.random()}`;
   });
   afterEach(() => {
+    primaryPosition = FAR_BEHIND;
     Object.assign(monitor.primaryState, HISTORY);
   });
   afterAll(async () => {
@@ -95,6 +100,33 @@ describe('RedisCache on the real Redis', () => {
 
     await read(fixed, undefined, 'v1 from a lagging replica');
     expect((await read(fixed, undefined, 'again')).cache).toBe('MISS');
+  });
+
+  describe('a write whose position is unknown', () => {
+    it('should keep a lagging replica from refilling a key that a write outside any request (a job) changed', async () => {
+      await read(aware, base, 'v1');
+      primaryPosition = base + 0x100n; // what the primary says right after the job's write
+
+      await aware.invalidating([key], async () => "a job's write, outside any request: no session records its position");
+      await read(aware, base + 0x10n, 'v1 from a lagging replica');
+
+      expect(await read(aware, base + 0x100n, 'v2')).toEqual({ value: 'v2', cache: 'MISS' });
+      expect(await read(aware, base + 0x100n, 'unused')).toEqual({ value: 'v2', cache: 'HIT' });
+    });
+
+    it('should refuse every fill after a write whose position nobody could tell, until the primary tells one', async () => {
+      primaryPosition = null;
+      await aware.invalidating([key], async () => 'committed as the primary went away');
+
+      await read(aware, base + 0x200n, 'v1 from a replica of unknown freshness');
+      expect((await read(aware, base + 0x200n, 'again')).cache).toBe('MISS');
+
+      primaryPosition = base + 0x100n;
+      await until('the unknown marker resolved', async () => (await redis.get(`${key}:invalidated-at`)) === lsnKey(base + 0x100n), 5000);
+      await read(aware, base + 0x50n, 'v1 from a lagging replica');
+      expect(await read(aware, base + 0x100n, 'v2')).toEqual({ value: 'v2', cache: 'MISS' });
+      expect(await read(aware, base + 0x100n, 'unused')).toEqual({ value: 'v2', cache: 'HIT' });
+    });
   });
 
   it('should refuse a fill whose read ran before a write became visible, though its position claims past the write (synchronous replication)', async () => {

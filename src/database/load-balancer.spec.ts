@@ -8,17 +8,32 @@ import { PrimaryUnavailableError } from './primary-unavailable.error';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 import { ConnectionRole, RoutedConnection } from './routed-connection';
 import { ConsistencyRequirement, Session, TokenRequirement } from './session';
-import { admittedReplica, excludedReplica, fakeNode, FakeNode } from './testing/fakes';
+import { admittedReplica, excludedReplica, fakeNode, FakeNode, hysteresis } from './testing/fakes';
+
+/**
+ * A replica on `timeline`, replayed up to `replayLsn`, as the monitor judged it: an older timeline than the
+ * primary's is a diverged history (an old primary not yet rewound), excluded at once.
+ */
+function replicaOn(name: string, timeline: number, { replayLsn, lagBytes = 0, problem = null as string | null }: { replayLsn: string; lagBytes?: number; problem?: string | null }) {
+  const host = new Host(fakeNode(name), hysteresis);
+  const observed = { reachable: true, role: 'replica' as const, inRecovery: true, timeline, replayLsn, lagBytes, lagSeconds: 0 };
+  host.recordProbe({ problem: null, observed });
+  if (problem !== null) host.recordProbe({ problem, immediate: true, observed });
+  return host;
+}
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
 
-function balancer(replicas: Host[], { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode | null } = {}) {
+function balancer(
+  replicas: Host[],
+  { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode | null, primaryTimeline = undefined as number | undefined } = {},
+) {
   const topology = new DatabaseTopology(() => {
     throw new Error('not in unit tests');
   });
   replicas.forEach((r) => topology.hosts.add(r));
   topology.setPrimary(primary ? fakeNode('primary', primary) : undefined, 'no reachable node accepts writes');
-  const position = { primaryLsn: undefined, primaryTimeline: undefined, probeAll: async () => undefined };
+  const position = { primaryLsn: undefined, primaryTimeline, probeAll: async () => undefined };
   return new LoadBalancer(topology, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true }, position);
 }
 
@@ -250,6 +265,14 @@ describe('LoadBalancer', () => {
       await expect(inRequest(() => read(lb))).resolves.toBe('r2');
     });
 
+    it('should never take a replica on an older timeline than the primary under least-lagging, however little it lags', async () => {
+      const diverged = replicaOn('old-primary', 1, { replayLsn: '0/9000', lagBytes: 10, problem: 'on timeline 1, the primary on 2' });
+      const lagging = replicaOn('r2', 2, { replayLsn: '0/900', lagBytes: 500, problem: 'lag 500 bytes' });
+      const lb = balancer([diverged, lagging], { fallback: 'least-lagging', primaryTimeline: 2 });
+
+      await expect(inRequest(() => read(lb))).resolves.toBe('r2');
+    });
+
     it('should fail fast when no replica is within the cap under least-lagging', async () => {
       const lb = balancer([excludedReplica('r1', 5000)], { fallback: 'least-lagging' });
 
@@ -369,6 +392,32 @@ describe('LoadBalancer', () => {
       });
 
       expect(routes).toEqual(['r2', 'replica:no-primary(primary:after-write)']);
+    });
+
+    it('should not serve a read that wanted the primary from a replica on an older timeline, however far it replayed', async () => {
+      const diverged = replicaOn('old-primary', 1, { replayLsn: '0/9000', problem: 'on timeline 1, the primary on 2' });
+      const following = replicaOn('r2', 2, { replayLsn: '0/900' });
+      const lb = balancer([diverged, following], { primary: null, primaryTimeline: 2 });
+
+      const routes = await inRequest(async (context) => {
+        context.session.startWrite();
+        return [await read(lb), ...context.routes];
+      });
+
+      expect(routes).toEqual(['r2', 'replica:no-primary(primary:after-write)']);
+    });
+
+    it('should judge timelines among the replicas themselves when no primary was ever seen', async () => {
+      const diverged = replicaOn('old-primary', 1, { replayLsn: '0/9000' });
+      const following = replicaOn('r2', 2, { replayLsn: '0/900' });
+      const lb = balancer([diverged, following], { primary: null });
+
+      const node = await inRequest((context) => {
+        context.session.startWrite();
+        return read(lb);
+      });
+
+      expect(node).toBe('r2');
     });
 
     it("should fail a read after the request's own write fast when no replica has replayed that write", async () => {

@@ -228,9 +228,7 @@ export class LoadBalancer {
   private async leaseDuringFailover(session: Session | undefined, wanted: string, kind: PoolKind): Promise<Lease> {
     // Its token, the resources it reads, and all it has seen and written (a read after its own write).
     const required = session?.minimumPosition();
-    const candidates = this.hosts
-      .all()
-      .filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining)
+    const candidates = this.onLatestTimeline(this.hosts.all().filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining))
       .filter((h) => required === undefined || (h.knownReplayLsn !== undefined && h.knownReplayLsn >= required))
       .sort((a, b) => Number((b.knownReplayLsn ?? 0n) - (a.knownReplayLsn ?? 0n)));
     if (session?.mustSeeLatest || session?.tokenDistrust || candidates.length === 0) {
@@ -321,12 +319,21 @@ export class LoadBalancer {
     return { reason: 'primary:token-ahead' };
   }
 
+  /**
+   * The hosts on the latest history known: the primary's timeline, or the highest among them while there is none.
+   * A node behind it may hold writes that history dropped (an old primary back before pg_rewind), and its replay
+   * position, however advanced, is on another history.
+   */
+  private onLatestTimeline(hosts: Host[]): Host[] {
+    const latest = Math.max(this.primaryPosition.primaryTimeline ?? 0, ...hosts.map((h) => h.health.timeline ?? 0));
+    return hosts.filter((h) => (h.health.timeline ?? 0) >= latest);
+  }
+
   private fallback(): Route {
     if (this.policy.fallback === 'primary') return { reason: 'primary:no-eligible-replica' };
     if (this.policy.fallback === 'least-lagging') {
-      const leastLagging = this.hosts
-        .all()
-        .filter((h) => !h.draining && h.health.reachable && h.health.inRecovery && (h.health.lagBytes ?? Infinity) <= this.policy.fallbackMaxLagBytes)
+      const leastLagging = this.onLatestTimeline(this.hosts.all().filter((h) => !h.draining && h.health.reachable && h.health.role === 'replica'))
+        .filter((h) => (h.health.lagBytes ?? Infinity) <= this.policy.fallbackMaxLagBytes)
         .sort((a, b) => (a.health.lagBytes ?? 0) - (b.health.lagBytes ?? 0))[0];
       if (leastLagging) return { replica: leastLagging, reason: 'replica:least-lagging' };
       throw new ReplicaUnavailableError(`no reachable replica within ${this.policy.fallbackMaxLagBytes} bytes of lag`);

@@ -107,19 +107,23 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
  */
 async function startDatabase(progress: Progress): Promise<void> {
   await startService(service('etcd'), progress);
-  if (!isInitialised('db-primary')) {
+  const newCluster = !isInitialised('db-primary');
+  if (newCluster) {
     progress('  · db-primary    initialising the cluster (Patroni: initdb, then leader)');
     await startService(service('db-primary'), progress);
     // The replicas clone it once its bootstrap is over: had it failed, they would hold a cluster without the app's database.
     await waitForService('db-primary', 'db-primary to hold the leader key (its bootstrap done)', () => holdsLeaderKey('db-primary'));
   }
-  await Promise.all(
-    ['db-primary', ...replicaNames()].map(async (name) => {
+  await Promise.all([
+    ...['db-primary', ...replicaNames()].map(async (name) => {
       if (!isInitialised(name)) progress(`  · ${name.padEnd(13)} cloning the leader (Patroni: pg_basebackup)`);
       await startService(service(name), progress);
     }),
-  );
-  await ensureStanza(progress);
+    // A new cluster's primary is db-primary, up already: the stanza is made while the replicas clone it.
+    ...(newCluster ? [ensureStanza(progress)] : []),
+  ]);
+  // An existing cluster's primary may be any node: once they all run.
+  if (!newCluster) await ensureStanza(progress);
 }
 
 /** pgBackRest's stanza, so that the primary's archive_command succeeds from now on (docs/backups.md). */
@@ -341,6 +345,11 @@ export async function restore(to: string, progress: Progress = console.log): Pro
   claimIndex();
   await removeRestoreNode((name) => stopService(name));
   const started = Date.now();
+  // Recovery to a time stops at the first commit after it; with none in the archive (an idle cluster, or a time
+  // after the last write) PostgreSQL ends with "recovery ended before configured recovery target was reached". A
+  // transaction of our own, now, is that commit (restoreData then has the primary archive its current WAL).
+  const primary = await leader();
+  if (primary) await withSuperuser(primary, (db) => db.query('SELECT txid_current()'));
   await restoreData(to, progress);
   progress(`  ✔ ${RESTORE_NODE.padEnd(13)} data restored to ${to}  (${Date.now() - started} ms)`);
   await startService(service(RESTORE_NODE), progress);

@@ -2,6 +2,7 @@
 # The backup service's entrypoint: pgBackRest's repository host (docs/backups.md). Containers share no sockets, so
 # pgBackRest talks to the nodes through its TLS server: one runs here (the nodes' archive-push writes through it),
 # one on every node (docker/patroni/entrypoint.sh; the backups read a standby's files through it).
+# It runs as postgres (the image's USER), the repository's owner.
 set -Eeuo pipefail
 
 tls=/etc/pgbackrest/tls
@@ -18,14 +19,12 @@ if [ ! -s "$tls/pgbackrest.crt" ]; then
   openssl req -new -nodes -subj /CN=pgbackrest -keyout "$tls/pgbackrest.key" -out "$tls/pgbackrest.csr" 2> /dev/null
   openssl x509 -req -days 3650 -in "$tls/pgbackrest.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
     -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "${san%,}") -out "$tls/pgbackrest.crt" 2> /dev/null
-  rm -f "$tls/pgbackrest.csr" "$tls/ca.key"
-  chown postgres:postgres "$tls"/*
+  rm -f "$tls/pgbackrest.csr" "$tls/ca.key" "$tls/ca.srl"
   chmod 0600 "$tls/pgbackrest.key"
 fi
-chown postgres:postgres /var/lib/pgbackrest
 
 # The stanza, once the primary answers (it starts after this service is healthy); a no-op when it exists. Until then
 # the primary's archive_command fails, and PostgreSQL keeps the WAL and tries again.
-gosu postgres bash -c "until pgbackrest --stanza=$stanza stanza-create; do sleep 3; done" &
+(until pgbackrest --stanza="$stanza" stanza-create; do sleep 3; done) &
 
-exec gosu postgres pgbackrest server
+exec pgbackrest server

@@ -630,7 +630,11 @@ describe('docker-compose.yml', () => {
     it("should point each node's configuration at its own data directory and at the backup service's TLS server", () => {
       expect(nodeConfig[STANZA]['pg1-path']).toBe(patroniSettingsOf(PRIMARY).DATA_DIR);
       expect(nodeConfig[STANZA]['pg1-socket-path']).toBe(patroniSettingsOf(PRIMARY).SOCKET_DIR);
-      expect(nodeConfig.global).toEqual(expect.objectContaining({ 'repo1-host': BACKUP, 'repo1-host-type': 'tls' }));
+      // The client names the repository's path to the server: the two must agree.
+      expect(nodeConfig.global).toEqual(
+        expect.objectContaining({ 'repo1-host': BACKUP, 'repo1-host-type': 'tls', 'repo1-path': backupConfig.global['repo1-path'] }),
+      );
+      expect(nodeConfig.global['compress-type']).toBe(backupConfig.global['compress-type']);
       expect(readRepoFile(PATRONI_ENTRYPOINT)).toMatch(/^pgbackrest server &$/m);
     });
 

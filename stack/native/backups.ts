@@ -187,7 +187,14 @@ export async function restoreData(to: string, progress: (line: string) => void):
     `--target=${to}`,
     '--target-action=promote',
     '--archive-mode=off',
-  ]);
+  ]).catch((error: CommandError) => {
+    // pgBackRest compares whole seconds, the backup's stop strictly before the target's: a time in the same second
+    // as a backup's end does not count as after it.
+    if (/unable to find backup set with stop time less than/.test(error.output ?? '')) {
+      throw new Error(`no backup stopped in a second before ${to}: npm run stack -- pgbackrest info`, { cause: error });
+    }
+    throw error;
+  });
 }
 
 export const isRestored = () => existsSync(join(paths.data(RESTORE_NODE), 'PG_VERSION'));

@@ -1,4 +1,4 @@
-import { backupSets, pgbackrest, RESTORE_NODE } from '../../stack/native/backups';
+import { BackupSet, backupSets, pgbackrest, RESTORE_NODE } from '../../stack/native/backups';
 import { stackResolver } from '../../stack/native/services';
 import { leader, removeRestore, restore, switchover, takeBackup } from '../../stack/native/stack';
 import { REPLICAS_NAME, service } from '../../stack/topology';
@@ -66,6 +66,15 @@ async function primaryClock(): Promise<string> {
   return now;
 }
 
+/**
+ * pgBackRest picks the backup for a time by comparing whole seconds, the backup's stop strictly before the target's:
+ * a target in the same second as the backup's end finds none. Wait for the next second.
+ */
+async function pastTheEndOf(set: BackupSet): Promise<void> {
+  const nextSecond = set.stoppedAt.getTime() + 1000;
+  await until('the primary clock a second past the backup', async () => new Date(await primaryClock()).getTime() >= nextSecond, 5000);
+}
+
 const presentOn = async (node: string, slugs: string[]): Promise<string[]> =>
   (await onNode<{ slug: string }>(node, 'SELECT slug FROM conduit_article WHERE slug = ANY($1)', [slugs])).map((row) => row.slug);
 
@@ -92,6 +101,7 @@ describe('Backups: pgBackRest from a standby, restored to a point in time', () =
     const beforeBackup = await writer.publish();
 
     const set = await takeBackup('full');
+    await pastTheEndOf(set);
     const afterBackup = await writer.publish();
     const committedBeforeTarget = [...load.committedSoFar(), beforeBackup.slug, afterBackup.slug];
     const target = await primaryClock();
@@ -138,6 +148,7 @@ describe('Backups: pgBackRest from a standby, restored to a point in time', () =
         return node && node !== 'db-primary' && (await writer.send('POST', '/api/articles', { article: newArticle() })).status === 201 ? node : undefined;
       }, 60_000);
       const set = await takeBackup('incr');
+      await pastTheEndOf(set);
       const afterFailover = await writer.publish();
       const target = await primaryClock();
       const afterTarget = await writer.publish();

@@ -15,10 +15,16 @@ if [ "$(id -u)" = 0 ]; then
 fi
 umask 0077
 
-if [ ! -s "$data/PG_VERSION" ]; then
+# Restored already, to this target: a restart keeps the data. Another target restores afresh: `up` with a new
+# RESTORE_TARGET recreates the container, and Compose hands the new one the old one's anonymous volume.
+marker="$(dirname "$data")/restored-to"
+if [ ! -s "$data/PG_VERSION" ] || [ "$(cat "$marker" 2> /dev/null)" != "$RESTORE_TARGET" ]; then
+  rm -rf "$data" "$marker"
+  mkdir -m 0700 "$data"
   # archive_mode off: this server's own timeline must never reach the cluster's archive.
   pgbackrest --stanza=nest-replica-starter --pg1-path="$data" restore \
     --type=time --target="$RESTORE_TARGET" --target-action=promote --archive-mode=off
+  printf '%s' "$RESTORE_TARGET" > "$marker"
 fi
 
 # The restored postgresql.conf is a cluster node's (Patroni's): its name, primary_conninfo and slot. Overridden here,

@@ -6,8 +6,22 @@
 /**
  * `postgres-primary` / `postgres-replica`: a PostgreSQL node under Patroni, by the role it starts with. The
  * names are identities; the roles move on failover (Patroni promotes, the apps follow).
+ * `backup`: where pgBackRest's backup and restore commands run (docs/backups.md). `restored-postgres`: a
+ * PostgreSQL server restored from the backups to a point in time, alone: no Patroni, no cluster, no `db-replicas`.
  */
-export type ServiceKind = 'dns' | 'lb' | 'app' | 'etcd' | 'postgres-primary' | 'postgres-replica' | 'redis' | 'prometheus' | 'job' | 'client';
+export type ServiceKind =
+  | 'dns'
+  | 'lb'
+  | 'app'
+  | 'etcd'
+  | 'postgres-primary'
+  | 'postgres-replica'
+  | 'restored-postgres'
+  | 'backup'
+  | 'redis'
+  | 'prometheus'
+  | 'job'
+  | 'client';
 
 export interface ServiceSpec {
   name: string;
@@ -68,6 +82,11 @@ export const SERVICES: readonly ServiceSpec[] = [
     aliases: [REPLICAS_NAME],
     optional: true,
   },
+  // Natively a namespace with no server: pgBackRest reaches every node through its socket directory. In compose,
+  // the repository's host (a TLS server), since containers share no sockets.
+  { name: 'backup', kind: 'backup', address: `${SUBNET_PREFIX}.52`, port: null },
+  // `npm run stack -- restore --to <time>`: never in db-replicas, so never in the apps' rotation.
+  { name: 'db-restore', kind: 'restored-postgres', address: `${SUBNET_PREFIX}.25`, port: 5432, optional: true },
   { name: 'redis', kind: 'redis', address: `${SUBNET_PREFIX}.31`, port: 6379 },
   { name: 'migrate', kind: 'job', address: `${SUBNET_PREFIX}.51`, port: null },
   { name: 'app-1', kind: 'app', address: `${SUBNET_PREFIX}.11`, port: 3000 },
@@ -85,6 +104,9 @@ export function service(name: string): ServiceSpec {
   }
   return found;
 }
+
+/** A PostgreSQL server: a cluster node (under Patroni) or the restored scratch node. */
+export const runsPostgres = (spec: ServiceSpec): boolean => spec.kind.startsWith('postgres') || spec.kind === 'restored-postgres';
 
 export const namespaceOf = (name: string): string => `${NAMESPACE_PREFIX}${name}`;
 

@@ -2,7 +2,7 @@ import { BackupSet, backupSets, pgbackrest, RESTORE_NODE } from '../../stack/nat
 import { stackResolver } from '../../stack/native/services';
 import { leader, removeRestore, restore, switchover, takeBackup } from '../../stack/native/stack';
 import { REPLICAS_NAME, service } from '../../stack/topology';
-import { closeClient, get } from './support/client';
+import { closeClient, get, operatorsUrl, request } from './support/client';
 import { ConduitClient, newArticle, uncachedListPath } from './support/conduit';
 import { onNode, startService, stopService, until } from './support/stack-control';
 
@@ -109,7 +109,7 @@ describe('Backups: pgBackRest from a standby, restored to a point in time', () =
     const afterTarget = await writer.publish();
     await restore(target, quiet);
     const replicasInDns = await stackResolver().resolve4(REPLICAS_NAME);
-    const rotation = (await get('/health/replication')).json();
+    const rotation = (await request('GET', '/health/replication', { baseUrl: operatorsUrl() })).json();
     await load.stop();
 
     expect(set.fromStandby).toBe(true);

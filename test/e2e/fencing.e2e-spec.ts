@@ -1,6 +1,8 @@
+import { daemonPid } from '../../stack/native/daemons';
 import { leader } from '../../stack/native/stack';
-import { service } from '../../stack/topology';
-import { ConduitClient, newUser } from './support/conduit';
+import { PATRONI_PORT, service } from '../../stack/topology';
+import { closeClient } from './support/client';
+import { ConduitClient, newArticle, newUser } from './support/conduit';
 import { StrayServer } from './support/stray-server';
 import { onNode, until } from './support/stack-control';
 import { TestApp } from './support/test-app';
@@ -21,6 +23,8 @@ const IDENTITY = `SELECT (SELECT system_identifier::text FROM pg_control_system(
 describe('Fencing: a writable server that is not the cluster\'s leader gets no writes', () => {
   let app: TestApp | undefined;
   let stray: StrayServer | undefined;
+
+  afterAll(() => closeClient());
 
   afterEach(async () => {
     await app?.stop();
@@ -70,7 +74,7 @@ describe('Fencing: a writable server that is not the cluster\'s leader gets no w
       // Named by a probe that reached it (a server just started at an address may take a few seconds to reach).
       const probed = view.replicas.filter((r: { name: string; lastCheckedAt: string | null }) => r.lastCheckedAt !== null && r.name !== StrayServer.address);
       return (probed.length === 3 || view.primary.name === 'stray-server') && view;
-    });
+    }, 30_000);
     const read = await app.get('/api/articles?limit=1');
     const write = await app.send('POST', '/api/users', { user: newUser() });
 
@@ -80,5 +84,31 @@ describe('Fencing: a writable server that is not the cluster\'s leader gets no w
     expect(read.status).toBe(200);
     expect(['db-replica-1', 'db-replica-2']).toContain(read.headers['x-db-node']);
     expect(write.status).toBe(503);
+  });
+
+  // The other side of asking Patroni: its REST API falling silent (Patroni restarting, or stalled) while
+  // PostgreSQL still takes writes must not cost the writes. Frozen well under the leader key's ttl (10 s): no failover.
+  it('should keep writing to the primary while Patroni there does not answer (frozen for a few seconds)', async () => {
+    const leading = (await leader())!;
+    const author = await ConduitClient.registered();
+    const patroni = daemonPid(leading)!;
+    const outcome = { writes: [] as number[], patroniAnswers: [] as number[] };
+
+    process.kill(patroni, 'SIGSTOP');
+    try {
+      const frozenUntil = Date.now() + 4000;
+      while (Date.now() < frozenUntil) {
+        const answer = fetch(`http://${service(leading).address}:${PATRONI_PORT}/primary`, { signal: AbortSignal.timeout(500) }).then((r) => r.status, () => 0);
+        const write = await author.send('POST', '/api/articles', { article: newArticle() }).catch(() => ({ status: 0 }));
+        outcome.writes.push(write.status);
+        outcome.patroniAnswers.push(await answer);
+      }
+    } finally {
+      process.kill(patroni, 'SIGCONT');
+    }
+
+    expect(outcome.patroniAnswers).toContain(0); // silent indeed
+    expect(outcome.writes.length).toBeGreaterThan(0);
+    expect(outcome.writes.filter((status) => status !== 201)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { inNamespace, killAndWait } from '../../../stack/native/daemons';
 import { ensureNamespace, namespaceExists, namespacePids, removeNamespace } from '../../../stack/native/netns';
 import { PG_BIN } from '../../../stack/native/paths';
 import { credentials } from '../../../stack/native/postgres';
-import { run } from '../../../stack/native/shell';
+import { run, succeeds } from '../../../stack/native/shell';
 import { namespaceOf, service, SUBNET_PREFIX } from '../../../stack/topology';
 import { until } from './stack-control';
 
@@ -127,5 +127,8 @@ async function removeStray(dir: string, server: ChildProcess | undefined): Promi
     for (const pid of namespacePids(namespaceOf(SPEC.name))) await killAndWait(pid, 'SIGKILL', 5000);
     removeNamespace(namespaceOf(SPEC.name));
   }
+  // The next stray gets the same address and another MAC: forget this one's, or this machine keeps sending
+  // there until the neighbour entry goes stale (seconds in which the next one seems unreachable).
+  succeeds(['ip', 'neigh', 'flush', 'to', SPEC.address]);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -49,6 +49,16 @@ export const configSchema = z.object({
   DB_POOL_MAX_REPLICA: integer(1, 1000).default(10),
   DB_CONNECT_TIMEOUT_MS: integer(100).default(2000),
   DB_STATEMENT_TIMEOUT_MS: integer(100).default(5000),
+  /**
+   * Patroni's REST API port on every node (the stack: 8008). Set, a writable node is elected primary only when
+   * Patroni there says it leads (GET /primary); unset, PostgreSQL's word and the timeline decide (no Patroni).
+   */
+  DB_PATRONI_API_PORT: integer(1, 65535).optional(),
+  /**
+   * The cluster's system identifier (SELECT system_identifier FROM pg_control_system()): only its nodes are
+   * elected or read. Unset, the first primary the app elects pins it.
+   */
+  DB_SYSTEM_IDENTIFIER: z.string().regex(/^-?\d{1,20}$/, 'expected the decimal system_identifier of pg_control_system()').optional(),
 
   REPLICA_PROBE_INTERVAL_MS: integer(100).default(1000),
   REPLICA_PROBE_TIMEOUT_MS: integer(50).default(500),

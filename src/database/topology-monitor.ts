@@ -4,10 +4,20 @@ import { DatabaseTopology } from './database-topology';
 import { formatLsn, lagBytes, Lsn, parseLsn } from './lsn';
 import { electPrimary, RoleObservation } from './primary-election';
 import { ProbeVerdict, Host } from './host';
+import { Leadership, LeadershipSource, PatroniLeadership } from './patroni-leadership';
 
 export interface LagThresholds {
   maxLagBytes: number;
   maxLagSeconds: number;
+}
+
+/**
+ * What fences the election beyond PostgreSQL's own word (issue 14, item 11): the cluster's system identifier
+ * when it is configured (DB_SYSTEM_IDENTIFIER; else the first elected primary's), and Patroni, where it runs.
+ */
+export interface Fencing {
+  systemIdentifier?: string;
+  leadership?: LeadershipSource;
 }
 
 export interface PrimaryPosition {
@@ -37,6 +47,8 @@ export interface NodeProbeRow {
   clock_ms: number | null;
   /** Not a column: the node's clock minus ours, at the probe's midpoint (see probe()). */
   clock_offset_ms?: number;
+  /** Not a column: what Patroni on a writable node says of it (asked only where Patroni runs). */
+  leadership?: Leadership;
 }
 
 const PROBE = `
@@ -80,10 +92,13 @@ export class TopologyMonitor {
   /** Consecutive rounds in which the current primary did not answer its probe. */
   private primaryMissed = 0;
   /**
-   * The cluster's system identifier, pinned by the first primary this process elects: a node that reports
-   * another (a clone of another cluster) is never elected and never serves reads, whatever its timeline.
+   * The cluster's system identifier, configured (DB_SYSTEM_IDENTIFIER) or else pinned by the first primary this
+   * process elects: a node that reports another (a clone of another cluster) is never elected and never serves
+   * reads, whatever its timeline. Configured, a stray that is the only writable node at start is not pinned.
    */
   private clusterId?: string;
+  /** Consecutive rounds in which Patroni on the current primary did not answer (see probeRound). */
+  private leaderUnanswered = 0;
   /** The primary's clock minus ours, as the last probe that reached it measured it. */
   private clockOffsetMs = 0;
   private primaryPosition: PrimaryPosition = {
@@ -100,10 +115,15 @@ export class TopologyMonitor {
     private readonly topology: DatabaseTopology,
     private readonly thresholds: LagThresholds,
     private readonly intervalMs: number,
-  ) {}
+    private readonly fencing: Fencing = {},
+  ) {
+    this.clusterId = fencing.systemIdentifier;
+  }
 
   static fromConfig(topology: DatabaseTopology, config: AppConfig): TopologyMonitor {
-    return new TopologyMonitor(topology, { maxLagBytes: config.REPLICA_MAX_LAG_BYTES, maxLagSeconds: config.REPLICA_MAX_LAG_SECONDS }, config.REPLICA_PROBE_INTERVAL_MS);
+    const thresholds = { maxLagBytes: config.REPLICA_MAX_LAG_BYTES, maxLagSeconds: config.REPLICA_MAX_LAG_SECONDS };
+    const leadership = config.DB_PATRONI_API_PORT === undefined ? undefined : new PatroniLeadership(config.DB_PATRONI_API_PORT, config.REPLICA_PROBE_TIMEOUT_MS);
+    return new TopologyMonitor(topology, thresholds, config.REPLICA_PROBE_INTERVAL_MS, { systemIdentifier: config.DB_SYSTEM_IDENTIFIER, leadership });
   }
 
   get primaryState(): PrimaryPosition {
@@ -174,6 +194,7 @@ export class TopologyMonitor {
             readOnly: row.read_only,
             timeline: row.timeline,
             systemIdentifier: row.system_identifier,
+            leadership: row.leadership,
           };
     });
     const current = this.topology.primary;
@@ -193,6 +214,7 @@ export class TopologyMonitor {
       };
       this.logger.warn(`${current!.name} missed a probe (${this.primaryMissed}/${PRIMARY_DROP_AFTER_PROBES}): still primary`);
     }
+    this.keepThroughPatroniSilence(currentIndex >= 0 ? observations[currentIndex] : undefined);
     const election = electPrimary(observations, this.clusterId);
     if (election.primary !== current) this.primaryMissed = 0;
     const elected = election.primary ? rows[replicas.findIndex((r) => r.node === election.primary)] : undefined;
@@ -203,6 +225,22 @@ export class TopologyMonitor {
     this.followPrimary(election.primary ? replicas.findIndex((r) => r.node === election.primary) : -1, rows, election.reason);
     const primaryLsn = this.primaryLsn ?? null;
     replicas.forEach((replica, i) => this.record(replica, rows[i], primaryLsn, this.primaryTimeline));
+  }
+
+  /**
+   * Patroni's REST API on the current primary did not answer (Patroni restarting, or busy) while PostgreSQL
+   * there still says it is the writable primary of this cluster: it stays primary. Patroni confirmed it when
+   * it was elected; with failsafe_mode the primary stays writable even while etcd is down, and dropping it
+   * for a REST hiccup would answer every write 503 for nothing. A real failover still takes over: the promoted
+   * node is confirmed by its Patroni and on a later timeline. Only the current primary is kept so: a node
+   * Patroni never confirmed is not elected on PostgreSQL's word, and one Patroni says does not lead is dropped.
+   */
+  private keepThroughPatroniSilence(current: RoleObservation | undefined): void {
+    const silent = current?.leadership === 'unanswered' && !current.inRecovery && !current.readOnly && current.systemIdentifier === this.clusterId;
+    this.leaderUnanswered = silent ? this.leaderUnanswered + 1 : 0;
+    if (!silent) return;
+    current.leadership = 'leader';
+    if (this.leaderUnanswered === 1) this.logger.warn(`Patroni on ${current.name} did not answer; PostgreSQL there still takes writes on this cluster: still primary`);
   }
 
   /** Probes one node now (a newly discovered one), against the primary position of the last round. */
@@ -216,7 +254,11 @@ export class TopologyMonitor {
       const { rows } = await replica.node.probes.query<NodeProbeRow>(PROBE);
       const [row] = rows;
       if (row.cluster_name) replica.node.name = row.cluster_name;
-      return typeof row.clock_ms === 'number' ? { ...row, clock_offset_ms: row.clock_ms - (sentAt + Date.now()) / 2 } : row;
+      const clock = typeof row.clock_ms === 'number' ? { clock_offset_ms: row.clock_ms - (sentAt + Date.now()) / 2 } : {};
+      // PostgreSQL's word is enough for a replica; a writable node must also be the one Patroni says leads.
+      const writable = !row.in_recovery && !row.read_only;
+      const leadership = writable && this.fencing.leadership ? { leadership: await this.fencing.leadership.of(replica.node) } : {};
+      return { ...row, ...clock, ...leadership };
     } catch (error) {
       return error as Error;
     }

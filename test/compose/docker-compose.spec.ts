@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { configSchema } from '../../src/config/app-config';
 import { RESTORE_NODE, STANZA } from '../../stack/native/backups';
 import { paths as nativePaths } from '../../stack/native/paths';
-import { LB_OPERATORS_PORT, SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
+import { LB_OPERATORS_PORT, PATRONI_PORT, SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
 import {
   COMPOSE_TEXT,
   DEFAULT_COMPOSE_SERVICES,
@@ -529,6 +529,15 @@ describe('docker-compose.yml', () => {
         expect(postBootstrap).toContain(`APP_${key}`);
         expect(entrypoint).toMatch(new RegExp(`APP_${key}="\\$\\{APP_${key}:-\\$\\{${key}[:}]`));
       }
+    });
+
+    // The apps ask Patroni on each node who leads (issue 14, item 11): at the port its REST API listens on, in
+    // compose as natively.
+    it('should give every service of the app image the port of Patroni\'s REST API, as the template and the native stack open it', () => {
+      const restApi = (parse(TEMPLATE_TEXT) as { restapi: { listen: string; connect_address: string } }).restapi;
+
+      for (const app of APP_IMAGE_SERVICES) expect(variablesOf(composeService(app)).DB_PATRONI_API_PORT).toBe(String(PATRONI_PORT));
+      expect([restApi.listen, restApi.connect_address].map((address) => address.split(':').at(-1))).toEqual([String(PATRONI_PORT), String(PATRONI_PORT)]);
     });
 
     it.each(POSTGRES_NODES)('should not give postgres node %s a PGPASSWORD', (name) => {

@@ -1,14 +1,15 @@
 /**
  * The template against its peer, TypeORM's own `replication` option:
  *
- *   npx tsx bench/compare-peer.ts [--pairs N] [--clients N] [--outage-seconds S] [--only stale-reads,replica-outage,start-up] [--no-build]
+ *   npx tsx bench/compare-peer.ts [--pairs N] [--clients N] [--outage-seconds S] [--only stale-reads,realworld,replica-outage,start-up] [--no-build]
  *
  * The same build on the same native stack, twice: app-1 and app-2 as the stack runs them (REPLICA_ROUTING=aware,
  * behind nginx on :80), and app-typeorm beside them (REPLICA_ROUTING=typeorm, behind the same nginx on :8084,
  * as `npm run bench` runs it). Through nginx, as a user: stale reads right after a write (at natural lag, then
- * with every replica 500 ms behind), and failed reads while a replica is stopped under GET loops. Directly
- * against a fresh server: start-up with a replica down. Prints a table and writes
- * bench/results/compare-peer-<time>.json. See docs/coming-from-typeorm.md, "Coming from TypeORM's own replication".
+ * with every replica 500 ms behind), the RealWorld suite with every replica 500 ms behind (newman, as the e2e
+ * test runs it), and failed reads while a replica is stopped under GET loops. Directly against a fresh server:
+ * start-up with a replica down. Prints a table and writes bench/results/compare-peer-<time>.json. See
+ * docs/coming-from-typeorm.md, "Coming from TypeORM's own replication".
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -17,9 +18,10 @@ import { closeClient, request } from '../stack/native/http-client';
 import { waitFor } from '../stack/native/shell';
 import { down, missingPackages, Progress, setReplayDelay, start, stop } from '../stack/native/stack';
 import { PUBLIC_HOSTNAME, service } from '../stack/topology';
+import { runRealWorldSuite } from '../test/realworld/realworld-suite';
 import { installBenchServers, removeBenchServers } from './nginx-bench-servers';
 import { MEASUREMENTS, parseComparisonOptions } from './peer/comparison-options';
-import { comparisonTable, Contender, ContenderResults, outageFailures, outageSummary } from './peer/comparison-report';
+import { comparisonTable, Contender, ContenderResults, outageFailures, outageSummary, realWorldFailures } from './peer/comparison-report';
 import { readsThroughOutage } from './peer/replica-outage';
 import { Routing, startUpWithReplicaDown } from './peer/start-up';
 import { TokenKeepingClient } from './peer/token-keeping-client';
@@ -43,6 +45,8 @@ const OUTAGE_INTERVAL_MS = 50;
 
 const progress: Progress = (line) => console.log(line);
 const lbUrl = (contender: Contender) => `http://${service('lb').address}:${VARIANTS[contender].lbPort}`;
+/** Where the RealWorld suite finds each side: through the stack's DNS (the public hostname) and nginx, as users do. */
+const apiUrl = (contender: Contender) => `http://${PUBLIC_HOSTNAME}:${VARIANTS[contender].lbPort}/api`;
 const directUrl = (contender: Contender) => {
   const port = contender === 'app' ? service('app-1').port : BENCH_SERVERS.find((s) => s.name === contender)?.port;
   return `http://${service('app-1').address}:${port}`;
@@ -123,6 +127,22 @@ async function main(argv: string[]): Promise<void> {
       }
     }
 
+    if (measured('realworld')) {
+      // The collection registers, logs in, writes and reads back at once, with no delay between requests: with
+      // every replica behind, each read-after-write it makes is one a replica cannot answer yet.
+      await setReplayDelay(`${REPLAY_DELAY_MS}ms`);
+      try {
+        for (const contender of CONTENDERS) {
+          if (stopping.signal.aborted) break;
+          const outcome = await runRealWorldSuite(apiUrl(contender));
+          results[contender].realWorldDelayed = outcome;
+          progress(`  RealWorld suite, replicas ${REPLAY_DELAY_MS} ms behind, ${contender}: ${outcome.failedAssertions} of ${outcome.assertions} assertions failed, ${outcome.failedRequests} of ${outcome.requests} requests`);
+        }
+      } finally {
+        await setReplayDelay('0');
+      }
+    }
+
     if (measured('replica-outage')) {
       for (const contender of CONTENDERS) {
         if (stopping.signal.aborted) break;
@@ -158,6 +178,7 @@ async function main(argv: string[]): Promise<void> {
     const header = [
       `${cpus().length}-core machine, load average ${loadAverageAtStart.toFixed(2)} at the start`,
       options.measurements.includes('stale-reads') ? `${options.pairs} write→read pairs per side and condition by ${options.clients} clients` : '',
+      options.measurements.includes('realworld') ? 'the RealWorld suite by newman through DNS and nginx, no delay between requests, once per side' : '',
       options.measurements.includes('replica-outage')
         ? `${REPLICA} stopped for ${options.outageSeconds} s under ${OUTAGE_LOOPS} GET loops through nginx and ${DIRECT_LOOPS} direct, each at most ${1000 / OUTAGE_INTERVAL_MS} reads/s`
         : '',
@@ -165,7 +186,16 @@ async function main(argv: string[]): Promise<void> {
       .filter(Boolean)
       .join('; ');
     const failures = outageFailures(results);
-    console.log(`\n${header}\n\n${comparisonTable(results, conditions)}${failures.length ? `\n\nFailed reads answered:\n  ${failures.join('\n  ')}` : ''}`);
+    const realWorld = realWorldFailures(results);
+    console.log(
+      [
+        `\n${header}\n\n${comparisonTable(results, conditions)}`,
+        failures.length ? `Failed reads answered:\n  ${failures.join('\n  ')}` : '',
+        realWorld.length ? `RealWorld requests with failed assertions (side, request (its answer): the failed assertions):\n  ${realWorld.join('\n  ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, `compare-peer-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify({ startedAt, finishedAt: new Date(), header, options, conditions, results }, null, 2) + '\n');

@@ -25,6 +25,7 @@ describe('benchServersConf', () => {
 
   it('should leave the shipped server alone: no second default server on port 80, no proxying to the apps', () => {
     expect(conf).not.toMatch(/listen 80\b/);
+    expect(conf).not.toMatch(/listen 9080\b/);
     expect(conf).not.toContain('app_servers');
     expect(conf).not.toContain(':3000');
   });

@@ -24,13 +24,14 @@ function block(conf: string, opening: RegExp): string {
 
 /**
  * One nginx server per bench server, on its own port: api.conf's upstream and server blocks with only the
- * port, the upstream name and the app port changed. Every variant sits behind the same proxy settings.
+ * port (the public one; not the operators'), the upstream name and the app port changed. Every variant sits behind the same proxy settings.
  */
 export function benchServersConf(apiConf: string, servers: readonly Pick<BenchServer, 'name' | 'lbPort' | 'port'>[]): string {
   const upstream = block(apiConf, /^upstream app_servers\b/m);
   const server = block(apiConf, /^server\s*\{/m);
-  if (!/listen 80 default_server;/.test(server) || !/proxy_pass http:\/\/app_servers;/.test(server)) {
-    throw new Error('nginx/conf.d/api.conf: expected `listen 80 default_server;` and `proxy_pass http://app_servers;`');
+  const proxyPasses = server.match(/proxy_pass [^;]*;/g) ?? [];
+  if (!/listen 80 default_server;/.test(server) || proxyPasses.length === 0 || proxyPasses.some((p) => p !== 'proxy_pass http://app_servers;')) {
+    throw new Error('nginx/conf.d/api.conf: expected `listen 80 default_server;` and only `proxy_pass http://app_servers;`');
   }
   return servers
     .map(({ name, lbPort, port }) => {
@@ -38,7 +39,11 @@ export function benchServersConf(apiConf: string, servers: readonly Pick<BenchSe
       return [
         `# ${name}`,
         upstream.replace('upstream app_servers', `upstream ${upstreamName}`).replaceAll(`:${APP_PORT} `, `:${port} `),
-        server.replace('listen 80 default_server;', `listen ${lbPort};`).replace('proxy_pass http://app_servers;', `proxy_pass http://${upstreamName};`),
+        server
+          .replace('listen 80 default_server;', `listen ${lbPort};`)
+          // The operators' port stays the shipped server's.
+          .replace(/\n\s*listen 9080;/, '')
+          .replaceAll('proxy_pass http://app_servers;', `proxy_pass http://${upstreamName};`),
       ].join('\n');
     })
     .join('\n\n') + '\n';

@@ -35,7 +35,7 @@ cat <<'TXT'
 Try it, as a user would (resolving api.example.test through the stack's DNS, through nginx):
   npm run stack -- exec client curl -si 'http://api.example.test/api/articles?limit=1'
   npm run stack -- exec client curl -si http://api.example.test/api/profiles/ada
-  npm run stack -- exec client curl -s  http://api.example.test/health/replication
+  npm run stack -- exec client curl -s  http://lb:9080/health/replication   (operators' port: metrics, docs, status)
 Sign in as ada, grace or linus (password conduit-demo): README, "Talk to it as a user would".
 Stop it with: npm run stack -- down
 TXT

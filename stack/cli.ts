@@ -18,17 +18,40 @@
  *   redis-failover <redis-node>  planned Redis failover: the Sentinels make that node the master
  *   patronictl <args…>       Patroni's own CLI for the cluster (list, edit-config, history, …)
  *   migrate | seed           run the one-shot jobs
+ *   backup [--full|--diff]   a pgBackRest backup copied from a standby (incremental unless --full or --diff;
+ *                            the first one is full)
+ *   restore --to <time>      the newest backup before <time>, replayed to it, in db-restore: a scratch server at
+ *                            its own address, no member of the cluster and never in db-replicas
+ *   restore --remove         stop db-restore and delete its data
+ *   pgbackrest <args…>       pgBackRest's own CLI on the stack's repository (info, check, …)
  *   missing-packages [--tests]   the Debian packages the native stack (and with --tests, the tests) needs
  *                            and this machine lacks
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { SERVICES, service, STACK_INDEX } from './topology';
+import { runsPostgres, SERVICES, service, STACK_INDEX } from './topology';
 import { inNamespace } from './native/daemons';
 import { indexHolder } from './native/index-claim';
 import { paths } from './native/paths';
 import { appEnv } from './native/services';
-import { down, missingPackages, patronictl, redisFailover, REQUIRED_PACKAGES, runMigrate, start, status, stop, switchover, TEST_PACKAGES, up } from './native/stack';
+import { pgbackrest } from './native/backups';
+import {
+  down,
+  missingPackages,
+  patronictl,
+  redisFailover,
+  removeRestore,
+  REQUIRED_PACKAGES,
+  restore,
+  runMigrate,
+  start,
+  status,
+  stop,
+  switchover,
+  takeBackup,
+  TEST_PACKAGES,
+  up,
+} from './native/stack';
 
 /** The verbs, from this file's header comment. */
 const usage = () => (readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)?.[1] ?? '').replace(/^ \* ?/gm, '');
@@ -73,7 +96,7 @@ async function main(args: string[]): Promise<void> {
     }
     case 'psql': {
       const name = target();
-      if (!service(name).kind.startsWith('postgres')) throw new Error(`${name} is not a PostgreSQL node`);
+      if (!runsPostgres(service(name))) throw new Error(`${name} is not a PostgreSQL node`);
       return exitWith(['psql', '-h', paths.socketDir(name), '-U', 'postgres', '-d', 'app', ...rest.slice(1)]);
     }
     case 'exec': {
@@ -94,6 +117,28 @@ async function main(args: string[]): Promise<void> {
     }
     case 'patronictl':
       process.stdout.write(patronictl(rest));
+      return;
+    case 'backup': {
+      const started = Date.now();
+      const set = await takeBackup(flag('--full') ? 'full' : flag('--diff') ? 'diff' : 'incr');
+      const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MB`;
+      console.log(
+        `backup ${set.label} (${set.type}) taken ${set.fromStandby ? 'from a standby' : 'ON THE PRIMARY'} in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
+          `${mb(set.databaseBytes)} of data, ${mb(set.repositoryBytes)} added to the repository`,
+      );
+      return;
+    }
+    case 'restore': {
+      if (flag('--remove')) return removeRestore();
+      const to = rest[rest.indexOf('--to') + 1];
+      if (!flag('--to') || !to) throw new Error("usage: npm run stack -- restore --to '<time, e.g. 2026-12-01 00:31:24+00>' | restore --remove");
+      const started = Date.now();
+      await restore(to);
+      console.log(`restored to ${to} in ${((Date.now() - started) / 1000).toFixed(1)} s: npm run stack -- psql db-restore`);
+      return;
+    }
+    case 'pgbackrest':
+      process.stdout.write(await pgbackrest(rest));
       return;
     case 'missing-packages':
       console.log(missingPackages({ ...REQUIRED_PACKAGES, ...(flag('--tests') ? TEST_PACKAGES : {}) }).join(' '));

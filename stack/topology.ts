@@ -6,8 +6,8 @@
 /**
  * `postgres-primary` / `postgres-replica`: a PostgreSQL node under Patroni, by the role it starts with. The
  * names are identities; the roles move on failover (Patroni promotes, the apps follow).
- */
-/**
+ * `backup`: where pgBackRest's backup and restore commands run (docs/backups.md). `restored-postgres`: a
+ * PostgreSQL server restored from the backups to a point in time, alone: no Patroni, no cluster, no `db-replicas`.
  * `redis` / `redis-replica` likewise: the Redis node that starts as the master, and the one that starts as its
  * replica; `redis-sentinel` watches them, promotes the replica when the master fails, and tells the apps where
  * the master is now.
@@ -19,6 +19,8 @@ export type ServiceKind =
   | 'etcd'
   | 'postgres-primary'
   | 'postgres-replica'
+  | 'restored-postgres'
+  | 'backup'
   | 'redis'
   | 'redis-replica'
   | 'redis-sentinel'
@@ -64,6 +66,11 @@ export const NAMESPACE_PREFIX = namespacePrefixOf(STACK_INDEX);
 /** This machine's end of a service's veth pair (interface names have at most 15 characters). */
 export const hostVethOf = (spec: ServiceSpec): string => `${TAG}v${spec.address.split('.').pop()}`;
 export const PUBLIC_HOSTNAME = 'api.example.test';
+/**
+ * lb's port for operators (nginx/conf.d/api.conf): /metrics, /docs, /status, /health/replication, from private
+ * addresses only. The public name's port 80 answers those 404.
+ */
+export const LB_OPERATORS_PORT = 9080;
 export const REPLICAS_NAME = 'db-replicas';
 /** The name under which the Sentinels know the Redis master (REDIS_SENTINEL_MASTER in stack/app.env). */
 export const REDIS_MASTER_NAME = 'redis-master';
@@ -84,6 +91,11 @@ export const SERVICES: readonly ServiceSpec[] = [
     aliases: [REPLICAS_NAME],
     optional: true,
   },
+  // Natively a namespace with no server: pgBackRest reaches every node through its socket directory. In compose,
+  // the repository's host (a TLS server), since containers share no sockets.
+  { name: 'backup', kind: 'backup', address: `${SUBNET_PREFIX}.52`, port: null },
+  // `npm run stack -- restore --to <time>`: never in db-replicas, so never in the apps' rotation.
+  { name: 'db-restore', kind: 'restored-postgres', address: `${SUBNET_PREFIX}.25`, port: 5432, optional: true },
   { name: 'redis', kind: 'redis', address: `${SUBNET_PREFIX}.31`, port: 6379 },
   { name: 'redis-replica', kind: 'redis-replica', address: `${SUBNET_PREFIX}.32`, port: 6379 },
   { name: 'redis-sentinel-1', kind: 'redis-sentinel', address: `${SUBNET_PREFIX}.33`, port: SENTINEL_PORT },
@@ -105,6 +117,9 @@ export function service(name: string): ServiceSpec {
   }
   return found;
 }
+
+/** A PostgreSQL server: a cluster node (under Patroni) or the restored scratch node. */
+export const runsPostgres = (spec: ServiceSpec): boolean => spec.kind.startsWith('postgres') || spec.kind === 'restored-postgres';
 
 export const namespaceOf = (name: string): string => `${NAMESPACE_PREFIX}${name}`;
 

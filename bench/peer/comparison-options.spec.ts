@@ -7,14 +7,15 @@ describe('parseComparisonOptions', () => {
       clients: 10,
       outageSeconds: 10,
       startUpSeconds: 20,
-      measurements: ['stale-reads', 'replica-outage', 'start-up'],
+      measurements: ['stale-reads', 'realworld', 'replica-outage', 'start-up'],
       build: true,
     });
   });
 
   it('should take some of the measurements, and refuse unknown ones', () => {
     expect(parseComparisonOptions(['--only', 'start-up,stale-reads']).measurements).toEqual(['start-up', 'stale-reads']);
-    expect(() => parseComparisonOptions(['--only', 'failover'])).toThrow(/stale-reads, replica-outage, start-up/);
+    expect(parseComparisonOptions(['--only', 'realworld']).measurements).toEqual(['realworld']);
+    expect(() => parseComparisonOptions(['--only', 'failover'])).toThrow(/stale-reads, realworld, replica-outage, start-up/);
   });
 
   it('should never use more clients than pairs', () => {

@@ -1,6 +1,6 @@
 import { namesFrom, positiveInteger } from '../options';
 
-export const MEASUREMENTS = ['stale-reads', 'replica-outage', 'start-up'] as const;
+export const MEASUREMENTS = ['stale-reads', 'realworld', 'replica-outage', 'start-up'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface ComparisonOptions {

@@ -1,4 +1,4 @@
-import { comparisonTable, ContenderResults, outageFailures } from './comparison-report';
+import { comparisonTable, ContenderResults, outageFailures, realWorldFailures } from './comparison-report';
 import type { PairsOutcome } from './write-read-pairs';
 
 const pairs = (overrides: Partial<PairsOutcome>): PairsOutcome => ({
@@ -17,6 +17,7 @@ const pairs = (overrides: Partial<PairsOutcome>): PairsOutcome => ({
 const app: ContenderResults = {
   staleReads: pairs({ readsNamingNode: 300, readsFromReplicas: 279, tokensIssued: true }),
   staleReadsDelayed: pairs({ readsNamingNode: 300, tokensIssued: true }),
+  realWorldDelayed: { requests: 32, failedRequests: 0, assertions: 331, failedAssertions: 0, failures: [] },
   outage: { phases: { before: { reads: 100, failed: 0 }, down: { reads: 400, failed: 0 }, after: { reads: 200, failed: 0 } }, total: { reads: 700, failed: 0 }, failures: {} },
   outageDirect: { phases: { before: { reads: 50, failed: 0 }, down: { reads: 200, failed: 0 }, after: { reads: 100, failed: 0 } }, total: { reads: 350, failed: 0 }, failures: {} },
   startUp: { routing: 'aware', readyAfterMs: 1400, firstReadAfterMs: 1400, reads: 2, failedReads: 0 },
@@ -24,6 +25,16 @@ const app: ContenderResults = {
 const peer: ContenderResults = {
   staleReads: pairs({ stale: 145 }),
   staleReadsDelayed: pairs({ stale: 299, staleWriteAnswers: 290, failedWrites: 1, pairs: 299 }),
+  realWorldDelayed: {
+    requests: 32,
+    failedRequests: 0,
+    assertions: 290,
+    failedAssertions: 3,
+    failures: [
+      { request: 'Login', answer: '422 email or password is invalid', failed: ['Response contains "user" property', 'User has "token" property'] },
+      { request: 'Feed', answer: '401 Missing or malformed token', failed: ['Response code is 200 OK'] },
+    ],
+  },
   outage: {
     phases: { before: { reads: 100, failed: 0 }, down: { reads: 400, failed: 98 }, after: { reads: 200, failed: 2 } },
     total: { reads: 700, failed: 100 },
@@ -53,14 +64,18 @@ describe('comparisonTable', () => {
     expect(rows[2]).toEqual(['stale reads right after a write, replicas 500 ms behind', '0 of 300 (0 % read on replicas)', "299 of 299 (290 in the write's own answer, failed writes: 1)"]);
   });
 
+  it("should count the RealWorld suite's failed assertions of all it made, with its failed requests", () => {
+    expect(rows[3]).toEqual(['failed assertions of the RealWorld suite, replicas 500 ms behind', '0 of 331 (failed requests: 0 of 32)', '3 of 290 (failed requests: 0 of 32)']);
+  });
+
   it('should give the failed reads over the whole loop and while the replica was down, through nginx and direct', () => {
-    expect(rows[3]).toEqual(['failed reads, db-replica-1 stopped under GET loops, through nginx', '0 of 700 (0 of 400 while down)', '100 of 700 (98 of 400 while down)']);
-    expect(rows[4]).toEqual(['failed reads, db-replica-1 stopped under GET loops, direct to one app server', '0 of 350 (0 of 200 while down)', '101 of 350 (101 of 200 while down)']);
+    expect(rows[4]).toEqual(['failed reads, db-replica-1 stopped under GET loops, through nginx', '0 of 700 (0 of 400 while down)', '100 of 700 (98 of 400 while down)']);
+    expect(rows[5]).toEqual(['failed reads, db-replica-1 stopped under GET loops, direct to one app server', '0 of 350 (0 of 200 while down)', '101 of 350 (101 of 200 while down)']);
   });
 
   it('should say when each side became ready and served its first read, or that it did not', () => {
-    expect(rows[5]).toEqual(['start-up with db-replica-1 down: /health/ready 200 after', '1.4 s', '1.2 s']);
-    expect(rows[6]).toEqual([
+    expect(rows[6]).toEqual(['start-up with db-replica-1 down: /health/ready 200 after', '1.4 s', '1.2 s']);
+    expect(rows[7]).toEqual([
       'start-up with db-replica-1 down: first read served after',
       '1.4 s',
       'none within 20 s (75 tried: 503 The database is unavailable; try again shortly.)',
@@ -79,6 +94,15 @@ describe('outageFailures', () => {
     expect(outageFailures({ app, 'app-typeorm': peer })).toEqual([
       'app-typeorm, through nginx: 90 × 503 No app server answered.; 10 × 503 The database is unavailable; try again shortly.',
       'app-typeorm, direct: 101 × 503 The database is unavailable; try again shortly.',
+    ]);
+  });
+});
+
+describe('realWorldFailures', () => {
+  it('should list each request with failed assertions, with its side and answer, and nothing for a side that passed', () => {
+    expect(realWorldFailures({ app, 'app-typeorm': peer })).toEqual([
+      'app-typeorm, Login (422 email or password is invalid): 2 failed: Response contains "user" property; User has "token" property',
+      'app-typeorm, Feed (401 Missing or malformed token): 1 failed: Response code is 200 OK',
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import type { RealWorldOutcome } from '../../test/realworld/realworld-suite';
 import { table } from '../report';
 import type { OutageCounts } from './replica-outage';
 import type { StartUpOutcome } from './start-up';
@@ -14,6 +15,8 @@ export const outageSummary = (counts: OutageCounts): OutageSummary => ({ phases:
 export interface ContenderResults {
   staleReads?: PairsOutcome;
   staleReadsDelayed?: PairsOutcome;
+  /** The RealWorld project's Postman collection by newman, every replica delayed: what a client's own suite sees. */
+  realWorldDelayed?: RealWorldOutcome;
   /** As users see it: through nginx, which retries a 502/503/504 on the other app server. */
   outage?: OutageSummary;
   /** Directly against app-1's server of that side: what one app server answers. */
@@ -43,6 +46,11 @@ function staleCell(outcome: PairsOutcome | undefined): string {
 
 const tokenCell = (outcome: PairsOutcome | undefined) => (outcome ? (outcome.tokensIssued ? 'yes' : 'no') : '—');
 
+function realWorldCell(outcome: RealWorldOutcome | undefined): string {
+  if (!outcome) return '—';
+  return `${outcome.failedAssertions} of ${outcome.assertions} (failed requests: ${outcome.failedRequests} of ${outcome.requests})`;
+}
+
 function outageCell(outage: OutageSummary | undefined): string {
   if (!outage) return '—';
   const { down } = outage.phases;
@@ -69,6 +77,7 @@ export function comparisonTable(results: Record<Contender, ContenderResults>, co
       ['consistency token (header and cookie) handed to the client', ...sides.map((s) => tokenCell(s.staleReads ?? s.staleReadsDelayed))],
       ['stale reads right after a write, no added lag', ...sides.map((s) => staleCell(s.staleReads))],
       [`stale reads right after a write, replicas ${delay} behind`, ...sides.map((s) => staleCell(s.staleReadsDelayed))],
+      [`failed assertions of the RealWorld suite, replicas ${delay} behind`, ...sides.map((s) => realWorldCell(s.realWorldDelayed))],
       [`failed reads, ${replica} stopped under GET loops, through nginx`, ...sides.map((s) => outageCell(s.outage))],
       [`failed reads, ${replica} stopped under GET loops, direct to one app server`, ...sides.map((s) => outageCell(s.outageDirect))],
       [`start-up with ${replica} down: /health/ready 200 after`, ...startUps.map(([ready]) => ready)],
@@ -89,5 +98,12 @@ export function outageFailures(results: Record<Contender, ContenderResults>): st
       const failures = Object.entries(outage?.failures ?? {}).sort(([, a], [, b]) => b - a);
       return failures.length ? [`${contender}, ${route}: ${failures.map(([answer, n]) => `${n} × ${answer}`).join('; ')}`] : [];
     }),
+  );
+}
+
+/** The RealWorld suite's requests with failed assertions, by side: what each was answered, and which failed. */
+export function realWorldFailures(results: Record<Contender, ContenderResults>): string[] {
+  return (Object.entries(results) as [Contender, ContenderResults][]).flatMap(([contender, side]) =>
+    (side.realWorldDelayed?.failures ?? []).map(({ request, answer, failed }) => `${contender}, ${request} (${answer}): ${failed.length} failed: ${failed.join('; ')}`),
   );
 }

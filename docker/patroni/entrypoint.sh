@@ -46,4 +46,8 @@ for placeholder in $placeholders; do
 done
 envsubst "$placeholders" < "$template" > "$config"
 
+# pgBackRest's TLS server (docker/patroni/pgbackrest.conf): the backup service reads this node's data files through
+# it when the node is the standby a backup copies, and starts and stops backups through it when it is the primary.
+pgbackrest server &
+
 exec patroni "$config"

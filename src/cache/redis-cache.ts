@@ -1,9 +1,12 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
 import { AppConfig } from '../config/app-config';
+import { DatabaseTopology } from '../database/database-topology';
 import { Lsn, UNKNOWN_POSITION } from '../database/lsn';
+import { TopologyMonitor } from '../database/topology-monitor';
 import { RequestContext } from '../request-context/request-context';
-import { lsnKey, markerOf, VALID_FROM_KEY, writersOf } from './cache-keys';
+import { invalidationsOf, lsnKey, markerOf, VALID_FROM_KEY, writersOf } from './cache-keys';
 import { RedisConnection } from './redis-connection';
 import { ValidFrom } from './valid-from';
 import { WriteMarkers } from './write-markers';
@@ -20,11 +23,13 @@ export interface CacheStats {
 
 /**
  * What is stored: the value, and bounds of the WAL position it was read at (16 hex digits): `lsn` below it
- * (fills are judged by it), `seen` above it (a client served the entry has seen up to there).
+ * (fills are judged by it), `seen` above it (a client served the entry has seen up to there); `h`, the
+ * history those positions belong to (see historyNow()).
  */
 interface Entry<T> {
   lsn: string;
   seen?: string;
+  h?: string;
   v: T;
 }
 
@@ -33,15 +38,17 @@ const seenIn = (entry: Entry<unknown>): Lsn | undefined => {
   return bound ? BigInt(`0x${bound}`) : undefined;
 };
 
-// Store only if no write to the key is under way, and the data was read at or after the key's last
-// invalidation (the write's LSN) and valid-from. -1: no valid-from (a Redis that lost its data): nothing is
-// stored until an app has set one. ARGV[5] 'blind': REPLICA_ROUTING=fixed, no positions; its entries have
-// none ('') and aware apps treat them as absent.
+// Store only if no write to the key is under way, no invalidation landed during the load (the count is still
+// ARGV[6], as read before it), and the data was read at or after the key's last invalidation (the write's LSN)
+// and valid-from. -1: no valid-from (a Redis that lost its data): nothing is stored until an app has set one.
+// ARGV[5] 'blind': REPLICA_ROUTING=fixed, no positions; its entries have none ('') and aware apps treat them as
+// absent.
 const FILL = `
 if redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
 local marker = redis.call('GET', KEYS[2])
 if marker and marker > ARGV[1] then return 0 end
 if ARGV[5] ~= 'blind' then
+  if (redis.call('GET', KEYS[5]) or '') ~= ARGV[6] then return 0 end
   local validFrom = redis.call('GET', KEYS[3])
   local colon = validFrom and string.find(validFrom, ':', 1, true)
   if not colon then return -1 end
@@ -54,7 +61,19 @@ return 1`;
 const RETRY_MS = 1000;
 
 type ScriptedRedis = Redis & {
-  cacheFill(entryKey: string, markerKey: string, validFromKey: string, writersKey: string, lsn: string, json: string, ttl: number, field: string, mode: 'judged' | 'blind'): Promise<number>;
+  cacheFill(
+    entryKey: string,
+    markerKey: string,
+    validFromKey: string,
+    writersKey: string,
+    invalidationsKey: string,
+    lsn: string,
+    json: string,
+    ttl: number,
+    field: string,
+    mode: 'judged' | 'blind',
+    invalidations: string,
+  ): Promise<number>;
 };
 
 /**
@@ -64,12 +83,16 @@ type ScriptedRedis = Redis & {
  * stale until its TTL. Here an invalidation records the write's LSN next to the key, a fill carries the
  * position its data was read at, and Redis refuses (atomically) a fill older than the key's last
  * invalidation. A write also closes its keys before it commits (invalidating()): from then until its
- * invalidation lands they have no entry and take no fill. So whoever has seen a write, in the database or
- * through the cache, never gets an older entry, and token holders keep the cache. Only a write whose
+ * invalidation lands they have no entry and take no fill; and a fill is refused when an invalidation landed
+ * while it loaded, whatever its positions claim (on the primary they can count a commit its read could not
+ * see yet: in synchronous replication, one waiting for its standby). So whoever has seen a write, in the
+ * database or through the cache, never gets an older entry, and token holders keep the cache. Only a write whose
  * invalidation failed (Redis unreachable) puts a floor in its client's token: entries read before that write
  * are not served to it. A Redis that restarted has lost its markers, and so may a replica promoted in a
  * failover (replication is asynchronous): entries read before the primary's position when an app first saw
  * that master are void (`cache:valid-from`, see ValidFrom), and until an app has set it nothing is filled.
+ * Positions belong to one history of one cluster: entries read on another timeline (before a database
+ * failover, whose rows may be writes it lost) or another cluster are not served.
  *
  * When Redis is down or slow, every command gives up within REDIS_COMMAND_TIMEOUT_MS and counts as a miss.
  */
@@ -85,9 +108,14 @@ export class RedisCache implements OnApplicationShutdown {
   private readonly judged: boolean;
   readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0, skippedFills: 0, bypassed: 0 };
 
-  constructor(connection: RedisConnection, config: AppConfig) {
+  constructor(
+    connection: RedisConnection,
+    config: AppConfig,
+    topology: DatabaseTopology,
+    private readonly monitor: TopologyMonitor,
+  ) {
     this.redis = connection.redis as ScriptedRedis;
-    this.redis.defineCommand('cacheFill', { numberOfKeys: 4, lua: FILL });
+    this.redis.defineCommand('cacheFill', { numberOfKeys: 5, lua: FILL });
     this.judged = config.REPLICA_ROUTING === 'aware';
     this.markers = new WriteMarkers(
       this.redis,
@@ -98,12 +126,13 @@ export class RedisCache implements OnApplicationShutdown {
         writeSeconds: Math.ceil((config.DB_STATEMENT_TIMEOUT_MS * 4) / 1000) + 5,
       },
       () => this.stats.errors++,
+      this.judged ? () => topology.primary?.positionAfter(performance.now()) ?? Promise.resolve(null) : undefined,
     );
     this.validFrom = connection.validFrom;
     this.redis.on('ready', () => void this.markers.pending.retry());
     // Also when the connection never dropped (commands timed out on a busy or paused server).
     this.retryTimer = setInterval(() => {
-      if (this.redis.status === 'ready') void this.markers.pending.retry();
+      if (this.redis.status === 'ready') void this.markers.pending.retry().then(() => this.markers.resolveUnknown());
     }, RETRY_MS).unref();
   }
 
@@ -119,7 +148,9 @@ export class RedisCache implements OnApplicationShutdown {
   async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<T> {
     const context = RequestContext.current();
     const session = context?.session;
-    const { entry: cached, lastWrite } = session?.primaryReason() === 'primary:strong' ? {} : await this.read<T>(key, field);
+    const { entry, lastWrite, invalidations } = await this.read<T>(key, field);
+    // A strong read never takes an entry, but may fill one (judged like any other).
+    const cached = session?.primaryReason() === 'primary:strong' ? undefined : entry;
     if (cached && !this.olderThanClient(cached, session)) {
       this.stats.hits++;
       if (context) context.cacheStatus = 'HIT';
@@ -140,7 +171,7 @@ export class RedisCache implements OnApplicationShutdown {
       session?.observe(seenIn(entry));
       return entry.v;
     }
-    const loading = this.loadAndFill(key, ttlSeconds, load, field);
+    const loading = this.loadAndFill(key, ttlSeconds, load, invalidations, field);
     if (!freshnessMatters) {
       this.inFlight.set(flightKey, loading);
       void loading.finally(() => this.inFlight.delete(flightKey)).catch(() => undefined);
@@ -164,20 +195,35 @@ export class RedisCache implements OnApplicationShutdown {
     return floor !== undefined && entry.lsn < lsnKey(floor); // fixed-width hex: '' (no position) sorts first
   }
 
-  private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<Entry<T>> {
+  /**
+   * The cluster history positions belong to now: its system identifier and the primary's timeline. After a
+   * failover (a new timeline) or on another cluster, an entry's positions say nothing, and its rows may be
+   * writes the failover lost: entries of another history are not served.
+   */
+  private historyNow(): string | undefined {
+    const { systemIdentifier, timeline } = this.monitor.primaryState;
+    return systemIdentifier === null || timeline === null ? undefined : `${systemIdentifier}/${timeline}`;
+  }
+
+  /** `invalidations`: the key's count of invalidations, read before the load (undefined: not known). */
+  private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, invalidations: string | undefined, field?: string): Promise<Entry<T>> {
     const session = RequestContext.current()?.session;
+    const history = this.historyNow();
     const mark = session?.readMark();
     const value = await load();
     await session?.settled();
     // Judged by this load's own reads: an earlier read of the request (on the primary, say) proves nothing of them.
     const reads = session && mark !== undefined ? session.readsSince(mark) : { lowerBound: undefined, bounded: true };
-    const entry = { lsn: lsnKey(reads.lowerBound), seen: lsnKey(session?.seenLsn), v: value };
+    const entry = { lsn: lsnKey(reads.lowerBound), seen: lsnKey(session?.seenLsn), ...(this.judged ? { h: history } : {}), v: value };
     // No upper bound of what the read saw (its position unreadable, or a write's unknown): none to hand on.
     const bounded = reads.bounded && session?.seenLsn !== UNKNOWN_POSITION;
-    if (value === null || value === undefined || this.markers.pending.has(key) || (this.judged && !bounded)) return entry;
+    // A failover seen during the load: its reads may be of the old timeline.
+    const judgeable = bounded && invalidations !== undefined && history !== undefined && history === this.historyNow();
+    if (value === null || value === undefined || this.markers.pending.has(key) || (this.judged && !judgeable)) return entry;
     try {
       const mode = this.judged ? 'judged' : 'blind';
-      const stored = await this.redis.cacheFill(key, markerOf(key), VALID_FROM_KEY, writersOf(key), entry.lsn, JSON.stringify(entry), ttlSeconds, field ?? '', mode);
+      const json = JSON.stringify(entry);
+      const stored = await this.redis.cacheFill(key, markerOf(key), VALID_FROM_KEY, writersOf(key), invalidationsOf(key), entry.lsn, json, ttlSeconds, field ?? '', mode, invalidations ?? '');
       if (stored !== 1) this.stats.skippedFills++;
       if (stored === -1) this.validFrom.lost();
     } catch {
@@ -186,8 +232,11 @@ export class RedisCache implements OnApplicationShutdown {
     return entry;
   }
 
-  /** The entry, and (judged entries only) the position of the key's last write while its marker lives. */
-  private async read<T>(key: string, field?: string): Promise<{ entry?: Entry<T>; lastWrite?: Lsn }> {
+  /**
+   * The entry, and (judged entries only) the position of the key's last write while its marker lives and
+   * the key's count of invalidations ('' for none).
+   */
+  private async read<T>(key: string, field?: string): Promise<{ entry?: Entry<T>; lastWrite?: Lsn; invalidations?: string }> {
     if (this.markers.pending.has(key)) return {};
     const validFrom = this.validFrom.current;
     try {
@@ -195,13 +244,16 @@ export class RedisCache implements OnApplicationShutdown {
         const raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
         return raw === null ? {} : { entry: JSON.parse(raw) as Entry<T> };
       }
-      // One round trip for both, and for a plain key one command.
-      const [raw, marker] = field ? await this.entryAndMarker(key, field) : await this.redis.mget(key, markerOf(key));
+      // One round trip for all three, and for a plain key one command.
+      const [raw, marker, count] = field ? await this.entryAndMarker(key, field) : await this.redis.mget(key, markerOf(key), invalidationsOf(key));
       const lastWrite = marker ? BigInt(`0x${marker}`) : undefined;
-      if (raw === null || validFrom === undefined) return { lastWrite };
+      const invalidations = count ?? '';
+      if (raw === null || validFrom === undefined) return { lastWrite, invalidations };
       const entry = JSON.parse(raw) as Entry<T>;
-      // Read before that (or with no position at all): it may predate a write whose marker is gone.
-      return entry.lsn < validFrom ? { lastWrite } : { entry, lastWrite };
+      // Read before valid-from (or with no position at all): it may predate a write whose marker is gone. Read
+      // on another history: its rows may not exist on this one.
+      const usable = entry.lsn >= validFrom && entry.h !== undefined && entry.h === this.historyNow();
+      return usable ? { entry, lastWrite, invalidations } : { lastWrite, invalidations };
     } catch {
       this.stats.errors++;
       return {};
@@ -209,7 +261,7 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   private async entryAndMarker(key: string, field: string): Promise<(string | null)[]> {
-    const results = (await this.redis.pipeline().hget(key, field).get(markerOf(key)).exec()) as [Error | null, string | null][];
+    const results = (await this.redis.pipeline().hget(key, field).get(markerOf(key)).get(invalidationsOf(key)).exec()) as [Error | null, string | null][];
     const failed = results.find(([error]) => error);
     if (failed) throw failed[0];
     return results.map(([, value]) => value);

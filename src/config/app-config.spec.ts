@@ -4,6 +4,7 @@ import { AppConfig, InvalidConfigError, parseConfig } from './app-config';
 const productionEnv = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   NODE_ENV: 'production',
   CONSISTENCY_TOKEN_SECRET: 'operator-consistency-secret',
+  DB_PASSWORD: 'operator-db-password',
   JWT_SECRET: 'operator-jwt-secret-of-at-least-32-chars',
   ...env,
 });
@@ -62,6 +63,11 @@ describe('AppConfig', () => {
 
   it('should refuse the dev consistency token secret in production too', () => {
     expect(() => parseConfig({ NODE_ENV: 'production', JWT_SECRET: 'operator-jwt-secret-of-at-least-32-chars' })).toThrow(/CONSISTENCY_TOKEN_SECRET/);
+  });
+
+  it('should refuse the dev database password in production, naming it', () => {
+    expect(() => parseConfig(productionEnv({ DB_PASSWORD: 'app-dev-password' }))).toThrow(/DB_PASSWORD/);
+    expect(() => parseConfig(productionEnv({ DB_PASSWORD: 'operator-password' }))).not.toThrow();
   });
 
   it('should accept the dev secrets outside production', () => {

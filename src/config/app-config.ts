@@ -11,10 +11,14 @@ const hostList = z
   .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected host or host:port')));
 
-/** The secrets' defaults: right for a laptop and the stack, refused in production (anyone can read them here). */
+/**
+ * The secrets' and passwords' defaults: right for a laptop and the stack, refused in production (anyone can
+ * read them here): a token signed with one could be forged, a database with one opened, by anyone.
+ */
 const DEV_SECRETS = {
   CONSISTENCY_TOKEN_SECRET: 'dev-only-consistency-token-secret',
   JWT_SECRET: 'dev-only-conduit-jwt-secret-never-in-production',
+  DB_PASSWORD: 'app-dev-password',
 } as const;
 
 /**
@@ -40,11 +44,21 @@ export const configSchema = z.object({
   DB_PORT: integer(1, 65535).default(5432),
   DB_NAME: z.string().min(1).default('app'),
   DB_USER: z.string().min(1).default('app'),
-  DB_PASSWORD: z.string().default('app-dev-password'),
+  DB_PASSWORD: z.string().default(DEV_SECRETS.DB_PASSWORD),
   DB_POOL_MAX_PRIMARY: integer(1, 1000).default(10),
   DB_POOL_MAX_REPLICA: integer(1, 1000).default(10),
   DB_CONNECT_TIMEOUT_MS: integer(100).default(2000),
   DB_STATEMENT_TIMEOUT_MS: integer(100).default(5000),
+  /**
+   * Patroni's REST API port on every node (the stack: 8008). Set, a writable node is elected primary only when
+   * Patroni there says it leads (GET /primary); unset, PostgreSQL's word and the timeline decide (no Patroni).
+   */
+  DB_PATRONI_API_PORT: integer(1, 65535).optional(),
+  /**
+   * The cluster's system identifier (SELECT system_identifier FROM pg_control_system()): only its nodes are
+   * elected or read. Unset, the first primary the app elects pins it.
+   */
+  DB_SYSTEM_IDENTIFIER: z.string().regex(/^-?\d{1,20}$/, 'expected the decimal system_identifier of pg_control_system()').optional(),
 
   REPLICA_PROBE_INTERVAL_MS: integer(100).default(1000),
   REPLICA_PROBE_TIMEOUT_MS: integer(50).default(500),
@@ -116,11 +130,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfigValues {
     );
   }
   const devSecrets = result.data.NODE_ENV === 'production' ? devSecretsIn(result.data) : [];
-  if (devSecrets.length) throw new InvalidConfigError(devSecrets.map((key) => `${key}: the dev default is public; set your own secret in production`));
+  if (devSecrets.length) throw new InvalidConfigError(devSecrets.map((key) => `${key}: the dev default is public; set your own in production`));
   return result.data;
 }
 
-/** Secrets still at their public default: a token signed with one could be forged by anyone who read this file. */
+/** Secrets and passwords still at their public default. */
 function devSecretsIn(values: AppConfigValues): (keyof typeof DEV_SECRETS)[] {
   return (Object.keys(DEV_SECRETS) as (keyof typeof DEV_SECRETS)[]).filter((key) => values[key] === DEV_SECRETS[key]);
 }

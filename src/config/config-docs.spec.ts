@@ -27,4 +27,16 @@ describe('configuration documentation', () => {
     expect(Object.keys(stackEnv).filter((key) => !settings.includes(key))).toEqual([]);
     expect(() => parseConfig(stackEnv)).not.toThrow();
   });
+
+  // Issue 14, item 10: the stack's values are public (this repository); a copy of stack/app.env that says
+  // NODE_ENV=production must not start with them.
+  it('should run the stack as development, its public secrets refused in production', () => {
+    const stackEnv = parseEnv(readFileSync(join(root, 'stack', 'app.env'), 'utf8'));
+    const asProduction = () => parseConfig({ ...stackEnv, NODE_ENV: 'production' });
+
+    expect(parseConfig(stackEnv).NODE_ENV).toBe('development');
+    expect(asProduction).toThrow(/CONSISTENCY_TOKEN_SECRET/);
+    expect(asProduction).toThrow(/JWT_SECRET/);
+    expect(asProduction).toThrow(/DB_PASSWORD/);
+  });
 });

@@ -8,7 +8,7 @@ import { TopologyMonitor } from './topology-monitor';
 const SECRET = 'a-secret-of-sixteen-chars';
 const cluster = { systemIdentifier: '7300000000000000001', timeline: 2 };
 const config = AppConfig.fromEnv({ CONSISTENCY_TOKEN_SECRET: SECRET, CONSISTENCY_TOKEN_TTL_SECONDS: '60' });
-const tokens = () => new ConsistencyTokens(config, { primaryState: cluster } as unknown as TopologyMonitor);
+const tokens = () => new ConsistencyTokens(config, { primaryState: cluster, databaseNow: () => Date.now() } as unknown as TopologyMonitor);
 const sign = (overrides = {}) =>
   new ConsistencyTokenCodec(SECRET, 60_000).encode({ systemId: cluster.systemIdentifier, timeline: cluster.timeline, lsn: parseLsn('0/500'), issuedAt: Date.now(), ...overrides });
 
@@ -31,13 +31,18 @@ describe('ConsistencyTokens', () => {
       expect({ required: context.session.minimumPosition(), distrust: context.session.tokenDistrust }).toEqual({ required: undefined, distrust: 'foreign-token' });
     });
 
-    it('should distrust and count a token signed with another key', () => {
+    // Issue 14, item 10: a junk token must not buy primary capacity (every read on the primary, past the cache).
+    it.each([
+      ['signed with another key', new ConsistencyTokenCodec('another-sixteen-char-key', 60_000).encode({ systemId: '1', timeline: 1, lsn: 1n, issuedAt: Date.now() })],
+      ['junk', 'x'],
+    ])('should count a token %s and treat it as absent', (_what, text) => {
       const service = tokens();
       const context = new RequestContext('r');
 
-      service.accept(new ConsistencyTokenCodec('another-sixteen-char-key', 60_000).encode({ systemId: '1', timeline: 1, lsn: 1n, issuedAt: Date.now() }), context);
+      service.accept(text, context);
 
-      expect(context.session.tokenDistrust).toBe('invalid-token');
+      expect({ required: context.session.minimumPosition(), freshnessMatters: context.session.freshnessMatters }).toEqual({ required: undefined, freshnessMatters: false });
+      expect(context.session.tokenDistrust).toBeUndefined();
       expect(service.stats.invalid).toBe(1);
     });
 
@@ -95,6 +100,30 @@ describe('ConsistencyTokens', () => {
       const issued = await service.issue(context);
 
       expect(new ConsistencyTokenCodec(SECRET, 60_000).decode(issued!)).toMatchObject({ status: 'valid', token: { lsn: UNKNOWN_POSITION, issuedAt: firstIssued } });
+    });
+  });
+
+  // Issue 14, item 6b: a token's age was judged by each app server's own clock. With clocks apart by more than
+  // the token's lifetime, the server ahead took every token for expired and read-your-writes was off, silently.
+  describe('across app servers whose clocks disagree', () => {
+    const databaseTime = 1_800_000_000_000;
+    const serverWithClockOff = (offsetMs: number) =>
+      new ConsistencyTokens(config, { primaryState: cluster, databaseNow: () => Date.now() - offsetMs } as unknown as TopologyMonitor);
+
+    afterEach(() => jest.restoreAllMocks());
+
+    it('should judge a token\'s age by the database\'s clock, not the server\'s', async () => {
+      const writer = new RequestContext('write');
+      writer.recordDbNode('db-primary', 'primary:write');
+      writer.session.observe(parseLsn('0/900'));
+      const clock = jest.spyOn(Date, 'now').mockReturnValue(databaseTime);
+      const token = await serverWithClockOff(0).issue(writer);
+
+      clock.mockReturnValue(databaseTime + 120_000); // the same moment on a server whose clock is 2 min ahead
+      const reader = new RequestContext('read');
+      serverWithClockOff(120_000).accept(token, reader);
+
+      expect(reader.session.minimumPosition()).toBe(parseLsn('0/900'));
     });
   });
 });

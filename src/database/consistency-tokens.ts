@@ -35,17 +35,23 @@ export class ConsistencyTokens {
     this.codec = new ConsistencyTokenCodec(config.CONSISTENCY_TOKEN_SECRET, config.CONSISTENCY_TOKEN_TTL_SECONDS * 1000);
   }
 
-  /** Applies a token the client sent. Never throws: a bad token is counted, logged and not trusted. */
+  /**
+   * Applies a token the client sent. Never throws. A token this server cannot read or verify is counted and
+   * treated as absent: were it to send reads to the primary, anyone could buy primary capacity (and skip the
+   * cache) with `X-Consistency-Token: x`. Its holder loses nothing it could prove it had.
+   */
   accept(text: string | undefined, context: RequestContext): void {
     if (!this.enabled || !text) return;
-    const verdict = this.codec.decode(text);
+    const verdict = this.codec.decode(text, this.monitor.databaseNow());
     if (verdict.status === 'expired') {
-      this.stats.expired++; // its guarantee has lapsed: any eligible replica is recent enough
+      // Its guarantee has lapsed: any eligible replica is recent enough (REPLICA_MAX_LAG_SECONDS is below the
+      // token's lifetime). Dated and judged by the primary's clock, not this server's: see databaseNow().
+      this.stats.expired++;
+      this.logger.debug(`ignored an expired consistency token (request ${context.requestId})`);
       return;
     }
     if (verdict.status !== 'valid') {
       this.stats.invalid++;
-      context.session.distrustToken('invalid-token');
       this.logger.debug(`ignored a ${verdict.status} consistency token (request ${context.requestId})`);
       return;
     }
@@ -76,7 +82,7 @@ export class ConsistencyTokens {
     // Whole seconds: responses at one position in one second share a token, and its signature is computed once.
     // A position lost after a write keeps its first date: its holder reads from the primary until then + TTL.
     const carriesUnknown = lsn === UNKNOWN_POSITION && required?.position === UNKNOWN_POSITION;
-    const issuedAt = carriesUnknown ? required.issuedAt : Math.floor(Date.now() / 1000) * 1000;
+    const issuedAt = carriesUnknown ? required.issuedAt : Math.floor(this.monitor.databaseNow() / 1000) * 1000;
     return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt, ...(cacheFloor === undefined ? {} : { cacheFloor }) });
   }
 }

@@ -45,14 +45,19 @@ const STREAM_POOL_MAX = 4;
  * One PostgreSQL server, whatever its role today (a failover manager moves roles between nodes). It has its
  * own pools: reads (sessions with default_transaction_read_only, so a write sent there by mistake fails loudly
  * instead of landing on the wrong node), writes (created when the node first serves as primary), streams, and
- * a one-connection pool with a short timeout for health probes, so a probe never waits behind app queries.
+ * two one-connection pools with a short timeout: one for the topology monitor's probes, so a probe never waits
+ * behind app queries, and one for readiness checks, so that a burst of them never times out the probe that
+ * elects the primary (issue 14, item 7).
  * Pools connect lazily: the app starts with any node down.
  */
 export class DatabaseNode implements PositionSource {
   /** The server's own node name once a probe has read it (`db-replica-1`), else the configured host. */
   name: string;
   private readonly pools: Partial<Record<PoolKind, Pool>> = {};
+  /** The topology monitor's: the election and the lag measure. */
   readonly probes: Pool;
+  /** `/health/ready`'s: its callers (load balancers, orchestrators, anyone) must not reach the election's. */
+  readonly readinessProbes: Pool;
   private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
   /** Position queries sent: riding in a statement's round trip (PositionTrackingClient), or on their own. */
   readonly positionQueries = { pipelined: 0, ownRoundTrip: 0 };
@@ -62,21 +67,27 @@ export class DatabaseNode implements PositionSource {
     private readonly settings: NodeSettings,
   ) {
     this.name = endpoint.host;
-    const { user, password, database, applicationName, probeTimeoutMs } = settings;
-    this.probes = new Pool({
-      host: endpoint.host,
-      port: endpoint.port,
+    this.probes = this.probePool('probe');
+    this.readinessProbes = this.probePool('readiness');
+  }
+
+  private probePool(purpose: string): Pool {
+    const { user, password, database, applicationName, probeTimeoutMs } = this.settings;
+    const pool = new Pool({
+      host: this.endpoint.host,
+      port: this.endpoint.port,
       user,
       password,
       database,
-      application_name: `${applicationName}-probe`,
+      application_name: `${applicationName}-${purpose}`,
       max: 1,
       connectionTimeoutMillis: probeTimeoutMs,
       statement_timeout: probeTimeoutMs,
       query_timeout: probeTimeoutMs + 200,
       idleTimeoutMillis: 0,
     });
-    this.probes.on('error', () => undefined); // a dropped idle connection; the next probe reports it
+    pool.on('error', () => undefined); // a dropped idle connection; the next probe reports it
+    return pool;
   }
 
   get address(): string {
@@ -146,6 +157,6 @@ export class DatabaseNode implements PositionSource {
   async close(): Promise<void> {
     const pools = Object.values(this.pools);
     for (const kind of Object.keys(this.pools) as PoolKind[]) this.pools[kind] = undefined;
-    await Promise.allSettled([...pools.map((pool) => pool.end()), this.probes.end()]);
+    await Promise.allSettled([...pools.map((pool) => pool.end()), this.probes.end(), this.readinessProbes.end()]);
   }
 }

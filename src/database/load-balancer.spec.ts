@@ -8,17 +8,32 @@ import { PrimaryUnavailableError } from './primary-unavailable.error';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 import { ConnectionRole, RoutedConnection } from './routed-connection';
 import { ConsistencyRequirement, Session, TokenRequirement } from './session';
-import { admittedReplica, excludedReplica, fakeNode, FakeNode } from './testing/fakes';
+import { admittedReplica, excludedReplica, fakeNode, FakeNode, hysteresis } from './testing/fakes';
+
+/**
+ * A replica on `timeline`, replayed up to `replayLsn`, as the monitor judged it: an older timeline than the
+ * primary's is a diverged history (an old primary not yet rewound), excluded at once.
+ */
+function replicaOn(name: string, timeline: number, { replayLsn, lagBytes = 0, problem = null as string | null }: { replayLsn: string; lagBytes?: number; problem?: string | null }) {
+  const host = new Host(fakeNode(name), hysteresis);
+  const observed = { reachable: true, role: 'replica' as const, inRecovery: true, timeline, replayLsn, lagBytes, lagSeconds: 0 };
+  host.recordProbe({ problem: null, observed });
+  if (problem !== null) host.recordProbe({ problem, immediate: true, observed });
+  return host;
+}
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
 
-function balancer(replicas: Host[], { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode | null } = {}) {
+function balancer(
+  replicas: Host[],
+  { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode | null, primaryTimeline = undefined as number | undefined } = {},
+) {
   const topology = new DatabaseTopology(() => {
     throw new Error('not in unit tests');
   });
   replicas.forEach((r) => topology.hosts.add(r));
   topology.setPrimary(primary ? fakeNode('primary', primary) : undefined, 'no reachable node accepts writes');
-  const position = { primaryLsn: undefined, primaryTimeline: undefined, probeAll: async () => undefined };
+  const position = { primaryLsn: undefined, primaryTimeline, probeAll: async () => undefined };
   return new LoadBalancer(topology, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true }, position);
 }
 
@@ -43,7 +58,7 @@ const write = (lb: LoadBalancer) => statement(lb, 'primary');
 
 interface SessionSetup {
   token?: Partial<TokenRequirement>;
-  distrust?: 'invalid-token' | 'foreign-token';
+  distrust?: 'foreign-token';
   consistency?: ConsistencyRequirement;
 }
 
@@ -185,6 +200,44 @@ describe('LoadBalancer', () => {
       expect(served).toEqual(['r1', 'primary']);
     });
 
+    // Issue 14, item 8: only node failures exclude a node. A pool's queue timeout or one recovery conflict is
+    // load or bad luck: excluding for it moves the load to the next replica, which then goes down too.
+    const poolExhausted = () => new Error('timeout exceeded when trying to connect');
+    const recoveryConflict = () =>
+      Object.assign(new Error('canceling statement due to conflict with recovery'), { code: '40001', detail: 'User query might have needed to see row versions that must be removed.' });
+
+    it('should read elsewhere, without excluding it, when a replica\'s pool is exhausted', async () => {
+      const list = [admittedReplica('r1', { connectFailure: poolExhausted() }), admittedReplica('r2')];
+      const lb = balancer(list);
+
+      const served = await inRequest(() => read(lb));
+
+      expect(served).toBe('r2');
+      expect(list[0].eligible).toBe(true);
+    });
+
+    it('should read elsewhere, without excluding it, when a statement on a replica meets a recovery conflict', async () => {
+      const { lb, list } = withTwoReplicas({ r1: recoveryConflict() });
+
+      const served = await inRequest(() => read(lb));
+
+      expect(served).toBe('r2');
+      expect(list[0].eligible).toBe(true);
+    });
+
+    it('should not cascade: a spike that exhausts every replica\'s pool sends reads to the primary meanwhile, and leaves every replica eligible', async () => {
+      const list = [admittedReplica('r1', { connectFailure: poolExhausted() }), admittedReplica('r2', { connectFailure: poolExhausted() })];
+      const lb = balancer(list);
+
+      const duringSpike = await Promise.all([1, 2, 3, 4].map(() => inRequest(() => read(lb))));
+      list.forEach((host) => ((host.node as unknown as FakeNode).connectFailure = undefined));
+      const afterSpike = await inRequest(() => read(lb));
+
+      expect(duringSpike).toEqual(['primary', 'primary', 'primary', 'primary']);
+      expect(list.map((host) => host.eligible)).toEqual([true, true]);
+      expect(afterSpike).toMatch(/^r[12]$/);
+    });
+
     it('should rethrow errors that are the query\'s fault without trying other nodes', async () => {
       const syntax = Object.assign(new Error('syntax error'), { code: '42601' });
       const { lb, list } = withTwoReplicas({ r1: syntax });
@@ -208,6 +261,14 @@ describe('LoadBalancer', () => {
 
     it('should read from the least-lagging replica within the cap under least-lagging', async () => {
       const lb = balancer([excludedReplica('r1', 900), excludedReplica('r2', 500)], { fallback: 'least-lagging' });
+
+      await expect(inRequest(() => read(lb))).resolves.toBe('r2');
+    });
+
+    it('should never take a replica on an older timeline than the primary under least-lagging, however little it lags', async () => {
+      const diverged = replicaOn('old-primary', 1, { replayLsn: '0/9000', lagBytes: 10, problem: 'on timeline 1, the primary on 2' });
+      const lagging = replicaOn('r2', 2, { replayLsn: '0/900', lagBytes: 500, problem: 'lag 500 bytes' });
+      const lb = balancer([diverged, lagging], { fallback: 'least-lagging', primaryTimeline: 2 });
 
       await expect(inRequest(() => read(lb))).resolves.toBe('r2');
     });
@@ -242,6 +303,23 @@ describe('LoadBalancer', () => {
       expect(routes).toEqual(['r1', 'replica:token-wait']);
     });
 
+    // Issue 14, item 9: a frozen replica (it accepts connections, never answers) that is still eligible until
+    // its next probes must not hold the wait past its budget (the position query's own timeout is seconds).
+    it('should keep to the budget when an eligible replica never answers the position query', async () => {
+      const frozen = admittedReplica('r1', { replayLsn: '0/100' });
+      (frozen.node as unknown as { positionAfter: () => Promise<never> }).positionAfter = () => new Promise<never>(() => undefined);
+      const lb = balancer([frozen], { tokenWaitMs: 50 });
+      const started = performance.now();
+
+      const routes = await Promise.race([
+        inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: parseLsn('0/200') } }),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 1 s'), 1000)),
+      ]);
+
+      expect(routes).toEqual(['primary', 'primary:token-ahead']);
+      expect(performance.now() - started).toBeLessThan(500);
+    });
+
     it('should go to the primary when no replica catches up within the budget', async () => {
       const lb = balancer([admittedReplica('r1', { replayLsn: '0/100', position: parseLsn('0/100') })], { tokenWaitMs: 30 });
 
@@ -250,12 +328,43 @@ describe('LoadBalancer', () => {
       expect(routes).toEqual(['primary', 'primary:token-ahead']);
     });
 
-    it.each(['invalid-token', 'foreign-token'] as const)('should go to the primary with an %s', async (distrust) => {
+    it.each(['foreign-token'] as const)('should go to the primary with an %s', async (distrust) => {
       const lb = balancer([admittedReplica('r1', { replayLsn: '0/900' })]);
 
       const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { distrust });
 
       expect(routes).toEqual(['primary', `primary:${distrust}`]);
+    });
+  });
+
+  // Issue 14, item 11: a write that lands on a node in recovery (demoted since the last probe) answered 500.
+  describe('a write refused as read-only (SQLSTATE 25006)', () => {
+    const readOnly = () => Object.assign(new Error('cannot execute INSERT in a read-only transaction'), { code: '25006' });
+
+    function withPrimaryThat(demoted: boolean) {
+      const topology = new DatabaseTopology(() => {
+        throw new Error('not in unit tests');
+      });
+      const primary = fakeNode('primary', { failure: readOnly() });
+      topology.setPrimary(primary);
+      const probeAll = jest.fn(async () => {
+        if (demoted) topology.setPrimary(undefined, 'no reachable node accepts writes');
+      });
+      const lb = new LoadBalancer(topology, { fallback: 'primary', fallbackMaxLagBytes: 1000, tokenWaitMs: 0, trackPositions: true }, { primaryLsn: undefined, primaryTimeline: undefined, probeAll });
+      return { lb, probeAll };
+    }
+
+    it('should probe at once and answer 503 (primary unavailable) when the primary turns out demoted', async () => {
+      const { lb, probeAll } = withPrimaryThat(true);
+
+      await expect(inRequest(() => write(lb))).rejects.toBeInstanceOf(PrimaryUnavailableError);
+      expect(probeAll).toHaveBeenCalled();
+    });
+
+    it('should rethrow it when the primary is still primary (a READ ONLY transaction of the app\'s own)', async () => {
+      const { lb } = withPrimaryThat(false);
+
+      await expect(inRequest(() => write(lb))).rejects.toMatchObject({ code: '25006' });
     });
   });
 
@@ -283,6 +392,32 @@ describe('LoadBalancer', () => {
       });
 
       expect(routes).toEqual(['r2', 'replica:no-primary(primary:after-write)']);
+    });
+
+    it('should not serve a read that wanted the primary from a replica on an older timeline, however far it replayed', async () => {
+      const diverged = replicaOn('old-primary', 1, { replayLsn: '0/9000', problem: 'on timeline 1, the primary on 2' });
+      const following = replicaOn('r2', 2, { replayLsn: '0/900' });
+      const lb = balancer([diverged, following], { primary: null, primaryTimeline: 2 });
+
+      const routes = await inRequest(async (context) => {
+        context.session.startWrite();
+        return [await read(lb), ...context.routes];
+      });
+
+      expect(routes).toEqual(['r2', 'replica:no-primary(primary:after-write)']);
+    });
+
+    it('should judge timelines among the replicas themselves when no primary was ever seen', async () => {
+      const diverged = replicaOn('old-primary', 1, { replayLsn: '0/9000' });
+      const following = replicaOn('r2', 2, { replayLsn: '0/900' });
+      const lb = balancer([diverged, following], { primary: null });
+
+      const node = await inRequest((context) => {
+        context.session.startWrite();
+        return read(lb);
+      });
+
+      expect(node).toBe('r2');
     });
 
     it("should fail a read after the request's own write fast when no replica has replayed that write", async () => {

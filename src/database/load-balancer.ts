@@ -7,7 +7,7 @@ import { Host } from './host';
 import { HostList } from './host-list';
 import { Lsn, UNKNOWN_POSITION } from './lsn';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
-import { describeFailure, isNodeFailure } from './node-failure';
+import { describeFailure, isNodeBusy, isNodeFailure, isReadOnlyRefusal } from './node-failure';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 import { Session } from './session';
 
@@ -122,18 +122,41 @@ export class LoadBalancer {
     return { connection: await node.connect('reads'), node, reason: 'startup', tracked: false };
   }
 
-  /** A read on `replica` failed for a reason of the node's (not the query's): stop sending reads there. */
+  /**
+   * A read on `replica` failed for a reason of the node's (not the query's): this read goes elsewhere. A node
+   * that is down is excluded at once; one that is only busy (see isNodeBusy) stays in rotation.
+   */
   readFailed(replica: Host, error: unknown, tried: Set<Host>, session: Session | undefined): void {
     const reason = describeFailure(error);
-    this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
-    replica.markDown(reason);
     tried.add(replica);
     session?.forgetUnservedReplica(replica.name);
+    if (isNodeBusy(error)) {
+      this.logger.debug(`${replica.name} busy, read retried elsewhere (not excluded): ${reason}`);
+      return;
+    }
+    this.logger.warn(`${replica.name} excluded after a failed read, retrying elsewhere: ${reason}`);
+    replica.markDown(reason);
   }
 
-  /** A statement on the primary failed: when for a reason of the node's, it may have gone; look again now. */
+  /** Connecting to the primary failed: when for a reason of the node's, it may have gone; look again now. */
   primaryFailed(error: unknown): void {
     if (isNodeFailure(error)) void this.primaryPosition.probeAll();
+  }
+
+  /**
+   * A statement on `node`, taken as the primary, failed: what to throw. Refused as read-only (25006), it may
+   * have been demoted since the last probe (the failover manager made another node primary): a probe round
+   * now says, and if so the write answers as any write without a primary does (503, Retry-After), not 500.
+   * Still primary, the refusal is the app's own (a READ ONLY transaction): it is rethrown.
+   */
+  async statementFailedOnPrimary(error: unknown, node: DatabaseNode): Promise<unknown> {
+    if (!isReadOnlyRefusal(error)) {
+      this.primaryFailed(error);
+      return error;
+    }
+    await this.primaryPosition.probeAll();
+    if (this.topology.primary === node) return error;
+    return new PrimaryUnavailableError(`${node.name} refused a write as read-only: it is no longer the primary (${this.topology.primaryProblem || `now ${this.topology.primary?.name}`})`);
   }
 
   /**
@@ -205,9 +228,7 @@ export class LoadBalancer {
   private async leaseDuringFailover(session: Session | undefined, wanted: string, kind: PoolKind): Promise<Lease> {
     // Its token, the resources it reads, and all it has seen and written (a read after its own write).
     const required = session?.minimumPosition();
-    const candidates = this.hosts
-      .all()
-      .filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining)
+    const candidates = this.onLatestTimeline(this.hosts.all().filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining))
       .filter((h) => required === undefined || (h.knownReplayLsn !== undefined && h.knownReplayLsn >= required))
       .sort((a, b) => Number((b.knownReplayLsn ?? 0n) - (a.knownReplayLsn ?? 0n)));
     if (session?.mustSeeLatest || session?.tokenDistrust || candidates.length === 0) {
@@ -287,24 +308,47 @@ export class LoadBalancer {
       const candidates = this.hosts.all().filter((h) => h.eligible && !tried.has(h));
       if (candidates.length === 0) break;
       const started = performance.now();
-      await Promise.all(candidates.map(async (h) => h.observeReplay(await h.node.positionAfter(started), h.health.timeline)));
+      const answers = Promise.all(candidates.map(async (h) => h.observeReplay(await h.node.positionAfter(started), h.health.timeline)));
+      // Never past the budget: a frozen replica, eligible until its next probes, would hold the wait until the
+      // position query's own timeout (seconds) — issue 14, item 9.
+      await untilOrAfter(answers, deadline - performance.now());
       const replica = this.hosts.next(tried, caughtUp);
       if (replica) return { replica, reason: 'replica:token-wait' };
-      await new Promise((r) => setTimeout(r, TOKEN_WAIT_POLL_MS));
+      await untilOrAfter(undefined, Math.min(TOKEN_WAIT_POLL_MS, deadline - performance.now()));
     }
     return { reason: 'primary:token-ahead' };
+  }
+
+  /**
+   * The hosts on the latest history known: the primary's timeline, or the highest among them while there is none.
+   * A node behind it may hold writes that history dropped (an old primary back before pg_rewind), and its replay
+   * position, however advanced, is on another history.
+   */
+  private onLatestTimeline(hosts: Host[]): Host[] {
+    const latest = Math.max(this.primaryPosition.primaryTimeline ?? 0, ...hosts.map((h) => h.health.timeline ?? 0));
+    return hosts.filter((h) => (h.health.timeline ?? 0) >= latest);
   }
 
   private fallback(): Route {
     if (this.policy.fallback === 'primary') return { reason: 'primary:no-eligible-replica' };
     if (this.policy.fallback === 'least-lagging') {
-      const leastLagging = this.hosts
-        .all()
-        .filter((h) => !h.draining && h.health.reachable && h.health.inRecovery && (h.health.lagBytes ?? Infinity) <= this.policy.fallbackMaxLagBytes)
+      const leastLagging = this.onLatestTimeline(this.hosts.all().filter((h) => !h.draining && h.health.reachable && h.health.role === 'replica'))
+        .filter((h) => (h.health.lagBytes ?? Infinity) <= this.policy.fallbackMaxLagBytes)
         .sort((a, b) => (a.health.lagBytes ?? 0) - (b.health.lagBytes ?? 0))[0];
       if (leastLagging) return { replica: leastLagging, reason: 'replica:least-lagging' };
       throw new ReplicaUnavailableError(`no reachable replica within ${this.policy.fallbackMaxLagBytes} bytes of lag`);
     }
     throw new ReplicaUnavailableError('every replica is excluded (REPLICA_FALLBACK=fail)');
   }
+}
+
+/** Resolves when `work` settles or `ms` have passed, whichever comes first (without `work`: after `ms`). */
+function untilOrAfter(work: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))));
+  const settled = work?.then(
+    () => undefined,
+    () => undefined,
+  );
+  return Promise.race(settled ? [settled, elapsed] : [elapsed]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,6 @@
 /**
- * Whether an error means "this replica cannot serve now" (retry the read elsewhere) rather than "this
- * query is wrong" (which would fail on any node, so it is rethrown).
+ * Whether an error means "this node cannot serve this statement now" (retry the read elsewhere) rather than
+ * "this query is wrong" (which would fail on any node, so it is rethrown).
  */
 const NODE_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -9,14 +9,41 @@ const NODE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 
 const NODE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|Connection ended|server closed the connection/i;
 
+const causeOf = (error: unknown) => ((error as { driverError?: unknown })?.driverError ?? error ?? {}) as { code?: string; message?: string };
+
 export function isNodeFailure(error: unknown): boolean {
-  const cause = (error as { driverError?: unknown })?.driverError ?? error;
-  const { code, message } = (cause ?? {}) as { code?: string; message?: string };
+  const { code, message } = causeOf(error);
   if (code && (NODE_ERROR_CODES.has(code) || NODE_SQLSTATES.has(code) || code.startsWith('08'))) return true;
   // "canceling statement due to conflict with recovery": the replica replayed a change that removed rows
   // the query needed. The same query succeeds on another node.
-  if (code === '40001' && /conflict with recovery/i.test(message ?? '')) return true;
+  if (isRecoveryConflict(code, message)) return true;
   return NODE_MESSAGES.test(message ?? '');
+}
+
+/**
+ * A node failure that says the node is up but busy, or unlucky: its pool's queue timed out (pg-pool's
+ * "timeout exceeded when trying to connect": every connection checked out), it is at max_connections, or a
+ * replayed change cancelled this one statement. The read moves elsewhere; the node stays in rotation.
+ * Excluding it would move its load to the next replica, exhaust that one too, and cascade to the primary
+ * (issue 14, item 8); a node that stays slow is excluded by its probes (lag, timeouts).
+ */
+export function isNodeBusy(error: unknown): boolean {
+  const { code, message } = causeOf(error);
+  return code === '53300' || isRecoveryConflict(code, message) || /timeout exceeded when trying to connect/i.test(message ?? '');
+}
+
+/** A node failure that says the node is down (refused, reset, shutting down, frozen): stop sending it reads. */
+export function isNodeDown(error: unknown): boolean {
+  return isNodeFailure(error) && !isNodeBusy(error);
+}
+
+function isRecoveryConflict(code: string | undefined, message: string | undefined): boolean {
+  return code === '40001' && /conflict with recovery/i.test(message ?? '');
+}
+
+/** SQLSTATE 25006: a write in a read-only transaction (on a node in recovery, or a READ ONLY transaction). */
+export function isReadOnlyRefusal(error: unknown): boolean {
+  return causeOf(error).code === '25006';
 }
 
 export function describeFailure(error: unknown): string {

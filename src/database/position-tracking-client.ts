@@ -2,13 +2,26 @@ import { Client, ClientConfig, QueryResult } from 'pg';
 import { Lsn, parseLsn } from './lsn';
 
 /**
- * The node's WAL position: replayed on a replica; on the primary, at or after every commit visible now. With
- * synchronous_commit on, a commit returns once its record is flushed, so the flush position covers it and is
- * one replicas can reach at once; with it off, only the insert position is sure to cover a visible commit.
+ * The node's WAL position: replayed on a replica; on the primary, at or after every commit visible now.
+ *
+ * On the primary that is the insert position, not the flush position: a commit made with synchronous_commit
+ * off is visible before it is flushed, and whether it was is not knowable afterwards (a `SET LOCAL` is gone
+ * once the transaction has committed; the setting may also come from the role, the database or a function).
+ * Asking this session's setting, as this query did, gave a writer that had turned it off for one transaction
+ * a position below its own commit (issue 14, item 6c). The insert position is at most one WAL flush ahead of
+ * what replicas can reach: sync commits flush it at once, the WAL writer within wal_writer_delay.
+ *
+ * One exception keeps an idle primary's position reachable: when nothing but a page header lies between the
+ * flush and insert positions (the last record ended on a page boundary), the insert position counts that
+ * header, which no replica reports having replayed until the next record; the flush position then covers
+ * every commit.
  */
 export const POSITION = `SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
-  WHEN current_setting('synchronous_commit') = 'off' THEN pg_current_wal_insert_lsn()
-  ELSE pg_current_wal_flush_lsn() END)::text AS lsn`;
+  ELSE (SELECT CASE WHEN (flushed - '0/0'::pg_lsn) % current_setting('wal_block_size')::int = 0
+                     AND inserted - flushed = CASE WHEN (flushed - '0/0'::pg_lsn) % pg_size_bytes(current_setting('wal_segment_size')) = 0
+                                                   THEN 40 ELSE 24 END -- a long (segment's first page) or short page header
+                    THEN flushed ELSE inserted END
+        FROM (SELECT pg_current_wal_insert_lsn() AS inserted, pg_current_wal_flush_lsn() AS flushed) AS wal) END)::text AS lsn`;
 
 /** The position in POSITION's answer; null when the node has none (a replica that has replayed nothing yet). */
 export const positionIn = (rows: { lsn: string | null }[]): Lsn | null => (rows[0]?.lsn ? parseLsn(rows[0].lsn) : null);

@@ -39,4 +39,29 @@ describe('electPrimary', () => {
     const same = node('a', 'primary');
     expect(electPrimary([same, { ...same, node: fakeNode('10.0.0.1') }]).primary?.name).toBe('a');
   });
+
+  // Issue 14, item 11: a PITR copy of this very cluster (same system identifier) promoted on a later timeline won.
+  describe('where Patroni is asked', () => {
+    const led = (o: RoleObservation, leadership: RoleObservation['leadership']): RoleObservation => ({ ...o, leadership });
+
+    it('should elect the node Patroni confirms over a writable copy on a later timeline that Patroni says does not lead', () => {
+      const election = electPrimary([led(node('a', 'primary', 3), 'leader'), led(node('copy', 'primary', 4), 'not-leader'), node('c', 'replica', 3)]);
+
+      expect(election.primary?.name).toBe('a');
+    });
+
+    it('should elect nobody when the only writable node has no Patroni answering for it', () => {
+      expect(electPrimary([led(node('copy', 'primary', 4), 'unanswered'), node('c', 'replica', 3)]).reason).toMatch(/copy accepts writes but Patroni there does not answer/);
+    });
+
+    it('should elect nobody when the only writable node\'s Patroni says it does not lead', () => {
+      expect(electPrimary([led(node('a', 'primary'), 'not-leader'), node('c', 'replica')]).reason).toMatch(/a accepts writes but Patroni there says it does not lead/);
+    });
+  });
+
+  it('should elect no node of another cluster, and name it', () => {
+    const stray = { ...node('stray', 'primary', 9), systemIdentifier: '7399999999999999999' };
+
+    expect(electPrimary([stray, { ...node('c', 'replica'), systemIdentifier: '7300000000000000001' }], '7300000000000000001').reason).toMatch(/stray accepts writes but belongs to another cluster/);
+  });
 });

@@ -7,7 +7,8 @@ import { DomainError } from '../errors/domain-errors';
 export class PrimaryUnavailableError extends DomainError {
   readonly code = 'no_primary';
 
-  constructor(reason: string) {
-    super(`no primary accepts writes now (${reason}); retry shortly`);
+  /** Which nodes were tried and what they answered: for the log (ProblemDetailsFilter), never the client's body. */
+  constructor(readonly reason: string) {
+    super('no primary accepts writes now; retry shortly');
   }
 }

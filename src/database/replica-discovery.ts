@@ -64,7 +64,9 @@ export class ReplicaDiscovery {
       }
     }
     for (const [address, replica] of known) {
-      if (!addresses.includes(address) && !replica.draining) this.drain(replica, address);
+      // Not the primary (a replica promoted since it was found): DNS is where replicas are listed, not who
+      // leads; the election drops a primary that stops being one, and the next refresh drains it then.
+      if (!addresses.includes(address) && !replica.draining && replica.node !== this.topology.primary) this.drain(replica, address);
     }
   }
 

@@ -4,7 +4,8 @@ import { DomainError } from '../errors/domain-errors';
 export class ReplicaUnavailableError extends DomainError {
   readonly code = 'no_replica_available';
 
-  constructor(reason: string) {
-    super(`no replica may serve this read now: ${reason}`);
+  /** Which nodes were tried and why none may serve: for the log (ProblemDetailsFilter), never the client's body. */
+  constructor(readonly reason: string) {
+    super('no replica may serve this read now; retry shortly');
   }
 }

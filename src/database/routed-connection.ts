@@ -103,7 +103,7 @@ export class RoutedConnection extends EventEmitter {
         if (commits) this.committed = true;
         return result;
       } catch (error) {
-        if (this.role === 'primary') this.balancer.primaryFailed(error);
+        if (this.role === 'primary') throw await this.balancer.statementFailedOnPrimary(error, lease.node);
         // Outside a transaction a read is one statement on a read-only session: safe to run again elsewhere.
         if (!lease.replica || this.inTransaction || !isNodeFailure(error)) throw error;
         this.dropLease(lease, error);

@@ -37,8 +37,11 @@ export class Session {
   private required?: Lsn;
   /** Who the request is by (a signed-in user), when the app says so: its writes are remembered for it. */
   private identity?: string;
-  /** The incoming token could not be trusted (forged, altered, another cluster): reads go to the primary. */
-  private distrust?: 'invalid-token' | 'foreign-token';
+  /**
+   * The incoming token is genuine but of another cluster or timeline (from before a failover): reads go to the
+   * primary. A token that is not genuine (forged, altered, junk) is ignored instead (ConsistencyTokens.accept).
+   */
+  private distrust?: 'foreign-token';
   private wrote = false;
   /** Inside usePrimary(): reads go to the primary. */
   private primaryScopes = 0;
@@ -80,7 +83,7 @@ export class Session {
     return this.wrote;
   }
 
-  distrustToken(reason: 'invalid-token' | 'foreign-token'): void {
+  distrustToken(reason: 'foreign-token'): void {
     this.distrust = reason;
   }
 
@@ -116,7 +119,7 @@ export class Session {
   }
 
   /** Reads must come from the primary because the token cannot be trusted. */
-  get tokenDistrust(): 'invalid-token' | 'foreign-token' | undefined {
+  get tokenDistrust(): 'foreign-token' | undefined {
     return this.distrust;
   }
 

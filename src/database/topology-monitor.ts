@@ -4,10 +4,20 @@ import { DatabaseTopology } from './database-topology';
 import { formatLsn, lagBytes, Lsn, parseLsn } from './lsn';
 import { electPrimary, RoleObservation } from './primary-election';
 import { ProbeVerdict, Host } from './host';
+import { Leadership, LeadershipSource, PatroniLeadership } from './patroni-leadership';
 
 export interface LagThresholds {
   maxLagBytes: number;
   maxLagSeconds: number;
+}
+
+/**
+ * What fences the election beyond PostgreSQL's own word (issue 14, item 11): the cluster's system identifier
+ * when it is configured (DB_SYSTEM_IDENTIFIER; else the first elected primary's), and Patroni, where it runs.
+ */
+export interface Fencing {
+  systemIdentifier?: string;
+  leadership?: LeadershipSource;
 }
 
 export interface PrimaryPosition {
@@ -33,6 +43,12 @@ export interface NodeProbeRow {
   apply_delay_ms: number;
   timeline: number | null;
   system_identifier: string;
+  /** The node's clock, ms since the epoch. */
+  clock_ms: number | null;
+  /** Not a column: the node's clock minus ours, at the probe's midpoint (see probe()). */
+  clock_offset_ms?: number;
+  /** Not a column: what Patroni on a writable node says of it (asked only where Patroni runs). */
+  leadership?: Leadership;
 }
 
 const PROBE = `
@@ -51,7 +67,17 @@ const PROBE = `
          CASE WHEN pg_is_in_recovery()
               THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
               ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
-         (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier`;
+         (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+         (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS clock_ms`;
+
+/**
+ * Consecutive failed probes before the primary is given up while no other node claims the role. One failed
+ * probe (a timeout behind other queries, a lost packet) is not a lost primary: giving it up answers every
+ * write with 503 until the next round (issue 14, item 7). A primary that answers in recovery, or a node
+ * promoted on a later timeline, still counts at once; writes to a primary that is really gone fail on their
+ * own (and ask for a round at once).
+ */
+const PRIMARY_DROP_AFTER_PROBES = 2;
 
 /**
  * Probes every node in the background, never in a request's path: elects the primary (following a failover)
@@ -63,6 +89,18 @@ export class TopologyMonitor {
   private readonly logger = new Logger(TopologyMonitor.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** Consecutive rounds in which the current primary did not answer its probe. */
+  private primaryMissed = 0;
+  /**
+   * The cluster's system identifier, configured (DB_SYSTEM_IDENTIFIER) or else pinned by the first primary this
+   * process elects: a node that reports another (a clone of another cluster) is never elected and never serves
+   * reads, whatever its timeline. Configured, a stray that is the only writable node at start is not pinned.
+   */
+  private clusterId?: string;
+  /** Consecutive rounds in which Patroni on the current primary did not answer (see probeRound). */
+  private leaderUnanswered = 0;
+  /** The primary's clock minus ours, as the last probe that reached it measured it. */
+  private clockOffsetMs = 0;
   private primaryPosition: PrimaryPosition = {
     name: null,
     reachable: false,
@@ -77,10 +115,15 @@ export class TopologyMonitor {
     private readonly topology: DatabaseTopology,
     private readonly thresholds: LagThresholds,
     private readonly intervalMs: number,
-  ) {}
+    private readonly fencing: Fencing = {},
+  ) {
+    this.clusterId = fencing.systemIdentifier;
+  }
 
   static fromConfig(topology: DatabaseTopology, config: AppConfig): TopologyMonitor {
-    return new TopologyMonitor(topology, { maxLagBytes: config.REPLICA_MAX_LAG_BYTES, maxLagSeconds: config.REPLICA_MAX_LAG_SECONDS }, config.REPLICA_PROBE_INTERVAL_MS);
+    const thresholds = { maxLagBytes: config.REPLICA_MAX_LAG_BYTES, maxLagSeconds: config.REPLICA_MAX_LAG_SECONDS };
+    const leadership = config.DB_PATRONI_API_PORT === undefined ? undefined : new PatroniLeadership(config.DB_PATRONI_API_PORT, config.REPLICA_PROBE_TIMEOUT_MS);
+    return new TopologyMonitor(topology, thresholds, config.REPLICA_PROBE_INTERVAL_MS, { systemIdentifier: config.DB_SYSTEM_IDENTIFIER, leadership });
   }
 
   get primaryState(): PrimaryPosition {
@@ -90,6 +133,16 @@ export class TopologyMonitor {
   /** The primary's position at the last probe: a lower bound of what any read on it now sees. */
   get primaryLsn(): Lsn | undefined {
     return this.primaryPosition.currentLsn ? parseLsn(this.primaryPosition.currentLsn) : undefined;
+  }
+
+  /**
+   * Now by the primary's clock (ms since the epoch), as the last probe measured it against ours (to within
+   * half a probe's round trip); our own clock until a probe has reached a primary. Every app server probes the
+   * same primary, so they agree on it however far their own clocks drift apart: consistency tokens are dated
+   * and judged by it (issue 14, item 6b).
+   */
+  databaseNow(): number {
+    return Date.now() + this.clockOffsetMs;
   }
 
   get primaryTimeline(): number | undefined {
@@ -133,12 +186,61 @@ export class TopologyMonitor {
       const row = rows[i];
       return row instanceof Error
         ? { node: r.node, reachable: false }
-        : { node: r.node, reachable: true, name: row.cluster_name, inRecovery: row.in_recovery, readOnly: row.read_only, timeline: row.timeline };
+        : {
+            node: r.node,
+            reachable: true,
+            name: row.cluster_name,
+            inRecovery: row.in_recovery,
+            readOnly: row.read_only,
+            timeline: row.timeline,
+            systemIdentifier: row.system_identifier,
+            leadership: row.leadership,
+          };
     });
-    const election = electPrimary(observations);
+    const current = this.topology.primary;
+    const currentIndex = current ? replicas.findIndex((r) => r.node === current) : -1;
+    const missed = currentIndex >= 0 && rows[currentIndex] instanceof Error;
+    this.primaryMissed = missed ? this.primaryMissed + 1 : 0;
+    if (missed && this.primaryMissed < PRIMARY_DROP_AFTER_PROBES) {
+      // As it answered last: it stays primary unless another node claims the role on a later timeline.
+      observations[currentIndex] = {
+        node: current!,
+        reachable: true,
+        name: current!.name,
+        inRecovery: false,
+        readOnly: false,
+        timeline: this.primaryPosition.timeline,
+        systemIdentifier: this.clusterId,
+      };
+      this.logger.warn(`${current!.name} missed a probe (${this.primaryMissed}/${PRIMARY_DROP_AFTER_PROBES}): still primary`);
+    }
+    this.keepThroughPatroniSilence(currentIndex >= 0 ? observations[currentIndex] : undefined);
+    const election = electPrimary(observations, this.clusterId);
+    if (election.primary !== current) this.primaryMissed = 0;
+    const elected = election.primary ? rows[replicas.findIndex((r) => r.node === election.primary)] : undefined;
+    if (this.clusterId === undefined && elected && !(elected instanceof Error)) {
+      this.clusterId = elected.system_identifier;
+      this.logger.log(`cluster pinned: system identifier ${this.clusterId}`);
+    }
     this.followPrimary(election.primary ? replicas.findIndex((r) => r.node === election.primary) : -1, rows, election.reason);
     const primaryLsn = this.primaryLsn ?? null;
     replicas.forEach((replica, i) => this.record(replica, rows[i], primaryLsn, this.primaryTimeline));
+  }
+
+  /**
+   * Patroni's REST API on the current primary did not answer (Patroni restarting, or busy) while PostgreSQL
+   * there still says it is the writable primary of this cluster: it stays primary. Patroni confirmed it when
+   * it was elected; with failsafe_mode the primary stays writable even while etcd is down, and dropping it
+   * for a REST hiccup would answer every write 503 for nothing. A real failover still takes over: the promoted
+   * node is confirmed by its Patroni and on a later timeline. Only the current primary is kept so: a node
+   * Patroni never confirmed is not elected on PostgreSQL's word, and one Patroni says does not lead is dropped.
+   */
+  private keepThroughPatroniSilence(current: RoleObservation | undefined): void {
+    const silent = current?.leadership === 'unanswered' && !current.inRecovery && !current.readOnly && current.systemIdentifier === this.clusterId;
+    this.leaderUnanswered = silent ? this.leaderUnanswered + 1 : 0;
+    if (!silent) return;
+    current.leadership = 'leader';
+    if (this.leaderUnanswered === 1) this.logger.warn(`Patroni on ${current.name} did not answer; PostgreSQL there still takes writes on this cluster: still primary`);
   }
 
   /** Probes one node now (a newly discovered one), against the primary position of the last round. */
@@ -148,9 +250,15 @@ export class TopologyMonitor {
 
   private async probe(replica: Host): Promise<NodeProbeRow | Error> {
     try {
+      const sentAt = Date.now();
       const { rows } = await replica.node.probes.query<NodeProbeRow>(PROBE);
-      if (rows[0].cluster_name) replica.node.name = rows[0].cluster_name;
-      return rows[0];
+      const [row] = rows;
+      if (row.cluster_name) replica.node.name = row.cluster_name;
+      const clock = typeof row.clock_ms === 'number' ? { clock_offset_ms: row.clock_ms - (sentAt + Date.now()) / 2 } : {};
+      // PostgreSQL's word is enough for a replica; a writable node must also be the one Patroni says leads.
+      const writable = !row.in_recovery && !row.read_only;
+      const leadership = writable && this.fencing.leadership ? { leadership: await this.fencing.leadership.of(replica.node) } : {};
+      return { ...row, ...clock, ...leadership };
     } catch (error) {
       return error as Error;
     }
@@ -162,15 +270,19 @@ export class TopologyMonitor {
     const node = index >= 0 ? this.topology.hosts.all()[index].node : undefined;
     this.topology.setPrimary(node, problem);
     if (node) {
-      const row = rows[index] as NodeProbeRow;
-      this.primaryPosition = {
-        name: node.name,
-        reachable: true,
-        currentLsn: row.lsn,
-        timeline: row.timeline,
-        systemIdentifier: row.system_identifier,
-        lastCheckedAt: now,
-      };
+      const row = rows[index];
+      // Kept through a missed probe (an Error here): its last known position and identity stand.
+      if (!(row instanceof Error)) {
+        if (row.clock_offset_ms !== undefined) this.clockOffsetMs = row.clock_offset_ms;
+        this.primaryPosition = {
+          name: node.name,
+          reachable: true,
+          currentLsn: row.lsn,
+          timeline: row.timeline,
+          systemIdentifier: row.system_identifier,
+          lastCheckedAt: now,
+        };
+      }
     } else {
       // Keep the last known identity and position: tokens stay checkable while there is no primary.
       this.primaryPosition = { ...this.primaryPosition, name: null, reachable: false, lastCheckedAt: now, problem };
@@ -185,7 +297,7 @@ export class TopologyMonitor {
     const verdict: ProbeVerdict =
       row instanceof Error
         ? { problem: `unreachable: ${row.message}`, observed: { reachable: false, role: 'unknown' } }
-        : judge(row, primaryLsn, this.thresholds, primaryTimeline);
+        : judge(row, primaryLsn, this.thresholds, primaryTimeline, this.clusterId);
     const wasEligible = replica.eligible;
     replica.recordProbe(verdict);
     if (!wasEligible && replica.eligible) this.logger.log(`${replica.name} admitted for reads`);
@@ -194,8 +306,13 @@ export class TopologyMonitor {
 }
 
 /** Pure: turns one probe row into observations and a problem (or none). Exported for unit tests. */
-export function judge(row: NodeProbeRow, primaryLsn: Lsn | null, thresholds: LagThresholds, primaryTimeline?: number): ProbeVerdict {
+export function judge(row: NodeProbeRow, primaryLsn: Lsn | null, thresholds: LagThresholds, primaryTimeline?: number, clusterId?: string): ProbeVerdict {
   const base = { reachable: true, inRecovery: row.in_recovery, timeline: row.timeline, applyDelayMs: row.apply_delay_ms ?? 0 };
+  // Another cluster's node (a clone, a PITR copy of another database) has data this cluster never had.
+  if (clusterId !== undefined && row.system_identifier !== clusterId) {
+    const problem = `belongs to another cluster (system identifier ${row.system_identifier}, this cluster's ${clusterId})`;
+    return { problem, immediate: true, observed: { ...base, role: 'unknown', replayPaused: null } };
+  }
   // A node out of recovery is a primary (this cluster's, or a stray one): never a replica, not even for a probe's length.
   if (!row.in_recovery) {
     return { problem: 'not in recovery: this node takes writes', immediate: true, observed: { ...base, role: 'primary', replayPaused: false } };

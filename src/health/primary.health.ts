@@ -2,9 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseTopology } from '../database/database-topology';
 
-/** Up when the primary answers and accepts writes (not in recovery, not read-only). */
+type PrimaryNode = NonNullable<DatabaseTopology['primary']>;
+
+/**
+ * Up when the primary answers and accepts writes (not in recovery, not read-only). Asked on the node's own
+ * readiness pool, never the topology monitor's (a burst of checks would time out the probe that elects the
+ * primary); concurrent checks share one query.
+ */
 @Injectable()
 export class PrimaryHealthIndicator {
+  private readonly inFlight = new Map<PrimaryNode, Promise<{ name: string }>>();
+
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly topology: DatabaseTopology,
@@ -15,13 +23,22 @@ export class PrimaryHealthIndicator {
     if (!primary) return this.health.check(key).down({ reason: `no primary: ${this.topology.primaryProblem}` });
     return this.health
       .check(key)
-      .attempt(async () => {
-        const { rows } = await primary.probes.query(
-          "SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only",
-        );
-        if (rows[0].in_recovery || rows[0].read_only === 'on') throw new Error(`${primary.name} is not writable`);
-        return { name: primary.name };
-      })
+      .attempt(() => this.writable(primary))
       .withTimeout(1500);
+  }
+
+  private writable(primary: PrimaryNode): Promise<{ name: string }> {
+    let check = this.inFlight.get(primary);
+    if (!check) {
+      check = primary.readinessProbes
+        .query("SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only")
+        .then(({ rows }) => {
+          if (rows[0].in_recovery || rows[0].read_only === 'on') throw new Error(`${primary.name} is not writable`);
+          return { name: primary.name };
+        })
+        .finally(() => this.inFlight.delete(primary));
+      this.inFlight.set(primary, check);
+    }
+    return check;
   }
 }

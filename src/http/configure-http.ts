@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import { ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -38,12 +38,15 @@ declare module 'fastify' {
 }
 
 /**
- * Fastify's own JSON parser (prototype-poisoning safe), with two changes. An empty body is no body: RealWorld
+ * Fastify's own JSON parser (prototype-poisoning safe), the only one, with two changes. An empty body is no body: RealWorld
  * clients, the Postman suite among them, send Content-Type: application/json on bodiless DELETEs and POST
  * …/favorite too. And checkJsonBody refuses NUL characters and deep nesting before anything walks the body.
  */
 export function useJsonBodies(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON is the only body the API takes: Fastify's text/plain parser goes too (main.ts leaves out Nest's form
+  // parser), so any other media type is a 415 before a handler could see its fields.
+  fastify.removeAllContentTypeParsers();
   const { bodyLimit, onProtoPoisoning, onConstructorPoisoning } = fastify.initialConfig;
   const parseJson = fastify.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
   app.useBodyParser('application/json', { bodyLimit }, (request, body, done) => {
@@ -60,9 +63,20 @@ export function useJsonBodies(app: NestFastifyApplication): void {
   });
 }
 
+/**
+ * Nest's ValidationPipe, except that a path parameter reaches its own pipe (ParseIdPipe, ParseSlugPipe, …) as the
+ * client spelled it. With `transform`, Nest would first make `@Param('id') id: number` a Number(text), which takes
+ * 0x10, 01, +1, ' 1' and 1e0 for 16 or 1: the pipe behind it could no longer tell, and DELETE acted on them.
+ */
+class RawPathParamsValidationPipe extends ValidationPipe {
+  protected transformPrimitive(value: unknown, metadata: ArgumentMetadata): unknown {
+    return metadata.type === 'param' ? value : super.transformPrimitive(value, metadata);
+  }
+}
+
 /** Every DTO validated, unknown fields refused (400; 422 under the Conduit API, see ProblemDetailsFilter). */
 export function validationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RawPathParamsValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
@@ -108,6 +122,8 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
     if (token) {
       void reply.header('X-Consistency-Token', token).setCookie(CONSISTENCY_TOKEN_COOKIE, token, {
         httpOnly: true,
+        // Secure when nginx (a trusted proxy, see main.ts) says the client came over https.
+        secure: 'auto',
         sameSite: 'lax',
         path: '/',
         maxAge: tokens.ttlSeconds,

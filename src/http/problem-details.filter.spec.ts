@@ -2,6 +2,7 @@ import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { DatabaseNotConnectedError } from '../database/database-not-connected.error';
 import { PrimaryUnavailableError } from '../database/primary-unavailable.error';
+import { ReplicaUnavailableError } from '../database/replica-unavailable.error';
 import { AlreadyTakenError, AuthenticationRequiredError, InvalidTokenError, NotTheAuthorError, ResourceNotFoundError } from '../errors/domain-errors';
 import { asRealWorldProblem, toProblem } from './problem-details.filter';
 
@@ -49,5 +50,17 @@ describe('asRealWorldProblem', () => {
       errors: { body: ['only its author may change this comment'] },
     });
     expect(asRealWorldProblem(toProblem(new NotFoundException(), 'req-4'))).toMatchObject({ status: 404, errors: { body: [expect.any(String)] } });
+  });
+});
+
+describe('toProblem for a database that is unavailable', () => {
+  it.each([
+    ['no primary', new PrimaryUnavailableError('db-primary (10.213.0.21:5432): connect ECONNREFUSED; db-replica-1 is in recovery')],
+    ['no replica', new ReplicaUnavailableError('no database node reachable yet (db-replica-2: password authentication failed)')],
+  ])('should tell the client to retry, not which nodes it has or what they answered (%s)', (_what, error) => {
+    const body = JSON.stringify(toProblem(error, 'req-5'));
+
+    expect(toProblem(error, 'req-5')).toMatchObject({ status: 503, detail: expect.stringMatching(/retry/) });
+    expect(body).not.toMatch(/db-(primary|replica)|10\.213|ECONNREFUSED|password|recovery/);
   });
 });

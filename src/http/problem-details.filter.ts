@@ -51,6 +51,12 @@ const DOMAIN_STATUS = new Map<Function, number>([
   [DatabaseNotConnectedError, HttpStatus.SERVICE_UNAVAILABLE],
 ]);
 
+/** Fastify's router errors, whose own messages repeat the URL back to the client. */
+const ROUTER_ERRORS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The URL has a malformed percent-encoding.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A part of the path is too long.',
+};
+
 export function problem(status: number, requestId: string, extra: Partial<ProblemDetails> = {}): ProblemDetails {
   return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, requestId, ...extra };
 }
@@ -69,9 +75,12 @@ export function toProblem(thrown: unknown, requestId: string): ProblemDetails {
     const errors = Array.isArray(message) ? message.map(String) : undefined;
     return problem(error.getStatus(), requestId, { detail: errors ? 'The request is invalid.' : String(message ?? error.message), errors });
   }
-  // Fastify's own errors before the handler runs: malformed JSON (400), body too large (413), media type (415).
+  // Fastify's own errors before the handler runs: malformed JSON (400), body too large (413), media type (415),
+  // and the router's (a malformed URL, an over-long parameter), whose messages quote the URL: those say less.
   const { statusCode, code, message } = (error ?? {}) as { statusCode?: number; code?: string; message?: string };
-  if (statusCode && statusCode >= 400 && statusCode < 500) return problem(statusCode, requestId, { detail: message, code });
+  if (statusCode && statusCode >= 400 && statusCode < 500) {
+    return problem(statusCode, requestId, { detail: (code && ROUTER_ERRORS[code]) ?? message, code });
+  }
   if (isNodeFailure(error)) {
     return problem(HttpStatus.SERVICE_UNAVAILABLE, requestId, { detail: 'The database is unavailable; try again shortly.' });
   }
@@ -106,15 +115,33 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    const body = toProblem(this.explain(error), String(request.id));
+    const explained = this.explain(error);
+    const body = toProblem(explained, String(request.id));
     body.instance = request.url;
-    // Expected errors (4xx, a 503 from readiness or an unavailable database) are the access log's business.
+    // Expected errors (4xx, a 503 from readiness or an unavailable database) are the access log's business; an
+    // unavailable database's reason (which nodes, what they answered) is the operators', not the client's.
     if (body.status === HttpStatus.INTERNAL_SERVER_ERROR) this.logger.error({ requestId: body.requestId, err: error }, (error as Error)?.stack);
-    sendProblem(http.getResponse<FastifyReply>(), this.speaksRealWorld(request.url) ? asRealWorldProblem(body) : body);
+    const reason = unavailableReason(explained);
+    if (reason) this.logger.warn({ requestId: body.requestId, reason }, body.detail);
+    sendProblem(http.getResponse<FastifyReply>(), speaksRealWorld(request.url, this.realWorldPath) ? asRealWorldProblem(body) : body);
   }
+}
 
-  private speaksRealWorld(url: string): boolean {
-    const path = this.realWorldPath;
-    return path !== undefined && (url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`));
-  }
+function unavailableReason(error: unknown): string | undefined {
+  const cause = (error as { driverError?: unknown })?.driverError ?? error;
+  return cause instanceof PrimaryUnavailableError || cause instanceof ReplicaUnavailableError ? cause.reason : undefined;
+}
+
+function speaksRealWorld(url: string, path: string | undefined): boolean {
+  return path !== undefined && (url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`));
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any hook, filter or the request id header runs
+ * (a malformed percent-encoding, a path parameter over maxParamLength), answered like every other error.
+ */
+export function sendFrameworkError(error: Error, request: FastifyRequest, reply: FastifyReply, realWorldPath?: string): void {
+  const body = toProblem(error, String(request.id));
+  void reply.header('X-Request-Id', request.id);
+  sendProblem(reply, speaksRealWorld(request.url, realWorldPath) ? asRealWorldProblem(body) : body);
 }

@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { StatusPageGuard } from './status-page.guard';
 
 /** Production refuses the public dev secrets. */
-const production = { NODE_ENV: 'production', CONSISTENCY_TOKEN_SECRET: 'operator-consistency-secret', JWT_SECRET: 'operator-jwt-secret-of-at-least-32-chars' };
+const production = { NODE_ENV: 'production', CONSISTENCY_TOKEN_SECRET: 'operator-consistency-secret', DB_PASSWORD: 'operator-db-password', JWT_SECRET: 'operator-jwt-secret-of-at-least-32-chars' };
 
 describe('StatusPageGuard', () => {
   it('should let the page through where STATUS_PAGE allows it', () => {

@@ -22,6 +22,14 @@ export interface DaemonOptions {
 const asUser = (user?: string) => (user ? ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--'] : []);
 const withStackDirMounted = () => ['sh', '-c', 'mount --bind "$1" "$2" && cd "$2" && shift 2 && exec "$@"', 'mount-stack-dir', STACK_DIR, STACK_DIR_MOUNT];
 
+/**
+ * argv that runs `command` inside the service's namespace as `user`, with STACK_DIR at STACK_DIR_MOUNT (see
+ * DaemonOptions.mountStackDir): for a one-off command that uses the paths the servers see, pgBackRest's.
+ */
+export function inNamespaceThroughMount(serviceName: string, command: string[], user: string): string[] {
+  return inNamespace(serviceName, [...withStackDirMounted(), ...asUser(user), ...command]);
+}
+
 /** argv that runs `command` inside the service's namespace, as `user` when given. */
 export function inNamespace(serviceName: string, command: string[], user?: string): string[] {
   return ['ip', 'netns', 'exec', namespaceOf(serviceName), ...asUser(user), ...command];

@@ -46,6 +46,11 @@ export const paths = {
   /** Each PostgreSQL gets its own socket directory: the machine's own server owns the default one. */
   socketDir: (service: string) => join(STACK_DIR, 'run', service),
   dnsHosts: join(STACK_DIR, 'dns', 'hosts'),
+  /** pgBackRest (docs/backups.md): its one configuration, its repository (the `backup` service's data), its logs and locks. */
+  pgbackrestConfig: join(STACK_DIR, 'pgbackrest', 'pgbackrest.conf'),
+  backupRepository: join(STACK_DIR, 'data', 'backup'),
+  pgbackrestLogs: join(STACK_DIR, 'logs', 'pgbackrest'),
+  pgbackrestLocks: join(STACK_DIR, 'run', 'pgbackrest'),
   patroniConfig: (service: string) => join(STACK_DIR, 'patroni', `${service}.yml`),
   /** Patroni runs it as postgres, so it is copied beside the rendered configs, where the mount shows it. */
   postBootstrap: join(STACK_DIR, 'patroni', 'post-bootstrap.sh'),

@@ -13,7 +13,7 @@ export const credentials = {
   replicator: { user: 'replicator', password: 'replicator-dev-password' },
 };
 
-const PG_USER = 'postgres';
+export const PG_USER = 'postgres';
 
 let ids: { uid: number; gid: number } | undefined;
 function postgresIds(): { uid: number; gid: number } {
@@ -21,7 +21,7 @@ function postgresIds(): { uid: number; gid: number } {
   return ids;
 }
 
-function ownedByPostgres(dir: string, mode: number): void {
+export function ownedByPostgres(dir: string, mode: number): void {
   mkdirThroughMount(dirname(dir));
   mkdirSync(dir, { recursive: true });
   const { uid, gid } = postgresIds();
@@ -73,6 +73,7 @@ export function writePatroniConfig(name: string): string {
     REPLICATION_PASSWORD: credentials.replicator.password,
     SYNCHRONOUS_MODE: String(synchronousMode()),
     POST_BOOTSTRAP: throughMount(paths.postBootstrap),
+    PGBACKREST_CONFIG: throughMount(paths.pgbackrestConfig),
   };
   const rendered = readFileSync(paths.patroniTemplate, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (_, key: string) => {
     if (!(key in values)) throw new Error(`patroni.yml: no value for \${${key}}`);

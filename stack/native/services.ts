@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import Redis from 'ioredis';
 import { PUBLIC_HOSTNAME, REDIS_MASTER_NAME, service, SERVICES, ServiceSpec } from '../topology';
-import { mkdirThroughMount, paths, throughMount } from './paths';
+import { mkdirThroughMount, paths, PG_BIN, throughMount } from './paths';
+import { isRestoreComplete, restoredPostgresCommand } from './backups';
 import { isNodeHealthy, patroniCommand, patroniEnv } from './postgres';
 
 /** How the native stack runs one kind of service: its command line, its user, and what "healthy" means. */
@@ -175,6 +176,17 @@ export const runners: Record<string, ServiceRunner> = {
     mountStackDir: true,
     env: () => patroniEnv(),
     healthy: (spec) => isNodeHealthy(spec.name),
+  },
+  // PostgreSQL alone on data restored to a point in time (`npm run stack -- restore --to <time>`): no Patroni.
+  // Healthy once recovery reached the target and the server promoted itself.
+  'restored-postgres': {
+    command: () => restoredPostgresCommand(PG_BIN),
+    user: 'postgres',
+    mountStackDir: true,
+    // restore_command runs pgBackRest's archive-get.
+    env: () => ({ PATH: process.env.PATH, LANG: 'C.UTF-8' }),
+    healthy: () => isRestoreComplete(),
+    stopSignal: 'SIGINT',
   },
   redis: redisNode(),
   'redis-replica': redisNode(),

@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REDIS_MASTER_NAME, REPLICAS_NAME, service, SERVICES, ServiceSpec, STACK_INDEX } from '../topology';
+import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REDIS_MASTER_NAME, REPLICAS_NAME, runsPostgres, service, SERVICES, ServiceSpec, STACK_INDEX } from '../topology';
 import { daemonPid, inNamespace, killAndWait, logTail, startDaemon, stopDaemon } from './daemons';
 import { claimIndex, heldElsewhereMessage, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
 import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
 import { holdsLeaderKey, isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
+import { backup, BackupSet, BackupType, createStanza, removeRestoreNode, RESTORE_NODE, restoreData } from './backups';
 import { appEnv, redisCommand, runners, sentinelConfOf } from './services';
 
 export { redisMaster } from './services';
@@ -28,6 +29,8 @@ export const REQUIRED_PACKAGES: Record<string, string> = {
   '/usr/bin/etcd': 'etcd-server',
   // The client's tools: `npm run stack -- exec client curl …`.
   '/usr/bin/curl': 'curl',
+  // WAL archiving (every node's archive_command), backups and restores: docs/backups.md.
+  '/usr/bin/pgbackrest': 'pgbackrest',
 };
 
 /** What the tests need beyond the stack: Chromium (the status page's browser test), Prometheus (the optional service's test). */
@@ -106,18 +109,30 @@ async function startService(spec: ServiceSpec, progress: Progress): Promise<void
  */
 async function startDatabase(progress: Progress): Promise<void> {
   await startService(service('etcd'), progress);
-  if (!isInitialised('db-primary')) {
+  const newCluster = !isInitialised('db-primary');
+  if (newCluster) {
     progress('  · db-primary    initialising the cluster (Patroni: initdb, then leader)');
     await startService(service('db-primary'), progress);
     // The replicas clone it once its bootstrap is over: had it failed, they would hold a cluster without the app's database.
     await waitForService('db-primary', 'db-primary to hold the leader key (its bootstrap done)', () => holdsLeaderKey('db-primary'));
   }
-  await Promise.all(
-    ['db-primary', ...replicaNames()].map(async (name) => {
+  await Promise.all([
+    ...['db-primary', ...replicaNames()].map(async (name) => {
       if (!isInitialised(name)) progress(`  · ${name.padEnd(13)} cloning the leader (Patroni: pg_basebackup)`);
       await startService(service(name), progress);
     }),
-  );
+    // A new cluster's primary is db-primary, up already: the stanza is made while the replicas clone it.
+    ...(newCluster ? [ensureStanza(progress)] : []),
+  ]);
+  // An existing cluster's primary may be any node: once they all run.
+  if (!newCluster) await ensureStanza(progress);
+}
+
+/** pgBackRest's stanza, so that the primary's archive_command succeeds from now on (docs/backups.md). */
+async function ensureStanza(progress: Progress): Promise<void> {
+  const started = Date.now();
+  await createStanza();
+  progress(`  ✔ backup        stanza ready, WAL archiving on   ${paths.backupRepository}  (${Date.now() - started} ms)`);
 }
 
 /**
@@ -355,6 +370,46 @@ export async function switchover(candidate: string): Promise<void> {
   }
 }
 
+/** `npm run stack -- backup`: a backup taken from a standby (pgBackRest's `backup-standby`). */
+export async function takeBackup(type?: BackupType): Promise<BackupSet> {
+  claimIndex();
+  // pgBackRest refuses a primary whose pg_control still names the timeline before its promotion ("WAL timeline 2
+  // does not match pg_control timeline 1"): a new primary updates it at its first checkpoint, which PostgreSQL
+  // runs in the background after a failover. A checkpoint now costs little (the backup starts with one anyway).
+  const primary = await leader();
+  if (primary) await withSuperuser(primary, (db) => db.query('CHECKPOINT'));
+  return backup(type);
+}
+
+/**
+ * `npm run stack -- restore --to <time>`: the newest backup before that time, replayed to it, in db-restore, a
+ * server of its own that is no member of the cluster and never in `db-replicas`. A scratch node from an earlier
+ * restore is removed first.
+ */
+export async function restore(to: string, progress: Progress = console.log): Promise<void> {
+  claimIndex();
+  await removeRestoreNode((name) => stopService(name));
+  const started = Date.now();
+  // Recovery to a time stops at the first commit after it; with none in the archive (an idle cluster, or a time
+  // after the last write) PostgreSQL ends with "recovery ended before configured recovery target was reached". A
+  // transaction of our own, now, is that commit (restoreData then has the primary archive its current WAL).
+  const primary = await leader();
+  if (primary) await withSuperuser(primary, (db) => db.query('SELECT txid_current()'));
+  await restoreData(to, progress);
+  progress(`  ✔ ${RESTORE_NODE.padEnd(13)} data restored to ${to}  (${Date.now() - started} ms)`);
+  await startService(service(RESTORE_NODE), progress);
+  writeDnsRecords();
+  writeEndpoints();
+}
+
+/** Removes the scratch node: stopped, its data deleted, its namespace gone. */
+export async function removeRestore(): Promise<void> {
+  await removeRestoreNode((name) => stopService(name));
+  removeNamespace(namespaceOf(RESTORE_NODE));
+  writeDnsRecords({ removing: [RESTORE_NODE] });
+  writeEndpoints();
+}
+
 export interface ServiceStatus {
   name: string;
   address: string;
@@ -375,7 +430,8 @@ export async function status(): Promise<ServiceStatus[]> {
     SERVICES.filter((s) => runners[s.kind] && (!s.optional || daemonPid(s.name))).map(async (spec) => {
       const pid = daemonPid(spec.name);
       const healthy = pid !== null && (await runners[spec.kind].healthy(spec).catch(() => false));
-      const role = spec.kind.startsWith('postgres') && pid !== null ? (await patroniState(spec.name))?.role : undefined;
+      const role =
+        spec.kind === 'restored-postgres' ? 'restored' : spec.kind.startsWith('postgres') && pid !== null ? (await patroniState(spec.name))?.role : undefined;
       if (spec.kind === 'redis' || spec.kind === 'redis-replica') return { name: spec.name, address: spec.address, pid, healthy, role: pid === null ? undefined : await redisRole(spec) };
       return { name: spec.name, address: spec.address, pid, healthy, role: role && (isLeaderRole(role) ? 'primary' : role) };
     }),
@@ -394,7 +450,7 @@ export function writeEndpoints(): void {
         namespace: null,
         ownNamespace: namespaceOf(s.name),
         hostnames: [s.name, ...(s.aliases ?? [])],
-        ...(s.kind.startsWith('postgres') ? { socketDir: paths.socketDir(s.name) } : {}),
+        ...(runsPostgres(s) ? { socketDir: paths.socketDir(s.name) } : {}),
       },
     ]),
   );

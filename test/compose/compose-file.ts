@@ -23,6 +23,7 @@ export interface ComposeService {
   build?: string | { context?: string; dockerfile?: string };
   pull_policy?: string;
   command?: string | string[];
+  entrypoint?: string | string[];
   restart?: string;
   environment?: Record<string, string | number | boolean | null> | string[];
   env_file?: string | (string | { path: string })[];

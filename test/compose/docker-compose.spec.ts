@@ -4,8 +4,9 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/app-config';
+import { RESTORE_NODE, STANZA } from '../../stack/native/backups';
 import { paths as nativePaths } from '../../stack/native/paths';
-import { SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
+import { LB_OPERATORS_PORT, PATRONI_PORT, SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
 import {
   COMPOSE_TEXT,
   DEFAULT_COMPOSE_SERVICES,
@@ -60,6 +61,7 @@ const namesOfKind = (...kinds: ServiceKind[]): string[] =>
   STACK_SERVICES.filter((s) => kinds.includes(s.kind)).map((s) => s.name);
 
 const [ETCD] = namesOfKind('etcd');
+const [BACKUP] = namesOfKind('backup');
 const [REDIS] = namesOfKind('redis');
 const REDIS_NODES = [REDIS, ...namesOfKind('redis-replica')];
 const SENTINELS = namesOfKind('redis-sentinel');
@@ -108,7 +110,11 @@ const EXPECTED_DEPENDENCIES: Record<string, Record<string, string>> = {
   [REDIS]: {},
   // The Sentinels monitor redis by name, and the replica replicates it: it must answer first.
   ...Object.fromEntries([...REDIS_NODES.slice(1), ...SENTINELS].map((name) => [name, healthy(REDIS)])),
-  [PRIMARY]: healthy(ETCD),
+  [BACKUP]: {},
+  // After backup: its archive_command writes through it, and its first start makes the certificates.
+  [PRIMARY]: healthy(ETCD, BACKUP),
+  // db-primary builds the image it runs.
+  [RESTORE_NODE]: healthy(BACKUP, PRIMARY),
   // After the primary: on a new cluster, the node named db-primary is then the one that creates and leads it.
   ...Object.fromEntries(REPLICAS.map((replica) => [replica, healthy(ETCD, PRIMARY)])),
   migrate: healthy(PRIMARY),
@@ -192,11 +198,12 @@ describe('docker-compose.yml', () => {
     expect([...DEFAULT_COMPOSE_SERVICES].sort()).toEqual(expected);
   });
 
-  it('should keep Prometheus and Grafana in the observability profile, optional natively too', () => {
+  it('should keep Prometheus and Grafana in the observability profile, db-restore in the restore one, optional natively too', () => {
     const optionalInTopology = SERVICES.filter((s) => s.optional).map((s) => s.name);
 
-    expect(PROFILED_SERVICES.sort()).toEqual(['grafana', 'prometheus']);
-    for (const name of PROFILED_SERVICES) expect(composeService(name).profiles).toEqual(['observability']);
+    expect(PROFILED_SERVICES.sort()).toEqual([RESTORE_NODE, 'grafana', 'prometheus']);
+    for (const name of ['grafana', 'prometheus']) expect(composeService(name).profiles).toEqual(['observability']);
+    expect(composeService(RESTORE_NODE).profiles).toEqual(['restore']);
     // Grafana has no Debian package, so the native stack runs Prometheus only.
     expect(PROFILED_SERVICES.filter((name) => SERVICES.some((s) => s.name === name))).toEqual(
       PROFILED_SERVICES.filter((name) => optionalInTopology.includes(name)),
@@ -386,7 +393,7 @@ describe('docker-compose.yml', () => {
 
   describe('two checkouts on one machine', () => {
     /** Each published port: `127.0.0.1:${NAME_PORT:-default}`, as written. */
-    const PUBLISHED = /^127\.0\.0\.1:\$\{([A-Z]+_PORT):-(\d+)\}$/;
+    const PUBLISHED = /^127\.0\.0\.1:\$\{([A-Z_]+_PORT):-(\d+)\}$/;
     const publishing = Object.keys(compose.services).filter((name) => publishedPortsOf(compose.services[name]).length);
 
     it('should give every variable it reads a default, so that no .env is needed', () => {
@@ -404,9 +411,10 @@ describe('docker-compose.yml', () => {
       expect(ports.filter((port) => !PUBLISHED.test(port))).toEqual([]);
     });
 
-    it('should publish lb on LB_PORT, 8080 unless set', () => {
-      expect(publishedPortsOf(composeService('lb'))).toEqual(['127.0.0.1:${LB_PORT:-8080}']);
-      expect(publishedPortsOf(composeAsRun.services.lb)).toEqual(['127.0.0.1:8080']);
+    it("should publish lb on LB_PORT, 8080 unless set, and its operators' port on LB_OPERATORS_PORT, 9080 unless set", () => {
+      expect(publishedPortsOf(composeService('lb'))).toEqual(['127.0.0.1:${LB_PORT:-8080}', `127.0.0.1:\${LB_OPERATORS_PORT:-${LB_OPERATORS_PORT}}`]);
+      expect(publishedPortsOf(composeAsRun.services.lb)).toEqual(['127.0.0.1:8080', `127.0.0.1:${LB_OPERATORS_PORT}`]);
+      expect(composeService('lb').ports).toContain(`127.0.0.1:\${LB_OPERATORS_PORT:-${LB_OPERATORS_PORT}}:${LB_OPERATORS_PORT}`);
     });
 
     it('should publish each host port once', () => {
@@ -529,6 +537,15 @@ describe('docker-compose.yml', () => {
       }
     });
 
+    // The apps ask Patroni on each node who leads (issue 14, item 11): at the port its REST API listens on, in
+    // compose as natively.
+    it('should give every service of the app image the port of Patroni\'s REST API, as the template and the native stack open it', () => {
+      const restApi = (parse(TEMPLATE_TEXT) as { restapi: { listen: string; connect_address: string } }).restapi;
+
+      for (const app of APP_IMAGE_SERVICES) expect(variablesOf(composeService(app)).DB_PATRONI_API_PORT).toBe(String(PATRONI_PORT));
+      expect([restApi.listen, restApi.connect_address].map((address) => address.split(':').at(-1))).toEqual([String(PATRONI_PORT), String(PATRONI_PORT)]);
+    });
+
     it.each(POSTGRES_NODES)('should not give postgres node %s a PGPASSWORD', (name) => {
       // libpq prefers it to Patroni's pgpass file: it would replace the replication password.
       expect(Object.keys(variablesOf(composeService(name)))).not.toContain('PGPASSWORD');
@@ -626,6 +643,118 @@ describe('docker-compose.yml', () => {
 
     it.each([...REDIS_NODES, ...SENTINELS])('should check %s with redis-cli, which the image has', (name) => {
       expect(healthcheckCommandOf(composeService(name)).join(' ')).toMatch(/redis-cli .*(info replication|sentinel ckquorum)/);
+    });
+  });
+
+  describe('backups (pgBackRest, docs/backups.md)', () => {
+    const NODE_CONFIG = 'docker/patroni/pgbackrest.conf';
+    const BACKUP_CONFIG = 'docker/backup/pgbackrest.conf';
+    const BACKUP_START = 'docker/backup/start.sh';
+    const RESTORE_ENTRYPOINT = 'docker/patroni/restore.sh';
+
+    /** A pgBackRest configuration file: section -> key -> value. */
+    const iniOf = (path: string): Record<string, Record<string, string>> => {
+      const sections: Record<string, Record<string, string>> = {};
+      let current = '';
+      for (const line of readRepoFile(path).split('\n').map((l) => l.trim())) {
+        if (line === '' || line.startsWith('#')) continue;
+        const header = /^\[(.+)\]$/.exec(line);
+        if (header) current = header[1];
+        else (sections[current] ??= {})[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+      }
+      return sections;
+    };
+    const nodeConfig = iniOf(NODE_CONFIG);
+    const backupConfig = iniOf(BACKUP_CONFIG);
+    const mountOf = (name: string, source: string): Mount | undefined =>
+      mountsOf(composeService(name)).find((mount) => mount.source === normalize(source) || mount.source === source);
+    const template = parse(TEMPLATE_TEXT) as {
+      scope: string;
+      bootstrap: { dcs: { postgresql: { parameters: Record<string, string> } } };
+      postgresql: { parameters: Record<string, string> };
+    };
+
+    it("should name the stanza after Patroni's scope, in archive_command and both configurations", () => {
+      expect(STANZA).toBe(template.scope);
+      expect(template.postgresql.parameters.archive_command).toContain(`--stanza=${STANZA} `);
+      expect(Object.keys(nodeConfig)).toEqual(['global', STANZA]);
+      expect(Object.keys(backupConfig)).toEqual(['global', STANZA]);
+      expect(readRepoFile(BACKUP_START)).toContain(`stanza=${STANZA}`);
+      expect(readRepoFile(RESTORE_ENTRYPOINT)).toContain(`--stanza=${STANZA} `);
+    });
+
+    it('should archive from the primary only, each node its own WAL, through the configuration the placeholder names', () => {
+      // 'on', not 'always': a replica does not archive; after a failover the new primary does.
+      expect(template.bootstrap.dcs.postgresql.parameters.archive_mode).toBe('on');
+      expect(template.postgresql.parameters.archive_command).toBe(
+        `pgbackrest --config=\${PGBACKREST_CONFIG} --stanza=${STANZA} --pg1-path=\${DATA_DIR} archive-push %p`,
+      );
+    });
+
+    it.each(POSTGRES_NODES)('should give postgres node %s the node configuration, at PGBACKREST_CONFIG, and the certificates, read-only', (name) => {
+      const config = mountOf(name, NODE_CONFIG);
+      const tls = namedVolumeMountsOf(composeService(name)).find((mount) => mount.source === 'backup-tls');
+
+      expect(config?.target).toBe(patroniSettingsOf(name).PGBACKREST_CONFIG);
+      expect(config?.readOnly).toBe(true);
+      expect(tls?.readOnly).toBe(true);
+      expect(nodeConfig.global['repo1-host-cert-file'].startsWith(`${tls?.target}/`)).toBe(true);
+    });
+
+    it("should point each node's configuration at its own data directory and at the backup service's TLS server", () => {
+      expect(nodeConfig[STANZA]['pg1-path']).toBe(patroniSettingsOf(PRIMARY).DATA_DIR);
+      expect(nodeConfig[STANZA]['pg1-socket-path']).toBe(patroniSettingsOf(PRIMARY).SOCKET_DIR);
+      // The client names the repository's path to the server: the two must agree.
+      expect(nodeConfig.global).toEqual(
+        expect.objectContaining({ 'repo1-host': BACKUP, 'repo1-host-type': 'tls', 'repo1-path': backupConfig.global['repo1-path'] }),
+      );
+      expect(nodeConfig.global['compress-type']).toBe(backupConfig.global['compress-type']);
+      expect(readRepoFile(PATRONI_ENTRYPOINT)).toMatch(/^pgbackrest server &$/m);
+    });
+
+    it('should back up every postgres node of the topology through its TLS server, from a standby', () => {
+      const hosts = Object.entries(backupConfig[STANZA]).filter(([key]) => /^pg\d+-host$/.test(key));
+
+      expect(hosts.map(([, host]) => host).sort()).toEqual([...POSTGRES_NODES].sort());
+      for (const [key, host] of hosts) {
+        const index = key.slice(0, key.indexOf('-'));
+        expect([host, backupConfig[STANZA][`${index}-host-type`]]).toEqual([host, 'tls']);
+        expect(backupConfig[STANZA][`${index}-path`]).toBe(patroniSettingsOf(host).DATA_DIR);
+        expect(backupConfig[STANZA][`${index}-socket-path`]).toBe(patroniSettingsOf(host).SOCKET_DIR);
+      }
+      expect(backupConfig.global['backup-standby']).toBe('y');
+    });
+
+    it('should keep the repository in a named volume of the backup service, with its configuration mounted read-only', () => {
+      const volumes = namedVolumeMountsOf(composeService(BACKUP));
+
+      expect(volumes.map(({ target }) => target)).toContain(backupConfig.global['repo1-path']);
+      expect(mountOf(BACKUP, BACKUP_CONFIG)?.readOnly).toBe(true);
+      expect(Object.keys(compose.volumes ?? {})).toEqual(expect.arrayContaining(['backup-repo', 'backup-tls']));
+    });
+
+    it('should make a certificate that names every host a pgBackRest connects to', () => {
+      const [, hosts] = /^hosts=\(([^)]*)\)$/m.exec(readRepoFile(BACKUP_START)) ?? [];
+
+      expect(hosts?.split(' ')).toEqual(expect.arrayContaining([BACKUP, ...POSTGRES_NODES, RESTORE_NODE]));
+    });
+
+    it("should install the same pinned pgBackRest on the nodes' image and the backup service's", () => {
+      const pinned = (path: string) => /apt-get install[^\n]*\spgbackrest=(\d+\.\d+-\S+)/.exec(readRepoFile(path))?.[1];
+
+      expect(pinned(PATRONI_DOCKERFILE)).toMatch(/^2\.45-/);
+      expect(pinned(dockerfileOf(composeService(BACKUP)))).toBe(pinned(PATRONI_DOCKERFILE));
+    });
+
+    it('should restore into db-restore outside the cluster: never in db-replicas, no archiving, its entrypoint in the image', () => {
+      const restoreNode = composeService(RESTORE_NODE);
+      const [, script] = [restoreNode.entrypoint ?? []].flat();
+
+      expect(aliasesOf(restoreNode)).not.toContain('db-replicas');
+      expect(restoreNode.image).toBe(composeService(PRIMARY).image);
+      expect(copiedFiles(PATRONI_DOCKERFILE).get(script)).toBe(RESTORE_ENTRYPOINT);
+      expect(readRepoFile(RESTORE_ENTRYPOINT)).toContain('--archive-mode=off');
+      expect(environmentOf(restoreNode).RESTORE_TARGET).toBe('${RESTORE_TARGET:-}');
     });
   });
 

@@ -122,7 +122,7 @@ describe('lb (nginx) under docker compose', () => {
     expect(withoutRunTimeResolution(nativeUpstream)).toEqual(nativeUpstream);
   });
 
-  it('should keep the site as the native stack serves it: keepalive, request ids, 413 problem+json, /nginx-status, retries of idempotent requests only', () => {
+  it('should keep the site as the native stack serves it: keepalive, request ids, 413 problem+json, /nginx-status, retries of GET and HEAD only', () => {
     const { site } = runStartScript();
 
     expect(site).toContain('proxy_pass http://app_servers;');
@@ -130,7 +130,8 @@ describe('lb (nginx) under docker compose', () => {
     expect(site).toContain('proxy_http_version 1.1;');
     expect(site).toContain('proxy_set_header Connection "";');
     expect(site).toContain('proxy_set_header X-Request-Id $req_id;');
-    expect(site).toMatch(/error_page 413 @payload_too_large;[\s\S]*default_type application\/problem\+json;/);
+    expect(site).toMatch(/error_page 413 =413 \/\.problem\/413;[\s\S]*location = \/\.problem\/413 \{\s*internal;\s*default_type application\/problem\+json;/);
+    expect(site).toMatch(/location @no_retry \{[^}]*proxy_next_upstream off;/);
     expect(site).toMatch(/location = \/nginx-status \{\s*stub_status;/);
     expect(site).toMatch(/proxy_next_upstream error timeout http_502 http_503 http_504;/);
     expect(site.replace(/#.*$/gm, '')).not.toContain('non_idempotent');

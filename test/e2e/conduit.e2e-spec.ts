@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { leader } from '../../stack/native/stack';
-import { closeClient, get, request } from './support/client';
+import { closeClient, get, operatorsUrl, request } from './support/client';
 import { ConduitClient, conduitRows, expectConduitProblem, newArticle, newUser } from './support/conduit';
 import { handMadeJwt, stackJwtSecret } from './support/jwt';
 import { expectProblem } from './support/problem';
@@ -289,6 +289,15 @@ describe('The Conduit API (/api) through nginx', () => {
       ['a follow of an unknown user', 'author', 'POST', () => '/api/profiles/no_such_user_at_all/follow', () => undefined, 404],
       ['a comment id that is no number', 'author', 'DELETE', () => `/api/articles/${slug}/comments/abc`, () => undefined, 422],
       ['a comment id beyond the column', 'author', 'DELETE', () => `/api/articles/${slug}/comments/99999999999`, () => undefined, 422],
+      // Spellings Number() takes for the comment's own id: each must be refused, never delete the comment.
+      ['a comment id in hex', 'author', 'DELETE', () => `/api/articles/${slug}/comments/0x${commentId.toString(16)}`, () => undefined, 422],
+      ['a comment id with a leading zero', 'author', 'DELETE', () => `/api/articles/${slug}/comments/0${commentId}`, () => undefined, 422],
+      ['a comment id with a plus sign', 'author', 'DELETE', () => `/api/articles/${slug}/comments/+${commentId}`, () => undefined, 422],
+      ['a comment id with a leading space', 'author', 'DELETE', () => `/api/articles/${slug}/comments/%20${commentId}`, () => undefined, 422],
+      ['a comment id in exponent form', 'author', 'DELETE', () => `/api/articles/${slug}/comments/${commentId}e0`, () => undefined, 422],
+      ['a comment id with a fraction', 'author', 'DELETE', () => `/api/articles/${slug}/comments/${commentId}.0`, () => undefined, 422],
+      ['a form-encoded article', 'author', 'POST', () => '/api/articles', () => 'article[title]=t&article[description]=d&article[body]=b', 415, { 'content-type': 'application/x-www-form-urlencoded' }],
+      ['a form-encoded comment', 'author', 'POST', () => `/api/articles/${slug}/comments`, () => 'comment[body]=b', 415, { 'content-type': 'application/x-www-form-urlencoded' }],
       ['SQL in the author filter', 'anonymous', 'GET', () => "/api/articles?author=x'%20OR%201=1--", () => undefined, 422],
       ['SQL in the favorited filter', 'anonymous', 'GET', () => '/api/articles?favorited=%27%3BDROP%20TABLE%20conduit_user%3B--', () => undefined, 422],
       ['a tag with a NUL byte', 'anonymous', 'GET', () => '/api/articles?tag=a%00', () => undefined, 422],
@@ -298,6 +307,11 @@ describe('The Conduit API (/api) through nginx', () => {
       ['a limit that is no number', 'anonymous', 'GET', () => '/api/articles?limit=abc', () => undefined, 422],
       ['a limit over the cap', 'anonymous', 'GET', () => '/api/articles?limit=101', () => undefined, 422],
       ['a limit of 1e400', 'anonymous', 'GET', () => '/api/articles?limit=1e400', () => undefined, 422],
+      ['a limit in hex', 'anonymous', 'GET', () => '/api/articles?limit=0x10', () => undefined, 422],
+      ['a limit in exponent form', 'anonymous', 'GET', () => '/api/articles?limit=1e1', () => undefined, 422],
+      ['a limit with a plus sign', 'anonymous', 'GET', () => '/api/articles?limit=%2B5', () => undefined, 422],
+      ['an offset with a leading zero', 'anonymous', 'GET', () => '/api/articles?offset=01', () => undefined, 422],
+      ['an empty offset', 'anonymous', 'GET', () => '/api/articles?offset=', () => undefined, 422],
       ['a negative offset', 'author', 'GET', () => '/api/articles/feed?offset=-1', () => undefined, 422],
       ['an offset over the cap', 'anonymous', 'GET', () => '/api/articles?offset=10001', () => undefined, 422],
       ['an unknown query parameter', 'anonymous', 'GET', () => '/api/articles?sort=title', () => undefined, 422],
@@ -327,7 +341,7 @@ describe('The Conduit API (/api) through nginx', () => {
     });
   });
 
-  describe('GET /docs-json', () => {
+  describe('GET /docs-json (on the operators’ port)', () => {
     type Operation = { parameters?: { name: string; in: string; required?: boolean; $ref?: string }[]; responses: Record<string, unknown>; security?: unknown[] };
     type Document = { paths: Record<string, Record<string, Operation>>; components: { parameters?: Record<string, { name: string; in: string; required?: boolean }>; securitySchemes?: Record<string, unknown> } };
     const spec0 = parse(readFileSync(join(__dirname, '..', 'realworld', 'openapi.yml'), 'utf8'));
@@ -346,7 +360,7 @@ describe('The Conduit API (/api) through nginx', () => {
         .sort();
 
     it('should describe exactly the Conduit operations of openapi.yml, with their parameters, responses and the Token scheme', async () => {
-      const served = (await get('/docs-json')).json() as Document;
+      const served = (await request('GET', '/docs-json', { baseUrl: operatorsUrl() })).json() as Document;
       const ours = new Map(operations(served).filter(({ key }) => key.split(' ')[1].startsWith('/api/')).map(({ key, op }) => [key, op]));
 
       const expected = operations(spec, '/api');
@@ -385,7 +399,7 @@ describe('The Conduit API (/api) through nginx', () => {
         );
 
       // Throws, naming the fault, when the served document is not valid OpenAPI.
-      const served = (await SwaggerParser.validate((await get('/docs-json')).json())) as unknown as Document;
+      const served = (await SwaggerParser.validate((await request('GET', '/docs-json', { baseUrl: operatorsUrl() })).json())) as unknown as Document;
       const spec = (await SwaggerParser.dereference(structuredClone(spec0))) as unknown as Document;
 
       const ours = successShapes(served);

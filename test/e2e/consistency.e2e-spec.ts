@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import { parseConfig } from '../../src/config/app-config';
 import { ConsistencyTokenCodec } from '../../src/database/consistency-token';
 import { parseLsn } from '../../src/database/lsn';
 import { Redis } from 'ioredis';
@@ -9,6 +10,7 @@ import { closeClient, get, request } from './support/client';
 import { ConduitClient, newArticle, uncachedListPath } from './support/conduit';
 import { onNode, pauseReplay, resumeReplay, stackRedisUrl, startService, stopService, until } from './support/stack-control';
 import { caughtUp, delayReplicas, REPLICAS, undelayReplicas } from './support/replica-delay';
+import { RoutedDataSource } from './support/routed-data-source';
 
 /**
  * `pairs` write→read pairs by `clients` concurrent signed-in users: each creates an article and at once GETs it
@@ -314,37 +316,80 @@ describe('Replication awareness, proven through nginx on the native stack', () =
     });
   });
 
-  describe('tokens that cannot be trusted', () => {
-    const secret = parseEnv(readFileSync(paths.appEnv, 'utf8')).CONSISTENCY_TOKEN_SECRET!;
+  // Issue 14, item 6c: the position read behind a COMMIT chose the flush position unless the *reading*
+  // session had synchronous_commit off; after `SET LOCAL synchronous_commit = off` the commit is visible
+  // before it is flushed, and the setting is gone once it has committed: the token fell below the write.
+  describe('a writer with SET LOCAL synchronous_commit = off', () => {
+    it('should get a write position at or past its commit', async () => {
+      const routed = await RoutedDataSource.start();
+      try {
+        for (let i = 0; i < 10; i++) {
+          let beforeCommit = '';
+          const { context } = await routed.request(() =>
+            routed.dataSource.transaction(async (manager) => {
+              await manager.query('SET LOCAL synchronous_commit = off');
+              await manager.query('SELECT pg_current_xact_id()'); // an xid: the COMMIT writes a commit record
+              const [row] = (await manager.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')) as { lsn: string }[];
+              beforeCommit = row.lsn; // the commit record is inserted after this position
+            }),
+          );
 
-    it.each([
+          expect(context.session.writeLsn).toBeGreaterThan(parseLsn(beforeCommit));
+        }
+      } finally {
+        await routed.close();
+      }
+    });
+  });
+
+  describe('tokens that cannot be trusted', () => {
+    const secret = parseConfig(parseEnv(readFileSync(paths.appEnv, 'utf8'))).CONSISTENCY_TOKEN_SECRET;
+
+    // Issue 14, item 10: a token that is not genuine is treated as absent (else `X-Consistency-Token: x` buys
+    // primary capacity); the read still sees the write, through the article's own last-write position.
+    const notGenuine = [
       ['a forged token', (_valid: string) => 'v1.7000000000000000001.1.0/1.1700000000000.bm90LWEtc2lnbmF0dXJl'],
       ['a token with a flipped bit', (valid: string) => valid.slice(0, -2) + (valid.at(-2) === 'A' ? 'B' : 'A') + valid.at(-1)],
       ['garbage', () => 'not a token at all'],
-      [
-        'a token from another cluster',
-        (valid: string) => {
-          const [, , timeline, lsn] = valid.split('.');
-          return new ConsistencyTokenCodec(secret, 60_000).encode({ systemId: '1', timeline: Number(timeline), lsn: parseLsn(lsn), issuedAt: Date.now() });
-        },
-      ],
-    ])('should answer a read with %s without a 5xx and without a stale read', async (_what, tamper) => {
-      const writer = await ConduitClient.registered();
-      const { slug } = await writer.publish({ body: 'before' });
+      ['junk', () => 'x'],
+    ] as const;
+    const fromAnotherCluster = (valid: string) => {
+      const [, , timeline, lsn] = valid.split('.');
+      return new ConsistencyTokenCodec(secret, 60_000).encode({ systemId: '1', timeline: Number(timeline), lsn: parseLsn(lsn), issuedAt: Date.now() });
+    };
+
+    it.each([...notGenuine, ['a token from another cluster', fromAnotherCluster] as const])(
+      'should answer a read with %s without a 5xx and without a stale read',
+      async (what, tamper) => {
+        const writer = await ConduitClient.registered();
+        const { slug } = await writer.publish({ body: 'before' });
+        await caughtUp();
+        await pauseReplay(...REPLICAS);
+        try {
+          await writer.send('PUT', `/api/articles/${slug}`, { article: { body: 'after' } });
+
+          const read = await request('GET', `/api/articles/${slug}`, { headers: { 'x-consistency-token': tamper(writer.consistencyToken!) } });
+
+          expect(read.status).toBe(200);
+          expect(bodyOf(read)).toBe('after');
+          if (what === 'a token from another cluster') expect(read.headers['x-db-route']).toBe('primary:foreign-token');
+          else expect(read.headers['x-db-route'] ?? '(from the cache)').not.toMatch(/(invalid|foreign)-token/);
+          expect(read.headers['x-consistency-token']).toEqual(expect.any(String));
+        } finally {
+          await resumeReplay(...REPLICAS);
+        }
+      },
+    );
+
+    it.each(notGenuine)('should route a token-less list read with %s as one without a token (a replica, or the cache)', async (_what, tamper) => {
+      const reader = await ConduitClient.registered();
+      await reader.publish({ body: 'anything' });
       await caughtUp();
-      await pauseReplay(...REPLICAS);
-      try {
-        await writer.send('PUT', `/api/articles/${slug}`, { article: { body: 'after' } });
 
-        const read = await request('GET', `/api/articles/${slug}`, { headers: { 'x-consistency-token': tamper(writer.consistencyToken!) } });
+      const read = await request('GET', uncachedListPath(), { headers: { 'x-consistency-token': tamper(reader.consistencyToken!) } });
 
-        expect(read.status).toBe(200);
-        expect(bodyOf(read)).toBe('after');
-        expect(read.headers['x-db-route']).toMatch(/^primary:(invalid|foreign)-token$/);
-        expect(read.headers['x-consistency-token']).toEqual(expect.any(String));
-      } finally {
-        await resumeReplay(...REPLICAS);
-      }
+      expect(read.status).toBe(200);
+      expect(read.headers['x-db-route']).toMatch(/^replica/);
     });
   });
 });

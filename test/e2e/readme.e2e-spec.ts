@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inNamespace } from '../../stack/native/daemons';
 import { paths } from '../../stack/native/paths';
 import { appEnv } from '../../stack/native/services';
-import { closeClient, get, type Response } from './support/client';
+import { closeClient, get, operatorsUrl, request, type Response } from './support/client';
 
 // The answers the README's quick start shows are the stack's: the same status, headers and body shape (values
 // differ from run to run: ids, positions, dates).
@@ -50,9 +50,9 @@ describe("The README's quick start, against the running stack", () => {
   });
 
   it("should show the replication report with only headers and fields the stack's report has", async () => {
-    const shown = shownAnswer('is the replication report');
+    const shown = shownAnswer('replication report (the primary');
 
-    const live = await get('/health/replication');
+    const live = await request('GET', '/health/replication', { baseUrl: operatorsUrl() });
 
     expect(shown.status).toBe(statusLineOf(live));
     expect(shown.headers.filter((name) => live.headers[name] === undefined)).toEqual([]);

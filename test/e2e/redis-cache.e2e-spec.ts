@@ -4,6 +4,8 @@ import { RedisConnection } from '../../src/cache/redis-connection';
 import { AppConfig } from '../../src/config/app-config';
 import type { DatabaseTopology } from '../../src/database/database-topology';
 import { Lsn } from '../../src/database/lsn';
+import type { TopologyMonitor } from '../../src/database/topology-monitor';
+import { lsnKey } from '../../src/cache/cache-keys';
 import { RequestContext } from '../../src/request-context/request-context';
 import { stackRedisUrl, until } from './support/stack-control';
 
@@ -11,8 +13,14 @@ import { stackRedisUrl, until } from './support/stack-control';
 const redisUrl = stackRedisUrl();
 const configFor = (routing: 'aware' | 'fixed') =>
   AppConfig.fromEnv({ REDIS_URL: redisUrl, REPLICA_ROUTING: routing, CONSISTENCY_TOKEN_SECRET: 'redis-cache-e2e-secret' });
-// A primary far behind the stack's: this test never raises the stack's valid-from.
-const topology = { primary: { positionAfter: async () => 1n } } as unknown as DatabaseTopology;
+// A primary far behind the stack's: this test never raises the stack's valid-from. Tests that write with no
+// position of their own set what it answers after the write (null: no primary can tell one).
+const FAR_BEHIND = 1n;
+let primaryPosition: Lsn | null = FAR_BEHIND;
+const topology = { primary: { positionAfter: async () => primaryPosition } } as unknown as DatabaseTopology;
+// The cluster's history as the topology monitor sees it: a failover moves it to a new timeline.
+const HISTORY = { systemIdentifier: '7000000000000000001', timeline: 1 };
+const monitor = { primaryState: { ...HISTORY } } as unknown as TopologyMonitor;
 
 /** Runs `fn` as a request. */
 function asRequest<T>(fn: (context: RequestContext) => Promise<T>): Promise<T> {
@@ -29,8 +37,8 @@ const loadSeeing = (from: Lsn | undefined, to: Lsn | undefined, value: string) =
 describe('RedisCache on the real Redis', () => {
   const redis = new Redis(redisUrl);
   const connections = [new RedisConnection(configFor('aware'), topology), new RedisConnection(configFor('fixed'), topology)];
-  const aware = new RedisCache(connections[0], configFor('aware'));
-  const fixed = new RedisCache(connections[1], configFor('fixed'));
+  const aware = new RedisCache(connections[0], configFor('aware'), topology, monitor);
+  const fixed = new RedisCache(connections[1], configFor('fixed'), topology, monitor);
   let base: Lsn;
   let key: string;
 
@@ -40,6 +48,10 @@ describe('RedisCache on the real Redis', () => {
   });
   beforeEach(() => {
     key = `e2e:redis-cache:${Date.now()}:${Math.random()}`;
+  });
+  afterEach(() => {
+    primaryPosition = FAR_BEHIND;
+    Object.assign(monitor.primaryState, HISTORY);
   });
   afterAll(async () => {
     for (const closing of [aware, fixed, ...connections]) closing.onApplicationShutdown();
@@ -90,5 +102,80 @@ describe('RedisCache on the real Redis', () => {
 
     await read(fixed, undefined, 'v1 from a lagging replica');
     expect((await read(fixed, undefined, 'again')).cache).toBe('MISS');
+  });
+
+  describe('a write whose position is unknown', () => {
+    it('should keep a lagging replica from refilling a key that a write outside any request (a job) changed', async () => {
+      await read(aware, base, 'v1');
+      primaryPosition = base + 0x100n; // what the primary says right after the job's write
+
+      await aware.invalidating([key], async () => "a job's write, outside any request: no session records its position");
+      await read(aware, base + 0x10n, 'v1 from a lagging replica');
+
+      expect(await read(aware, base + 0x100n, 'v2')).toEqual({ value: 'v2', cache: 'MISS' });
+      expect(await read(aware, base + 0x100n, 'unused')).toEqual({ value: 'v2', cache: 'HIT' });
+    });
+
+    it('should refuse every fill after a write whose position nobody could tell, until the primary tells one', async () => {
+      primaryPosition = null;
+      await aware.invalidating([key], async () => 'committed as the primary went away');
+
+      await read(aware, base + 0x200n, 'v1 from a replica of unknown freshness');
+      expect((await read(aware, base + 0x200n, 'again')).cache).toBe('MISS');
+
+      primaryPosition = base + 0x100n;
+      await until('the unknown marker resolved', async () => (await redis.get(`${key}:invalidated-at`)) === lsnKey(base + 0x100n), 5000);
+      await read(aware, base + 0x50n, 'v1 from a lagging replica');
+      expect(await read(aware, base + 0x100n, 'v2')).toEqual({ value: 'v2', cache: 'MISS' });
+      expect(await read(aware, base + 0x100n, 'unused')).toEqual({ value: 'v2', cache: 'HIT' });
+    });
+  });
+
+  it('should refuse a fill whose read ran before a write became visible, though its position claims past the write (synchronous replication)', async () => {
+    // In synchronous mode a commit is invisible on the primary until the standby acknowledges it, while the
+    // primary's position already counts it: a read there in between claims a lower bound past the write.
+    const primary = { positionAfter: async () => base + 0x210n };
+    await asRequest(() =>
+      aware.getOrLoad(key, 60, async () => {
+        await asRequest((writer) => aware.invalidating([key], async () => writer.session.recordWrite(Promise.resolve(base + 0x100n))));
+        RequestContext.current()!.session.recordRead(primary, base + 0x200n, Promise.resolve(base + 0x210n));
+        return 'v1, read while the write waited for its standby';
+      }),
+    );
+
+    expect(await read(aware, base + 0x200n, 'v2')).toEqual({ value: 'v2', cache: 'MISS' });
+  });
+
+  describe('after a failover', () => {
+    it('should not serve an entry read on an earlier timeline (its rows may be lost writes)', async () => {
+      await read(aware, base, 'a row the failover lost');
+      expect((await read(aware, base, 'unused')).cache).toBe('HIT');
+
+      monitor.primaryState.timeline = 2;
+
+      expect(await read(aware, base, 'the row on the new timeline')).toEqual({ value: 'the row on the new timeline', cache: 'MISS' });
+      expect(await read(aware, base, 'unused')).toEqual({ value: 'the row on the new timeline', cache: 'HIT' });
+    });
+
+    it('should not serve an entry read on another cluster', async () => {
+      await read(aware, base, 'a row of the old cluster');
+
+      monitor.primaryState.systemIdentifier = '7000000000000000002';
+
+      expect((await read(aware, base, 'a row of the new cluster')).cache).toBe('MISS');
+    });
+
+    it('should not store what an app still on the old timeline read once another knows the new one', async () => {
+      const loadingAcrossTheFailover = asRequest(() =>
+        aware.getOrLoad(key, 60, async () => {
+          const value = await loadSeeing(base, base + 8n, 'read on the old timeline')();
+          monitor.primaryState.timeline = 2; // the monitor sees the failover while the read is under way
+          return value;
+        }),
+      );
+      await loadingAcrossTheFailover;
+
+      expect((await read(aware, base, 'read on the new timeline')).cache).toBe('MISS');
+    });
   });
 });

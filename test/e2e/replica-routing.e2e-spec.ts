@@ -7,6 +7,7 @@ import { articleReplicated, ConduitClient, conduitRows, expectConduitProblem, ne
 import { expectProblem } from './support/problem';
 import { caughtUp } from './support/replica-delay';
 import { loopFor, onNode, pauseReplay, resumeReplay, startService, stopService, until, withServicesStopped } from './support/stack-control';
+import { RoutedDataSource } from './support/routed-data-source';
 import { TestApp } from './support/test-app';
 
 const REPLICA = /^db-replica-[12]$/;
@@ -274,6 +275,52 @@ describe('The app on real streaming replication', () => {
       );
       expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
       await onNode('db-primary', 'DROP DATABASE migrate_race WITH (FORCE)');
+    });
+  });
+
+  // Issue 14, item 8: an exhausted pool's queue timeout counted as a node failure. Under a spike replica A was
+  // excluded, B took its load and was excluded too, and the primary took everything.
+  describe('a spike that exhausts the replicas\' pools', () => {
+    it('should exclude no replica', async () => {
+      const db = await RoutedDataSource.start({ DB_POOL_MAX_REPLICA: '1', DB_CONNECT_TIMEOUT_MS: '100' });
+      const replicas = () => db.topology.hosts.all().filter((host) => host.node !== db.topology.primary);
+      try {
+        await until('both replicas eligible', async () => replicas().length === 2 && replicas().every((host) => host.eligible));
+        // Probe rounds (a failed read on the primary asks for one) readmit an excluded replica within a second:
+        // record the exclusions themselves.
+        const exclusions: string[] = [];
+        for (const host of replicas()) {
+          const markDown = host.markDown.bind(host);
+          host.markDown = (reason: string) => {
+            exclusions.push(`${host.name}: ${reason}`);
+            markDown(reason);
+          };
+        }
+
+        // Each read holds its replica's one connection for 300 ms: the others queue past the 100 ms timeout.
+        const spike = await Promise.allSettled(
+          Array.from({ length: 8 }, () =>
+            db.request(async () => {
+              const runner = db.dataSource.createQueryRunner('slave');
+              try {
+                return await runner.query('SELECT pg_sleep(0.3), pg_is_in_recovery() AS replica');
+              } finally {
+                await runner.release();
+              }
+            }),
+          ),
+        );
+
+        const served = spike.flatMap((outcome) => (outcome.status === 'fulfilled' ? outcome.value.nodes : []));
+        expect(served.filter((node) => REPLICA.test(node)).length).toBeGreaterThanOrEqual(2);
+        expect(exclusions).toEqual([]);
+        expect(replicas().map((host) => ({ name: host.name, eligible: host.eligible }))).toEqual([
+          { name: expect.stringMatching(REPLICA), eligible: true },
+          { name: expect.stringMatching(REPLICA), eligible: true },
+        ]);
+      } finally {
+        await db.close();
+      }
     });
   });
 

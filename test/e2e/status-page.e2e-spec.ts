@@ -2,9 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { REPO_ROOT } from '../../stack/native/paths';
-import { service } from '../../stack/topology';
 import { launchBrowser } from './support/browser';
-import { closeClient, get } from './support/client';
+import { closeClient, get, operatorsUrl } from './support/client';
 import { uncachedListPath } from './support/conduit';
 import { expectProblem } from './support/problem';
 import { onNode, pauseReplay, resumeReplay } from './support/stack-control';
@@ -13,8 +12,8 @@ import { TestApp } from './support/test-app';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const NODES = ['client', 'dns', 'lb', 'app-1', 'app-2', 'db-primary', 'db-replica-1', 'db-replica-2', 'redis'];
 
-/** The page as a user opens it: from the load balancer, which hands its polls to either app server. */
-const STATUS_URL = `http://${service('lb').address}/status`;
+/** The page as an operator opens it: from the load balancer's operators' port, which hands its polls to either app server. */
+const STATUS_URL = `${operatorsUrl()}/status`;
 
 describe('GET /status, the live topology page, in headless Chromium', () => {
   let page: Page;

@@ -2,7 +2,7 @@ import { inNamespace } from '../../stack/native/daemons';
 import { stackResolver } from '../../stack/native/services';
 import { run } from '../../stack/native/shell';
 import { PUBLIC_HOSTNAME, service } from '../../stack/topology';
-import { closeClient, get, request } from './support/client';
+import { closeClient, get, operatorsUrl, request } from './support/client';
 import { ConduitClient, newArticle, uncachedListPath } from './support/conduit';
 import { expectProblem } from './support/problem';
 import { loopFor, onNode, startService, stopService, until } from './support/stack-control';
@@ -73,8 +73,8 @@ describe('The whole topology: client → dns → lb → app-1/app-2 → primary 
       }
     });
 
-    it('should list both replicas with numeric lag in /health/replication', async () => {
-      const health = (await get('/health/replication')).json();
+    it('should list both replicas with numeric lag in /health/replication, on the operators’ port', async () => {
+      const health = (await request('GET', '/health/replication', { baseUrl: operatorsUrl() })).json();
 
       expect(health.replicas).toHaveLength(2);
       for (const replica of health.replicas) {

@@ -1,6 +1,7 @@
 import { DatabaseNode } from '../database-node';
 import { DatabaseTopology } from '../database-topology';
 import { Lsn } from '../lsn';
+import type { NodeProbeRow } from '../topology-monitor';
 import { Host } from '../host';
 
 export interface FakeNode {
@@ -68,5 +69,79 @@ export function topologyLedBy(primary: DatabaseNode): DatabaseTopology {
     throw new Error('no discovery in unit tests');
   });
   topology.setPrimary(primary);
+  return topology;
+}
+
+/** What a probe of a fake node answers: a row, or an error (thrown). */
+export type ProbeAnswer = NodeProbeRow | Error;
+
+/**
+ * A one-connection pool, as DatabaseNode's probe pools are: one query at a time, the others queue, and one
+ * that waits longer than `queueTimeoutMs` fails as pg-pool's does. `answer` is what a query gets, after
+ * `busyMs(sql)` milliseconds holding the connection.
+ */
+export function oneConnectionPool(
+  answer: (sql: string) => unknown,
+  { queueTimeoutMs = 50, busyMs = () => 0 }: { queueTimeoutMs?: number; busyMs?: (sql: string) => number } = {},
+) {
+  let free: Promise<void> = Promise.resolve();
+  return {
+    async query(sql: string) {
+      const previous = free;
+      let release!: () => void;
+      free = new Promise<void>((resolve) => (release = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), queueTimeoutMs)));
+      if ((await Promise.race([previous.then(() => 'ready' as const), timedOut])) === 'timeout') {
+        // pg-pool drops a queued request that timed out: the connection goes to the next in line.
+        void previous.then(release);
+        throw new Error('timeout exceeded when trying to connect');
+      }
+      clearTimeout(timer);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, busyMs(sql)));
+        const result = answer(sql);
+        if (result instanceof Error) throw result;
+        return { rows: [result] };
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** A fake node whose probe pools answer `probe()` (topology probes) and a writable primary (readiness). */
+export function probedNode(name: string, probe: () => ProbeAnswer, pools: { readinessMs?: number } = {}) {
+  const node = fakeNode(name) as DatabaseNode & FakeNode & Record<string, unknown>;
+  const answer = (sql: string) => (/pg_control_system/.test(sql) ? probe() : { in_recovery: false, read_only: 'off' });
+  const options = { queueTimeoutMs: 50, busyMs: (sql: string) => (/pg_control_system/.test(sql) ? 0 : (pools.readinessMs ?? 0)) };
+  Object.assign(node, { endpoint: { host: name, port: 5432 }, probes: oneConnectionPool(answer, options), readinessProbes: oneConnectionPool(answer, options) });
+  return node;
+}
+
+/** A probe row of a node: a primary (out of recovery) or a replica, on `timeline`. */
+export function probeRow(name: string, role: 'primary' | 'replica', overrides: Partial<NodeProbeRow> = {}): NodeProbeRow {
+  return {
+    cluster_name: name,
+    in_recovery: role === 'replica',
+    read_only: role === 'replica',
+    lsn: '0/1000',
+    receive_lsn: role === 'replica' ? '0/1000' : null,
+    paused: false,
+    replay_age_seconds: 0,
+    apply_delay_ms: 0,
+    timeline: 1,
+    system_identifier: '7300000000000000001',
+    clock_ms: Date.now(),
+    ...overrides,
+  };
+}
+
+/** A topology of `nodes` (all hosts, none primary yet), as DatabaseTopology.fromConfig makes one. */
+export function topologyOf(...nodes: DatabaseNode[]): DatabaseTopology {
+  const topology = new DatabaseTopology(() => {
+    throw new Error('no discovery in unit tests');
+  });
+  nodes.forEach((node) => topology.hosts.add(new Host(node, hysteresis)));
   return topology;
 }

@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import { parseConfig } from '../../../src/config/app-config';
 import { paths } from '../../../stack/native/paths';
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** The JWT_SECRET the stack's app servers sign with (stack/app.env). */
-export const stackJwtSecret = (): string => parseEnv(readFileSync(paths.appEnv, 'utf8')).JWT_SECRET!;
+/** The JWT_SECRET the stack's app servers sign with (stack/app.env, else the dev default). */
+export const stackJwtSecret = (): string => parseConfig(parseEnv(readFileSync(paths.appEnv, 'utf8'))).JWT_SECRET;
 
 /** A JWT built by hand, as an attacker would: any algorithm name, any claims, any key (none for `alg: none`). */
 export function handMadeJwt(claims: Record<string, unknown>, { alg = 'HS256', secret }: { alg?: string; secret?: string } = {}): string {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
+import { ToInteger } from '../../../http/integer-text';
 import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { ProfileView } from '../../profiles/dto/profile.dto';
 import { USERNAME, USERNAME_RULE } from '../../users/dto/user.dto';
@@ -92,7 +93,7 @@ export class UpdateArticleRequest {
 export class FeedQuery {
   @ApiPropertyOptional({ minimum: 0, maximum: OFFSET_MAX, default: 0, description: 'The number of items to skip before starting to collect the result set.' })
   @IsOptional()
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(0)
   @Max(OFFSET_MAX)
@@ -100,7 +101,7 @@ export class FeedQuery {
 
   @ApiPropertyOptional({ minimum: 1, maximum: LIMIT_MAX, default: 20, description: 'The numbers of items to return.' })
   @IsOptional()
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(1)
   @Max(LIMIT_MAX)

@@ -33,6 +33,17 @@ interface Entry<T> {
   v: T;
 }
 
+/**
+ * A key's count of invalidations as read before a load ('' for none), and the connection it was read on
+ * (ValidFrom.connectionNumber): a fill is judged by it on that connection only. After a Redis failover the new
+ * master may lack the invalidations that landed on the old one during the load (replication is asynchronous),
+ * so its count can match an old one that no longer says "none since".
+ */
+interface InvalidationCount {
+  count: string;
+  connection: number;
+}
+
 const seenIn = (entry: Entry<unknown>): Lsn | undefined => {
   const bound = entry.seen || entry.lsn;
   return bound ? BigInt(`0x${bound}`) : undefined;
@@ -206,7 +217,7 @@ export class RedisCache implements OnApplicationShutdown {
   }
 
   /** `invalidations`: the key's count of invalidations, read before the load (undefined: not known). */
-  private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, invalidations: string | undefined, field?: string): Promise<Entry<T>> {
+  private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, invalidations: InvalidationCount | undefined, field?: string): Promise<Entry<T>> {
     const session = RequestContext.current()?.session;
     const history = this.historyNow();
     const mark = session?.readMark();
@@ -217,13 +228,15 @@ export class RedisCache implements OnApplicationShutdown {
     const entry = { lsn: lsnKey(reads.lowerBound), seen: lsnKey(session?.seenLsn), ...(this.judged ? { h: history } : {}), v: value };
     // No upper bound of what the read saw (its position unreadable, or a write's unknown): none to hand on.
     const bounded = reads.bounded && session?.seenLsn !== UNKNOWN_POSITION;
-    // A failover seen during the load: its reads may be of the old timeline.
-    const judgeable = bounded && invalidations !== undefined && history !== undefined && history === this.historyNow();
+    // A failover seen during the load: its reads may be of the old timeline. A new Redis connection since the
+    // count was read: it may be another master's, which lacks invalidations that landed during the load.
+    const counted = invalidations !== undefined && invalidations.connection === this.validFrom.connectionNumber;
+    const judgeable = bounded && counted && history !== undefined && history === this.historyNow();
     if (value === null || value === undefined || this.markers.pending.has(key) || (this.judged && !judgeable)) return entry;
     try {
       const mode = this.judged ? 'judged' : 'blind';
       const json = JSON.stringify(entry);
-      const stored = await this.redis.cacheFill(key, markerOf(key), VALID_FROM_KEY, writersOf(key), invalidationsOf(key), entry.lsn, json, ttlSeconds, field ?? '', mode, invalidations ?? '');
+      const stored = await this.redis.cacheFill(key, markerOf(key), VALID_FROM_KEY, writersOf(key), invalidationsOf(key), entry.lsn, json, ttlSeconds, field ?? '', mode, invalidations?.count ?? '');
       if (stored !== 1) this.stats.skippedFills++;
       if (stored === -1) this.validFrom.lost();
     } catch {
@@ -236,9 +249,10 @@ export class RedisCache implements OnApplicationShutdown {
    * The entry, and (judged entries only) the position of the key's last write while its marker lives and
    * the key's count of invalidations ('' for none).
    */
-  private async read<T>(key: string, field?: string): Promise<{ entry?: Entry<T>; lastWrite?: Lsn; invalidations?: string }> {
+  private async read<T>(key: string, field?: string): Promise<{ entry?: Entry<T>; lastWrite?: Lsn; invalidations?: InvalidationCount }> {
     if (this.markers.pending.has(key)) return {};
     const validFrom = this.validFrom.current;
+    const connection = this.validFrom.connectionNumber;
     try {
       if (!this.judged) {
         const raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
@@ -247,7 +261,7 @@ export class RedisCache implements OnApplicationShutdown {
       // One round trip for all three, and for a plain key one command.
       const [raw, marker, count] = field ? await this.entryAndMarker(key, field) : await this.redis.mget(key, markerOf(key), invalidationsOf(key));
       const lastWrite = marker ? BigInt(`0x${marker}`) : undefined;
-      const invalidations = count ?? '';
+      const invalidations = { count: count ?? '', connection };
       if (raw === null || validFrom === undefined) return { lastWrite, invalidations };
       const entry = JSON.parse(raw) as Entry<T>;
       // Read before valid-from (or with no position at all): it may predate a write whose marker is gone. Read

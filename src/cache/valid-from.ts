@@ -42,6 +42,11 @@ export class ValidFrom {
     return this.position;
   }
 
+  /** Which connection is open now, by count: what was read on an earlier one may be another master's data. */
+  get connectionNumber(): number {
+    return this.connection;
+  }
+
   /** A new connection: it may be another Redis process now. */
   reconnected(): void {
     this.position = undefined;

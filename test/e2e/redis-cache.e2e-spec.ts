@@ -146,6 +146,28 @@ describe('RedisCache on the real Redis', () => {
     expect(await read(aware, base + 0x200n, 'v2')).toEqual({ value: 'v2', cache: 'MISS' });
   });
 
+  it('should not store a load whose invalidation count was read on an earlier Redis connection (a Redis failover may lose what landed during it)', async () => {
+    const primary = { positionAfter: async () => base + 0x210n };
+    await asRequest(() =>
+      aware.getOrLoad(key, 60, async () => {
+        await asRequest((writer) => aware.invalidating([key], async () => writer.session.recordWrite(Promise.resolve(base + 0x100n))));
+        // As if the master died before its replica got the invalidation's count, and the Sentinels promoted the
+        // replica: the count as it was when the load began, on a new connection.
+        await redis.del(`${key}:invalidations`);
+        const connection = connections[0];
+        await new Promise((resolve) => {
+          connection.redis.once('ready', resolve);
+          connection.redis.disconnect(true);
+        });
+        await until('the cache connected again, its valid-from known', async () => connection.validFrom.current !== undefined);
+        RequestContext.current()!.session.recordRead(primary, base + 0x200n, Promise.resolve(base + 0x210n));
+        return 'v1, read while the write waited for its standby';
+      }),
+    );
+
+    expect(await read(aware, base + 0x200n, 'v2')).toEqual({ value: 'v2', cache: 'MISS' });
+  });
+
   describe('after a failover', () => {
     it('should not serve an entry read on an earlier timeline (its rows may be lost writes)', async () => {
       await read(aware, base, 'a row the failover lost');

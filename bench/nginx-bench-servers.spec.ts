@@ -20,7 +20,7 @@ describe('benchServersConf', () => {
     expect(conf).toContain('listen 8081;');
     expect(conf).toContain('proxy_pass http://bench_app_fixed;');
     expect(conf).toContain('proxy_pass http://bench_pg_ceiling;');
-    expect(conf.match(/proxy_next_upstream error timeout http_502 http_504;/g)).toHaveLength(2);
+    expect(conf.match(/proxy_next_upstream error timeout http_502 http_503 http_504;/g)).toHaveLength(2);
   });
 
   it('should leave the shipped server alone: no second default server on port 80, no proxying to the apps', () => {

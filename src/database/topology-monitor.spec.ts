@@ -11,6 +11,7 @@ const row = (overrides: Partial<NodeProbeRow> = {}): NodeProbeRow => ({
   read_only: true,
   lsn: '0/1000',
   receive_lsn: '0/1000',
+  receiving: true,
   paused: false,
   replay_age_seconds: 3600,
   apply_delay_ms: 0,
@@ -113,6 +114,34 @@ describe('TopologyMonitor (following the primary)', () => {
     await monitor.probeAll();
 
     expect(topology.primary).toBeUndefined();
+  });
+
+  it("should keep a replica on the primary's timeline when its WAL receiver stops and only its last restartpoint's older timeline shows", async () => {
+    const { topology, monitor, answers } = cluster({
+      'db-primary': probeRow('db-primary', 'primary', { timeline: 3 }),
+      'db-replica-1': probeRow('db-replica-1', 'replica', { timeline: 3, receiving: true }),
+    });
+    await monitor.probeAll();
+
+    // The primary dies: the receiver is gone, and the timeline the probe finds is the last restartpoint's
+    answers['db-primary'] = timedOut();
+    answers['db-replica-1'] = probeRow('db-replica-1', 'replica', { timeline: 2, receiving: false });
+    await monitor.probeAll();
+
+    const [replica] = topology.hosts.all().filter((h) => h.name === 'db-replica-1');
+    expect(replica.health.timeline).toBe(3);
+    expect(replica.eligible).toBe(true);
+  });
+
+  it('should still exclude at once a replica that never streamed on the primary\'s timeline (an old primary back before pg_rewind)', async () => {
+    const { topology, monitor } = cluster({
+      'db-replica-1': probeRow('db-replica-1', 'primary', { timeline: 3 }),
+      'db-primary': probeRow('db-primary', 'replica', { timeline: 2, receiving: false }),
+    });
+    await monitor.probeAll();
+
+    const [old] = topology.hosts.all().filter((h) => h.name === 'db-primary');
+    expect(old.eligible).toBe(false);
   });
 
   it('should follow a promoted node at once while the old primary fails its first probe', async () => {

@@ -42,6 +42,8 @@ export interface NodeProbeRow {
   replay_age_seconds: number | null;
   apply_delay_ms: number;
   timeline: number | null;
+  /** In recovery, whether a WAL receiver streams now: without one, `timeline` is only the last restartpoint's. */
+  receiving: boolean;
   system_identifier: string;
   /** The node's clock, ms since the epoch. */
   clock_ms: number | null;
@@ -67,6 +69,7 @@ const PROBE = `
          CASE WHEN pg_is_in_recovery()
               THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
               ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
+         EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE received_tli IS NOT NULL) AS receiving,
          (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
          (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS clock_ms`;
 
@@ -297,12 +300,22 @@ export class TopologyMonitor {
     const verdict: ProbeVerdict =
       row instanceof Error
         ? { problem: `unreachable: ${row.message}`, observed: { reachable: false, role: 'unknown' } }
-        : judge(row, primaryLsn, this.thresholds, primaryTimeline, this.clusterId);
+        : judge(withTimelineKnown(row, replica.health.timeline), primaryLsn, this.thresholds, primaryTimeline, this.clusterId);
     const wasEligible = replica.eligible;
     replica.recordProbe(verdict);
     if (!wasEligible && replica.eligible) this.logger.log(`${replica.name} admitted for reads`);
     if (wasEligible && !replica.eligible) this.logger.warn(`${replica.name} excluded from reads: ${verdict.problem}`);
   }
+}
+
+/**
+ * A replica whose WAL receiver is down (its primary just died, say) shows only its last restartpoint's timeline,
+ * which may be older than the one it replays on: then the timeline it showed before stands (a node's timeline
+ * never goes back), so it is not taken for a node on a diverged history.
+ */
+function withTimelineKnown(row: NodeProbeRow, shownBefore: number | null): NodeProbeRow {
+  const lowerBoundOnly = row.in_recovery && !row.receiving;
+  return lowerBoundOnly && shownBefore !== null && row.timeline !== null && shownBefore > row.timeline ? { ...row, timeline: shownBefore } : row;
 }
 
 /** Pure: turns one probe row into observations and a problem (or none). Exported for unit tests. */

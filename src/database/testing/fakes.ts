@@ -127,6 +127,7 @@ export function probeRow(name: string, role: 'primary' | 'replica', overrides: P
     read_only: role === 'replica',
     lsn: '0/1000',
     receive_lsn: role === 'replica' ? '0/1000' : null,
+    receiving: role === 'replica',
     paused: false,
     replay_age_seconds: 0,
     apply_delay_ms: 0,

@@ -5,6 +5,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './compose-file';
+import { freePort } from '../support/free-port';
 
 // Which requests nginx sends to a second app server after the first failed mid-request. api.conf runs on the
 // machine's own nginx (the native stack's 1.22; compose's lb differs only in its upstream block), in front of two
@@ -35,14 +36,6 @@ async function standIn(name: string, received: string[]): Promise<StandIn> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port, seen };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** api.conf with the stand-ins as app-1 and app-2 and its listeners on free loopback ports. */

@@ -1,18 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { service } from '../../../stack/topology';
 import { REPO_ROOT } from '../../../stack/native/paths';
 import { appEnv } from '../../../stack/native/services';
 import { request, Response } from './client';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { freePort } from '../../support/free-port';
 
 /**
  * An extra app server run by a test in this machine's namespace, with the stack's settings but IP

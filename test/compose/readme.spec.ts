@@ -15,6 +15,7 @@ import {
   readRepoFile,
 } from './compose-file';
 import { baseImagesOf } from './dockerfile';
+import { codeBlockAfter } from '../support/markdown';
 
 // What README.md and docs/ say about the Docker path, checked against docker-compose.yml and the Dockerfiles: the
 // commands they give, the ports and names they use, the images and versions they name.
@@ -24,12 +25,9 @@ const README = readRepoFile('README.md');
 const ALL_DOCS = [README, ...readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => readRepoFile(`docs/${file}`))].join('\n');
 
 
-/** The fenced code block that follows the first line containing `marker`. */
-function codeBlockAfter(marker: string): string[] {
-  const start = README.indexOf(marker);
-  const [, block] = /```\w*\n([\s\S]*?)```/.exec(README.slice(start)) ?? [];
-  if (start < 0 || block === undefined) throw new Error(`README.md: no code block after "${marker}"`);
-  return block.trim().split('\n');
+/** The lines of the fenced code block that follows the first line containing `marker`. */
+function linesOfCodeBlockAfter(marker: string): string[] {
+  return codeBlockAfter(README, marker).trim().split('\n');
 }
 
 /** The backticked names in the first column of the table under `## The services`. */
@@ -46,7 +44,7 @@ const publishedHostPorts = (): string[] =>
   Object.values(composeAsRun.services).flatMap(publishedPortsOf).map((port) => port.split(':')[1]);
 
 describe('README.md and docs/ on the Docker path', () => {
-  const quickStart = codeBlockAfter('With Docker instead');
+  const quickStart = linesOfCodeBlockAfter('With Docker instead');
 
   it('should start the stack, in its quick start, the way docker-compose.yml says to', () => {
     expect(quickStart[0]).toBe('docker compose up --build --wait');

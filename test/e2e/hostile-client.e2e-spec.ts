@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { paths } from '../../stack/native/paths';
-import { LB_OPERATORS_PORT, service } from '../../stack/topology';
-import { closeClient, get, request, Response } from './support/client';
+import { service } from '../../stack/topology';
+import { closeClient, get, operatorsUrl, request, Response } from './support/client';
 import { ConduitClient, conduitRows } from './support/conduit';
 import { expectProblem } from './support/problem';
 import { until } from './support/stack-control';
 import { TestApp } from './support/test-app';
 
 /** nginx's port for operators (metrics, docs, the status page, replication detail): private addresses only. */
-const OPERATORS = `http://${service('lb').address}:${LB_OPERATORS_PORT}`;
+const OPERATORS = operatorsUrl();
 const appUrl = (app: string) => `http://${service(app).address}:3000`;
 /** What a request id may be (nginx and the app agree): nothing a log, a header or a JSON body must escape. */
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { inNamespace } from '../../stack/native/daemons';
 import { paths } from '../../stack/native/paths';
 import { appEnv } from '../../stack/native/services';
+import { codeBlockAfter } from '../support/markdown';
 import { closeClient, get, operatorsUrl, request, type Response } from './support/client';
 
 // The answers the README's quick start shows are the stack's: the same status, headers and body shape (values
@@ -13,10 +14,7 @@ const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
 /** The fenced block after the first line containing `marker`: its status line, header names and body. */
 function shownAnswer(marker: string): { status: string; headers: string[]; body: string } {
-  const start = README.indexOf(marker);
-  const [, block] = /```\w*\n([\s\S]*?)```/.exec(README.slice(start)) ?? [];
-  if (start < 0 || block === undefined) throw new Error(`README.md: no code block after "${marker}"`);
-  const [head, body] = block.split('\n\n');
+  const [head, body] = codeBlockAfter(README, marker).split('\n\n');
   const [status, ...headerLines] = head.split('\n');
   return { status, headers: headerLines.map((line) => line.split(':')[0].toLowerCase()), body: body.trim() };
 }

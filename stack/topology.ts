@@ -6,6 +6,8 @@
 /**
  * `postgres-primary` / `postgres-replica`: a PostgreSQL node under Patroni, by the role it starts with. The
  * names are identities; the roles move on failover (Patroni promotes, the apps follow).
+ * `postgres-analytics`: a replica under Patroni for reports only (docs/analytics.md): never promoted, never in
+ * `db-replicas`, with its own recovery-conflict settings.
  * `backup`: where pgBackRest's backup and restore commands run (docs/backups.md). `restored-postgres`: a
  * PostgreSQL server restored from the backups to a point in time, alone: no Patroni, no cluster, no `db-replicas`.
  * `redis` / `redis-replica` likewise: the Redis node that starts as the master, and the one that starts as its
@@ -19,6 +21,7 @@ export type ServiceKind =
   | 'etcd'
   | 'postgres-primary'
   | 'postgres-replica'
+  | 'postgres-analytics'
   | 'restored-postgres'
   | 'backup'
   | 'redis'
@@ -91,6 +94,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     aliases: [REPLICAS_NAME],
     optional: true,
   },
+  // Reports only: the apps know it as DB_ANALYTICS_HOSTS (stack/app.env), never as one of db-replicas.
+  { name: 'db-analytics', kind: 'postgres-analytics', address: `${SUBNET_PREFIX}.26`, port: 5432 },
   // Natively a namespace with no server: pgBackRest reaches every node through its socket directory. In compose,
   // the repository's host (a TLS server), since containers share no sockets.
   { name: 'backup', kind: 'backup', address: `${SUBNET_PREFIX}.52`, port: null },

@@ -50,6 +50,13 @@ export const configSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: integer(100).default(2000),
   DB_STATEMENT_TIMEOUT_MS: integer(100).default(5000),
   /**
+   * Replicas for reports only (`@Consistency('analytics')`, docs/analytics.md): probed and reported like the
+   * others, never in the read rotation. Empty: analytics reads go to the replicas, under their statement timeout.
+   */
+  DB_ANALYTICS_HOSTS: hostList.default([]),
+  DB_POOL_MAX_ANALYTICS: integer(1, 1000).default(4),
+  DB_ANALYTICS_STATEMENT_TIMEOUT_MS: integer(100).default(300_000),
+  /**
    * Patroni's REST API port on every node (the stack: 8008). Set, a writable node is elected primary only when
    * Patroni there says it leads (GET /primary); unset, PostgreSQL's word and the timeline decide (no Patroni).
    */
@@ -114,7 +121,7 @@ export class InvalidConfigError extends Error {
 }
 
 /** Settings where an empty value means something ("no replicas", "no password"), not "unset". */
-const EMPTY_ALLOWED = new Set(['DB_REPLICA_HOSTS', 'DB_PASSWORD', 'DB_DNS_SERVERS', 'REDIS_SENTINELS']);
+const EMPTY_ALLOWED = new Set(['DB_REPLICA_HOSTS', 'DB_ANALYTICS_HOSTS', 'DB_PASSWORD', 'DB_DNS_SERVERS', 'REDIS_SENTINELS']);
 
 /** Parses the environment once; throws naming every bad variable. Empty strings count as "unset". */
 export function parseConfig(env: NodeJS.ProcessEnv): AppConfigValues {

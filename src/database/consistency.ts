@@ -12,10 +12,12 @@ const CONSISTENCY = Symbol('consistency');
  * How fresh a route's (or a controller's) reads must be:
  * - `'read-your-writes'` (the default): a replica that has replayed the client's consistency token, else the primary;
  * - `'strong'`: the primary;
- * - `{ maxStalenessMs }`: any replica at most that far behind, without waiting for the token.
+ * - `{ maxStalenessMs }`: any replica at most that far behind, without waiting for the token;
+ * - `'analytics'`: a report's reads, on an analytics replica (DB_ANALYTICS_HOSTS) under its long statement
+ *   timeout, as fresh as that replica is; else on a replica; never on the primary (docs/analytics.md).
  * Writes and transactions always run on the primary.
  */
-export const Consistency = (requirement: 'read-your-writes' | 'strong' | { maxStalenessMs: number }) =>
+export const Consistency = (requirement: 'read-your-writes' | 'strong' | 'analytics' | { maxStalenessMs: number }) =>
   SetMetadata<symbol, ConsistencyRequirement>(
     CONSISTENCY,
     typeof requirement === 'string' ? { kind: requirement } : { kind: 'bounded-staleness', maxStalenessMs: requirement.maxStalenessMs },

@@ -1,7 +1,7 @@
 import { AppConfig } from '../config/app-config';
 import { DatabaseNode, NodeEndpoint, NodeSettings } from './database-node';
 
-import { Host } from './host';
+import { Host, HostPurpose } from './host';
 import { HostList } from './host-list';
 
 export type { NodeEndpoint };
@@ -18,14 +18,17 @@ export class DatabaseTopology {
   /** Why there is no primary now (for health and errors). */
   primaryProblem = 'not probed yet';
 
-  constructor(private readonly newNode: (hostAndPort: string) => Host) {}
+  constructor(private readonly newNode: (hostAndPort: string, purpose: HostPurpose) => Host) {}
 
   static fromConfig(config: AppConfig): DatabaseTopology {
-    const settings = nodeSettings(config);
+    const settings: Record<HostPurpose, NodeSettings> = { oltp: nodeSettings(config), analytics: analyticsNodeSettings(config) };
     const hysteresis = { excludeAfter: config.REPLICA_EXCLUDE_AFTER_PROBES, readmitAfter: config.REPLICA_READMIT_AFTER_PROBES };
-    const topology = new DatabaseTopology((hostAndPort) => new Host(new DatabaseNode(parseEndpoint(hostAndPort, config.DB_PORT), settings), hysteresis));
+    const topology = new DatabaseTopology(
+      (hostAndPort, purpose) => new Host(new DatabaseNode(parseEndpoint(hostAndPort, config.DB_PORT), settings[purpose]), hysteresis, purpose),
+    );
     const candidates = [config.DB_PRIMARY_HOST, ...(config.DB_REPLICAS_FROM_DNS ? [] : config.DB_REPLICA_HOSTS)];
     [...new Set(candidates)].forEach((host) => (topology.addHost(host).pinned = true));
+    config.DB_ANALYTICS_HOSTS.filter((host) => !candidates.includes(host)).forEach((host) => (topology.addHost(host, 'analytics').pinned = true));
     return topology;
   }
 
@@ -39,8 +42,8 @@ export class DatabaseTopology {
     this.primaryProblem = node ? '' : problem;
   }
 
-  addHost(hostAndPort: string): Host {
-    const host = this.newNode(hostAndPort);
+  addHost(hostAndPort: string, purpose: HostPurpose = 'oltp'): Host {
+    const host = this.newNode(hostAndPort, purpose);
     this.hosts.add(host);
     return host;
   }
@@ -73,4 +76,9 @@ function nodeSettings(config: AppConfig): NodeSettings {
     probeTimeoutMs: config.REPLICA_PROBE_TIMEOUT_MS,
     applicationName: config.APP_INSTANCE,
   };
+}
+
+/** An analytics replica's: few connections (each may hold a report for minutes), and a long statement timeout. */
+function analyticsNodeSettings(config: AppConfig): NodeSettings {
+  return { ...nodeSettings(config), readPoolMax: config.DB_POOL_MAX_ANALYTICS, statementTimeoutMs: config.DB_ANALYTICS_STATEMENT_TIMEOUT_MS };
 }

@@ -1,10 +1,17 @@
 import { DatabaseNode } from './database-node';
 import { Lsn, parseLsn } from './lsn';
 
+/**
+ * What a node is for: `oltp`, the read rotation (and the primary, wherever it is); `analytics`, reports only
+ * (`@Consistency('analytics')`), never an OLTP read, however the rotation runs short.
+ */
+export type HostPurpose = 'oltp' | 'analytics';
+
 /** What the last probe saw on a node, as `/health/replication` reports it. */
 export interface HostHealth {
   name: string;
   address: string;
+  purpose: HostPurpose;
   /** What the node is now: roles move when a failover manager promotes a replica. */
   role: 'primary' | 'replica' | 'unknown';
   timeline: number | null;
@@ -48,7 +55,7 @@ export class Host {
   private everAdmitted = false;
   private badStreak = 0;
   private goodStreak = 0;
-  private state: Omit<HostHealth, 'name' | 'address' | 'eligible'> = {
+  private state: Omit<HostHealth, 'name' | 'address' | 'purpose' | 'eligible'> = {
     role: 'unknown',
     timeline: null,
     reachable: false,
@@ -78,6 +85,7 @@ export class Host {
   constructor(
     readonly node: DatabaseNode,
     private readonly hysteresis: Hysteresis,
+    readonly purpose: HostPurpose = 'oltp',
   ) {}
 
   get knownReplayLsn(): Lsn | undefined {
@@ -102,7 +110,7 @@ export class Host {
 
   get health(): HostHealth {
     const reason = this.draining ? 'draining: removed from discovery' : this.state.reason;
-    return { name: this.name, address: this.node.address, ...this.state, reason, eligible: this.eligible };
+    return { name: this.name, address: this.node.address, purpose: this.purpose, ...this.state, reason, eligible: this.eligible };
   }
 
   /** REPLICA_ROUTING=fixed: serve reads with no probe ever run. */

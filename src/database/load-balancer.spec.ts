@@ -8,7 +8,7 @@ import { PrimaryUnavailableError } from './primary-unavailable.error';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 import { ConnectionRole, RoutedConnection } from './routed-connection';
 import { ConsistencyRequirement, Session, TokenRequirement } from './session';
-import { admittedReplica, excludedReplica, fakeNode, FakeNode, hysteresis } from './testing/fakes';
+import { admittedReplica, analyticsReplica, excludedReplica, fakeNode, FakeNode, hysteresis } from './testing/fakes';
 
 /**
  * A replica on `timeline`, replayed up to `replayLsn`, as the monitor judged it: an older timeline than the
@@ -460,6 +460,75 @@ describe('LoadBalancer', () => {
       });
 
       expect(served).toBe('fresh');
+    });
+  });
+
+  describe('analytics (reports) and the analytics replica', () => {
+    const report = { consistency: { kind: 'analytics' } as ConsistencyRequirement };
+
+    it('should read an analytics route on the analytics replica, every read of the request there', async () => {
+      const lb = balancer([admittedReplica('r1'), analyticsReplica('analytics'), admittedReplica('r2')]);
+
+      const served = await inRequest(async () => [await read(lb), await read(lb), await read(lb)], report);
+
+      expect(served).toEqual(['analytics', 'analytics', 'analytics']);
+    });
+
+    it('should read an analytics route there even after the request wrote, and with a token the replica has not reached', async () => {
+      const lb = balancer([admittedReplica('r1', { replayLsn: '0/100' }), analyticsReplica('analytics')]);
+
+      const served = await inRequest(
+        async () => {
+          await write(lb);
+          return read(lb);
+        },
+        { ...report, token: { position: parseLsn('9/0') } },
+      );
+
+      expect(served).toBe('analytics');
+    });
+
+    it('should read an analytics route inside usePrimary() from the primary, as asked', async () => {
+      const lb = balancer([analyticsReplica('analytics')]);
+
+      await expect(inRequest((context) => context.session.withPrimaryReads(() => read(lb)), report)).resolves.toBe('primary');
+    });
+
+    it('should fall back to a replica of the rotation when the analytics replica is down, never to the primary', async () => {
+      const lb = balancer([analyticsReplica('analytics', { connectFailure: refused() }), admittedReplica('r1')]);
+
+      const served = await inRequest(async (context) => {
+        const node = await read(lb);
+        return { node, route: context.dbOperations.at(-1)?.route };
+      }, report);
+
+      expect(served).toEqual({ node: 'r1', route: 'replica:analytics-fallback' });
+    });
+
+    it('should answer 503 (ReplicaUnavailableError) when neither an analytics replica nor a replica can take the report', async () => {
+      const lb = balancer([analyticsReplica('analytics', { connectFailure: refused() }), excludedReplica('r1', 10_000_000)]);
+
+      await expect(inRequest(() => read(lb), report)).rejects.toBeInstanceOf(ReplicaUnavailableError);
+    });
+
+    it('should never send a plain read to the analytics replica, in rotation or when every replica is excluded', async () => {
+      const r1 = admittedReplica('r1');
+      const lb = balancer([analyticsReplica('analytics'), r1, excludedReplica('r2', 10_000_000)]);
+
+      const served = await Promise.all(Array.from({ length: 6 }, () => inRequest(() => read(lb))));
+      r1.markDown('down');
+      const withoutReplicas = await inRequest(() => read(lb));
+
+      expect(new Set(served)).toEqual(new Set(['r1']));
+      expect(withoutReplicas).toBe('primary');
+    });
+
+    it('should never send a plain read to the analytics replica under least-lagging, nor while there is no primary', async () => {
+      const leastLagging = balancer([analyticsReplica('analytics'), excludedReplica('r1', 100)], { fallback: 'least-lagging' });
+      const noPrimary = balancer([analyticsReplica('analytics')], { primary: null });
+
+      await expect(inRequest(() => read(leastLagging))).resolves.toBe('r1');
+      await expect(inRequest(() => read(noPrimary))).rejects.toBeInstanceOf(PrimaryUnavailableError);
     });
   });
 });

@@ -228,7 +228,7 @@ export class LoadBalancer {
   private async leaseDuringFailover(session: Session | undefined, wanted: string, kind: PoolKind): Promise<Lease> {
     // Its token, the resources it reads, and all it has seen and written (a read after its own write).
     const required = session?.minimumPosition();
-    const candidates = this.onLatestTimeline(this.hosts.all().filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining))
+    const candidates = this.onLatestTimeline(this.hosts.oltp().filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining))
       .filter((h) => required === undefined || (h.knownReplayLsn !== undefined && h.knownReplayLsn >= required))
       .sort((a, b) => Number((b.knownReplayLsn ?? 0n) - (a.knownReplayLsn ?? 0n)));
     if (session?.mustSeeLatest || session?.tokenDistrust || candidates.length === 0) {
@@ -262,6 +262,7 @@ export class LoadBalancer {
   }
 
   private chooseRoute(session: Session | undefined, tried: ReadonlySet<Host>): Route | Promise<Route> {
+    if (session?.consistency.kind === 'analytics' && !session.mustSeeLatest) return this.analyticsRoute(session, tried);
     const primaryReason = session?.primaryReason();
     if (primaryReason) return { reason: primaryReason };
     const sticky = session?.stickyReplica;
@@ -291,6 +292,21 @@ export class LoadBalancer {
     return tried.size > 0 ? { reason: 'primary:replica-failed' } : this.fallback();
   }
 
+  /**
+   * A report's read: the request's analytics replica once it read there, else the next one, else a replica of the
+   * rotation (under its shorter statement timeout), never the primary, whose capacity is the writes'. None: 503.
+   * Tokens are not waited for: a report reads what the replica has (its lag is in /health/replication).
+   */
+  private analyticsRoute(session: Session, tried: ReadonlySet<Host>): Route {
+    const kept = session.stickyReplica === undefined ? undefined : this.hosts.byName(session.stickyReplica);
+    if (kept?.eligible && !tried.has(kept)) return { replica: kept, reason: kept.purpose === 'analytics' ? 'replica:analytics' : 'replica:analytics-fallback' };
+    const analytics = this.hosts.next(tried, undefined, 'analytics');
+    if (analytics) return { replica: analytics, reason: 'replica:analytics' };
+    const replica = this.hosts.next(tried);
+    if (replica) return { replica, reason: 'replica:analytics-fallback' };
+    throw new ReplicaUnavailableError('no analytics replica and no replica can take the report');
+  }
+
   /** Read-your-writes: a replica known to have replayed `required`, else wait a little for one, else the primary. */
   private routeToPosition(required: Lsn, tried: ReadonlySet<Host>): Route | Promise<Route> {
     if (required === UNKNOWN_POSITION) return { reason: 'primary:token-ahead' };
@@ -305,7 +321,7 @@ export class LoadBalancer {
   private async waitForPosition(caughtUp: (host: Host) => boolean, tried: ReadonlySet<Host>): Promise<Route> {
     const deadline = performance.now() + this.policy.tokenWaitMs;
     while (performance.now() < deadline) {
-      const candidates = this.hosts.all().filter((h) => h.eligible && !tried.has(h));
+      const candidates = this.hosts.oltp().filter((h) => h.eligible && !tried.has(h));
       if (candidates.length === 0) break;
       const started = performance.now();
       const answers = Promise.all(candidates.map(async (h) => h.observeReplay(await h.node.positionAfter(started), h.health.timeline)));
@@ -332,7 +348,7 @@ export class LoadBalancer {
   private fallback(): Route {
     if (this.policy.fallback === 'primary') return { reason: 'primary:no-eligible-replica' };
     if (this.policy.fallback === 'least-lagging') {
-      const leastLagging = this.onLatestTimeline(this.hosts.all().filter((h) => !h.draining && h.health.reachable && h.health.role === 'replica'))
+      const leastLagging = this.onLatestTimeline(this.hosts.oltp().filter((h) => !h.draining && h.health.reachable && h.health.role === 'replica'))
         .filter((h) => (h.health.lagBytes ?? Infinity) <= this.policy.fallbackMaxLagBytes)
         .sort((a, b) => (a.health.lagBytes ?? 0) - (b.health.lagBytes ?? 0))[0];
       if (leastLagging) return { replica: leastLagging, reason: 'replica:least-lagging' };

@@ -5,7 +5,8 @@ import { UNKNOWN_POSITION } from './lsn';
 export type ConsistencyRequirement =
   | { kind: 'read-your-writes' }
   | { kind: 'strong' }
-  | { kind: 'bounded-staleness'; maxStalenessMs: number };
+  | { kind: 'bounded-staleness'; maxStalenessMs: number }
+  | { kind: 'analytics' };
 
 /** A node that can tell a position at or after a given moment (the upper bound of what a read there saw). */
 export interface PositionSource {

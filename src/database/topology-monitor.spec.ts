@@ -1,7 +1,8 @@
 import { parseLsn } from './lsn';
 import type { DatabaseNode } from './database-node';
 import type { Leadership } from './patroni-leadership';
-import { probedNode, probeRow, ProbeAnswer, topologyOf } from './testing/fakes';
+import { Host } from './host';
+import { hysteresis, probedNode, probeRow, ProbeAnswer, topologyOf } from './testing/fakes';
 import { Fencing, judge, NodeProbeRow, TopologyMonitor } from './topology-monitor';
 
 const thresholds = { maxLagBytes: 1000, maxLagSeconds: 5 };
@@ -83,6 +84,22 @@ describe('TopologyMonitor (following the primary)', () => {
     return { topology, monitor: new TopologyMonitor(topology, thresholds, 1000), answers };
   };
   const timedOut = () => new Error('timeout exceeded when trying to connect');
+
+  it('should keep an analytics replica eligible however far behind (its replay may wait for a report), unlike a replica of the rotation', async () => {
+    const behind = (name: string) => probeRow(name, 'replica', { lsn: '0/1000', replay_age_seconds: 600 });
+    const topology = topologyOf(
+      probedNode('db-primary', () => probeRow('db-primary', 'primary', { lsn: '0/900000' })),
+      probedNode('db-replica-1', () => behind('db-replica-1')),
+    );
+    topology.hosts.add(new Host(probedNode('db-analytics', () => behind('db-analytics')), hysteresis, 'analytics'));
+    const monitor = new TopologyMonitor(topology, thresholds, 1000);
+
+    for (let round = 0; round < 3; round++) await monitor.probeAll();
+
+    const eligible = Object.fromEntries(topology.hosts.all().map((h) => [h.name, h.eligible]));
+    expect(eligible).toMatchObject({ 'db-replica-1': false, 'db-analytics': true });
+    expect(topology.hosts.byName('db-analytics')!.health).toMatchObject({ purpose: 'analytics', lagSeconds: 600 });
+  });
 
   it('should keep a primary through one failed probe, and drop it after a second', async () => {
     const { topology, monitor, answers } = cluster({ 'db-primary': probeRow('db-primary', 'primary'), 'db-replica-1': probeRow('db-replica-1', 'replica') });

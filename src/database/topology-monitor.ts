@@ -296,17 +296,27 @@ export class TopologyMonitor {
     }
   }
 
+  /**
+   * An analytics replica is never excluded for lag: its replay may wait for a report on purpose (docs/analytics.md),
+   * and a report reads what the replica has; /health/replication shows how far behind that is.
+   */
+  private thresholdsFor(host: Host): LagThresholds {
+    return host.purpose === 'analytics' ? NO_LAG_LIMIT : this.thresholds;
+  }
+
   private record(replica: Host, row: NodeProbeRow | Error, primaryLsn: Lsn | null, primaryTimeline: number | undefined): void {
     const verdict: ProbeVerdict =
       row instanceof Error
         ? { problem: `unreachable: ${row.message}`, observed: { reachable: false, role: 'unknown' } }
-        : judge(withTimelineKnown(row, replica.health.timeline), primaryLsn, this.thresholds, primaryTimeline, this.clusterId);
+        : judge(withTimelineKnown(row, replica.health.timeline), primaryLsn, this.thresholdsFor(replica), primaryTimeline, this.clusterId);
     const wasEligible = replica.eligible;
     replica.recordProbe(verdict);
     if (!wasEligible && replica.eligible) this.logger.log(`${replica.name} admitted for reads`);
     if (wasEligible && !replica.eligible) this.logger.warn(`${replica.name} excluded from reads: ${verdict.problem}`);
   }
 }
+
+const NO_LAG_LIMIT: LagThresholds = { maxLagBytes: Infinity, maxLagSeconds: Infinity };
 
 /**
  * A replica whose WAL receiver is down (its primary just died, say) shows only its last restartpoint's timeline,

@@ -50,24 +50,28 @@ export class HealthController {
   }
 
   /**
-   * Each node as the lag monitor last saw it (LSNs, lag in bytes and seconds, eligibility and why not), the
-   * routing policy, and what consistency tokens and the cache have done.
+   * Each node as the lag monitor last saw it (LSNs, lag in bytes and seconds, eligibility and why not): the
+   * replicas of the read rotation, and apart the analytics replicas; the routing policy, and what consistency
+   * tokens and the cache have done.
    */
   @Get('replication')
   replication() {
     const current = this.topology.primary;
-    const replicas = this.topology.hosts
+    const others = this.topology.hosts
       .all()
       .filter((r) => r.node !== current)
       .map((r) => r.health);
+    const replicas = others.filter((r) => r.purpose === 'oltp');
+    // Reports only (docs/analytics.md): lag here is a report's replay wait, not a problem; never in the rotation.
+    const analytics = others.filter((r) => r.purpose === 'analytics');
     const primary = this.monitor.primaryState;
-    const status = current && replicas.length > 0 && replicas.every((r) => r.eligible) ? 'ok' : 'degraded';
+    const status = current && replicas.length > 0 && others.every((r) => r.eligible) ? 'ok' : 'degraded';
     const routing = {
       fallbackWhenNoReplica: this.config.REPLICA_FALLBACK,
       maxLagBytes: this.config.REPLICA_MAX_LAG_BYTES,
       maxLagSeconds: this.config.REPLICA_MAX_LAG_SECONDS,
       replicasFromDns: this.config.DB_REPLICAS_FROM_DNS ?? null,
     };
-    return { status, primary, replicas, routing, consistencyTokens: this.tokens.stats, cache: this.cacheStore.stats };
+    return { status, primary, replicas, analytics, routing, consistencyTokens: this.tokens.stats, cache: this.cacheStore.stats };
   }
 }

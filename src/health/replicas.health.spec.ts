@@ -1,6 +1,6 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseTopology } from '../database/database-topology';
-import { admittedReplica, fakeNode } from '../database/testing/fakes';
+import { admittedReplica, analyticsReplica, fakeNode } from '../database/testing/fakes';
 import { ReplicasHealthIndicator } from './replicas.health';
 
 describe('ReplicasHealthIndicator', () => {
@@ -30,5 +30,19 @@ describe('ReplicasHealthIndicator', () => {
     const result = new ReplicasHealthIndicator(new HealthIndicatorService(), topology).isHealthy('replicas');
 
     expect(result).toMatchObject({ replicas: { eligible: ['db-replica-1'], excluded: [{ name: 'db-replica-2', reason: 'query failed: ECONNREFUSED' }] } });
+  });
+
+  it('should leave the analytics replica out: reports are not what readiness answers for', () => {
+    const topology = new DatabaseTopology(() => {
+      throw new Error('no discovery in unit tests');
+    });
+    const analytics = analyticsReplica('db-analytics');
+    topology.setPrimary(fakeNode('db-primary'));
+    [admittedReplica('db-replica-1'), analytics].forEach((host) => topology.hosts.add(host));
+    analytics.markDown('query failed: ECONNREFUSED');
+
+    const result = new ReplicasHealthIndicator(new HealthIndicatorService(), topology).isHealthy('replicas');
+
+    expect(result).toEqual({ replicas: { status: 'up', eligible: ['db-replica-1'] } });
   });
 });

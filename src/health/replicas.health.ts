@@ -11,8 +11,9 @@ export class ReplicasHealthIndicator {
   ) {}
 
   isHealthy<const Key extends string>(key: Key) {
-    // Every node is a host, the primary too: judge the others.
-    const replicas = this.topology.hosts.all().filter((host) => host.node !== this.topology.primary);
+    // Every node is a host, the primary too: judge the others of the read rotation (an analytics replica's state
+    // is the reports', shown by /health/replication).
+    const replicas = this.topology.hosts.oltp().filter((host) => host.node !== this.topology.primary);
     const eligible = replicas.filter((r) => r.eligible).map((r) => r.name);
     const excluded = replicas.filter((r) => !r.eligible).map((r) => ({ name: r.name, reason: r.health.reason }));
     const session = this.health.check(key);

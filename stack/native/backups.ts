@@ -26,9 +26,13 @@ export const STANZA = 'nest-replica-starter';
 const BACKUP_SERVICE = 'backup';
 export const RESTORE_NODE = 'db-restore';
 
-/** The cluster's nodes pgBackRest may find running: the default ones and any optional replica that runs. */
+/**
+ * The cluster's nodes pgBackRest may find running: the default ones and any optional replica that runs. Not
+ * db-analytics: a backup waits for its standby to replay up to the backup's start, and db-analytics' replay may
+ * wait for a report (docs/analytics.md).
+ */
 const clusterNodes = () =>
-  SERVICES.filter((s) => s.kind.startsWith('postgres') && (!s.optional || daemonPid(s.name) !== null)).map((s) => s.name);
+  SERVICES.filter((s) => (s.kind === 'postgres-primary' || s.kind === 'postgres-replica') && (!s.optional || daemonPid(s.name) !== null)).map((s) => s.name);
 
 /**
  * pgBackRest's configuration for this stack: one repository (a directory), every cluster node by path and socket.

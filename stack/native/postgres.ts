@@ -2,7 +2,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, 
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { parseDocument } from 'yaml';
-import { PATRONI_PORT, service } from '../topology';
+import { PATRONI_PORT, service, ServiceKind } from '../topology';
 import { mkdirThroughMount, paths, PG_BIN, throughMount } from './paths';
 import { run } from './shell';
 
@@ -36,6 +36,20 @@ export const isInitialised = (name: string) => existsSync(join(paths.data(name),
  * same variable docker compose reads. On a running cluster: `npm run stack -- patronictl edit-config -s synchronous_mode=true --force`.
  */
 const synchronousMode = () => process.env.SYNCHRONOUS_MODE === 'true';
+
+/**
+ * A node's recovery-conflict settings and tags (stack/patroni/patroni.yml, docs/analytics.md): the analytics
+ * replica's from ANALYTICS_HOT_STANDBY_FEEDBACK and ANALYTICS_MAX_STANDBY_STREAMING_DELAY, the variables docker
+ * compose reads, by default replay waiting for reports; every other node holds vacuum back for its short reads.
+ */
+export function recoveryConflictSettings(kind: ServiceKind, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  if (kind !== 'postgres-analytics') return { ANALYTICS_NODE: 'false', HOT_STANDBY_FEEDBACK: 'on', MAX_STANDBY_STREAMING_DELAY: '30s' };
+  return {
+    ANALYTICS_NODE: 'true',
+    HOT_STANDBY_FEEDBACK: env.ANALYTICS_HOT_STANDBY_FEEDBACK || 'off',
+    MAX_STANDBY_STREAMING_DELAY: env.ANALYTICS_MAX_STANDBY_STREAMING_DELAY || '-1',
+  };
+}
 
 /**
  * Puts post-bootstrap.sh where Patroni can run it. A new copy replaces the old by rename, never by writing
@@ -74,6 +88,7 @@ export function writePatroniConfig(name: string): string {
     SYNCHRONOUS_MODE: String(synchronousMode()),
     POST_BOOTSTRAP: throughMount(paths.postBootstrap),
     PGBACKREST_CONFIG: throughMount(paths.pgbackrestConfig),
+    ...recoveryConflictSettings(service(name).kind),
   };
   const rendered = readFileSync(paths.patroniTemplate, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (_, key: string) => {
     if (!(key in values)) throw new Error(`patroni.yml: no value for \${${key}}`);

@@ -99,6 +99,17 @@ export async function redisMaster(): Promise<string | undefined> {
  * (stack/redis/sentinel.conf). Healthy: the master the Sentinels name (any master while none answers), or a
  * replica whose link to its master is up.
  */
+/** A PostgreSQL node: Patroni runs it; SIGTERM makes it stop PostgreSQL and hand the leader key over. */
+function patroniNode(): ServiceRunner {
+  return {
+    command: (spec) => patroniCommand(spec.name),
+    user: 'postgres',
+    mountStackDir: true,
+    env: () => patroniEnv(),
+    healthy: (spec) => isNodeHealthy(spec.name),
+  };
+}
+
 function redisNode(): ServiceRunner {
   return {
     command: async (spec) => {
@@ -162,21 +173,9 @@ export const runners: Record<string, ServiceRunner> = {
       return ((await response.json()) as { health?: string }).health === 'true';
     },
   },
-  // Patroni runs each PostgreSQL node; SIGTERM makes it stop PostgreSQL and hand the leader key over.
-  'postgres-primary': {
-    command: (spec) => patroniCommand(spec.name),
-    user: 'postgres',
-    mountStackDir: true,
-    env: () => patroniEnv(),
-    healthy: (spec) => isNodeHealthy(spec.name),
-  },
-  'postgres-replica': {
-    command: (spec) => patroniCommand(spec.name),
-    user: 'postgres',
-    mountStackDir: true,
-    env: () => patroniEnv(),
-    healthy: (spec) => isNodeHealthy(spec.name),
-  },
+  'postgres-primary': patroniNode(),
+  'postgres-replica': patroniNode(),
+  'postgres-analytics': patroniNode(),
   // PostgreSQL alone on data restored to a point in time (`npm run stack -- restore --to <time>`): no Patroni.
   // Healthy once recovery reached the target and the server promoted itself.
   'restored-postgres': {

@@ -16,6 +16,8 @@ export type Progress = (line: string) => void;
 
 const defaultServices = () => SERVICES.filter((s) => !s.optional);
 const replicaNames = () => defaultServices().filter((s) => s.kind === 'postgres-replica').map((s) => s.name);
+/** The nodes that clone the leader when a cluster starts: the replicas and the analytics replica. */
+const standbyNames = () => defaultServices().filter((s) => s.kind === 'postgres-replica' || s.kind === 'postgres-analytics').map((s) => s.name);
 
 /** Debian packages the native stack needs; `up` names the missing ones instead of installing them. */
 export const REQUIRED_PACKAGES: Record<string, string> = {
@@ -117,7 +119,7 @@ async function startDatabase(progress: Progress): Promise<void> {
     await waitForService('db-primary', 'db-primary to hold the leader key (its bootstrap done)', () => holdsLeaderKey('db-primary'));
   }
   await Promise.all([
-    ...['db-primary', ...replicaNames()].map(async (name) => {
+    ...['db-primary', ...standbyNames()].map(async (name) => {
       if (!isInitialised(name)) progress(`  · ${name.padEnd(13)} cloning the leader (Patroni: pg_basebackup)`);
       await startService(service(name), progress);
     }),

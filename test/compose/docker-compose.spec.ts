@@ -5,8 +5,9 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/app-config';
 import { RESTORE_NODE, STANZA } from '../../stack/native/backups';
+import { recoveryConflictSettings } from '../../stack/native/postgres';
 import { paths as nativePaths } from '../../stack/native/paths';
-import { LB_OPERATORS_PORT, PATRONI_PORT, SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
+import { LB_OPERATORS_PORT, PATRONI_PORT, REPLICAS_NAME, SERVICES, type ServiceKind, service as topologyService } from '../../stack/topology';
 import {
   COMPOSE_TEXT,
   DEFAULT_COMPOSE_SERVICES,
@@ -67,7 +68,10 @@ const REDIS_NODES = [REDIS, ...namesOfKind('redis-replica')];
 const SENTINELS = namesOfKind('redis-sentinel');
 const [PRIMARY] = namesOfKind('postgres-primary');
 const REPLICAS = namesOfKind('postgres-replica');
-const POSTGRES_NODES = [PRIMARY, ...REPLICAS];
+const ANALYTICS = namesOfKind('postgres-analytics');
+/** The nodes pgBackRest backs up: not the analytics replica, whose replay may wait for a report (docs/analytics.md). */
+const BACKED_UP_NODES = [PRIMARY, ...REPLICAS];
+const POSTGRES_NODES = [...BACKED_UP_NODES, ...ANALYTICS];
 /**
  * Jobs compose runs that the native topology does not list. The native stack loads the demo data with
  * `npm run stack -- seed` (`npm run setup` runs it after `up`), in migrate's namespace; compose runs it as a
@@ -116,7 +120,7 @@ const EXPECTED_DEPENDENCIES: Record<string, Record<string, string>> = {
   // db-primary builds the image it runs.
   [RESTORE_NODE]: healthy(BACKUP, PRIMARY),
   // After the primary: on a new cluster, the node named db-primary is then the one that creates and leads it.
-  ...Object.fromEntries(REPLICAS.map((replica) => [replica, healthy(ETCD, PRIMARY)])),
+  ...Object.fromEntries([...REPLICAS, ...ANALYTICS].map((replica) => [replica, healthy(ETCD, PRIMARY)])),
   migrate: healthy(PRIMARY),
   seed: completed('migrate'),
   'app-1': appServerDependencies,
@@ -441,8 +445,10 @@ describe('docker-compose.yml', () => {
   });
 
   describe('PostgreSQL under Patroni', () => {
-    /** The variables that say which node this is; every other Patroni setting is the same on every node. */
+    /** The variables that say which node this is; every other Patroni setting is the same on every node of a kind. */
     const NODE_IDENTITY = ['NAME', 'HOST'];
+    /** What the analytics replica sets its own way (recoveryConflictSettings, natively). */
+    const RECOVERY_CONFLICT_SETTINGS = Object.keys(recoveryConflictSettings('postgres-analytics', {}));
 
     /** Where a node mounts stack/patroni/, and whether read-only. */
     const templateMountOf = (name: string): Mount | undefined =>
@@ -496,6 +502,44 @@ describe('docker-compose.yml', () => {
       };
 
       for (const replica of REPLICAS) expect(sharedSettingsOf(replica)).toEqual(sharedSettingsOf(PRIMARY));
+      const withoutRecoverySettings = (name: string) => {
+        const settings = sharedSettingsOf(name);
+        for (const key of RECOVERY_CONFLICT_SETTINGS) delete settings[key];
+        return settings;
+      };
+      for (const node of ANALYTICS) expect(withoutRecoverySettings(node)).toEqual(withoutRecoverySettings(PRIMARY));
+    });
+
+    it.each(POSTGRES_NODES)('should give postgres node %s the recovery-conflict settings and tags the native stack gives it', (name) => {
+      const settings = patroniSettingsOf(name);
+      const native = recoveryConflictSettings(topologyService(name).kind, {});
+      // Compose's ${VARIABLE:-default} reads the same variables as the native stack, with the same defaults.
+      const defaults = Object.fromEntries(RECOVERY_CONFLICT_SETTINGS.map((key) => [key, settings[key]?.replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1')]));
+
+      expect(defaults).toEqual(native);
+    });
+
+    it('should let ANALYTICS_HOT_STANDBY_FEEDBACK and ANALYTICS_MAX_STANDBY_STREAMING_DELAY choose the analytics replica\'s way, natively and in compose', () => {
+      const chosen = { ANALYTICS_HOT_STANDBY_FEEDBACK: 'on', ANALYTICS_MAX_STANDBY_STREAMING_DELAY: '30s' };
+
+      for (const name of ANALYTICS) {
+        expect(patroniSettingsOf(name)).toMatchObject({
+          HOT_STANDBY_FEEDBACK: '${ANALYTICS_HOT_STANDBY_FEEDBACK:-off}',
+          MAX_STANDBY_STREAMING_DELAY: '${ANALYTICS_MAX_STANDBY_STREAMING_DELAY:--1}',
+        });
+      }
+      expect(recoveryConflictSettings('postgres-analytics', chosen)).toMatchObject({ HOT_STANDBY_FEEDBACK: 'on', MAX_STANDBY_STREAMING_DELAY: '30s' });
+    });
+
+    it('should keep the analytics replica out of db-replicas, Patroni\'s failover and its synchronous standbys', () => {
+      const tags = (parse(TEMPLATE_TEXT) as { tags: Record<string, string> }).tags;
+
+      for (const name of ANALYTICS) {
+        expect(aliasesOf(composeService(name))).not.toContain(REPLICAS_NAME);
+        expect(topologyService(name).aliases ?? []).not.toContain(REPLICAS_NAME);
+        expect(patroniSettingsOf(name).ANALYTICS_NODE).toBe('true');
+      }
+      expect(tags).toEqual({ nofailover: '${ANALYTICS_NODE}', nosync: '${ANALYTICS_NODE}', noloadbalance: '${ANALYTICS_NODE}' });
     });
 
     it.each(POSTGRES_NODES)('should point postgres node %s at the etcd service, on its topology port', (name) => {
@@ -715,7 +759,7 @@ describe('docker-compose.yml', () => {
     it('should back up every postgres node of the topology through its TLS server, from a standby', () => {
       const hosts = Object.entries(backupConfig[STANZA]).filter(([key]) => /^pg\d+-host$/.test(key));
 
-      expect(hosts.map(([, host]) => host).sort()).toEqual([...POSTGRES_NODES].sort());
+      expect(hosts.map(([, host]) => host).sort()).toEqual([...BACKED_UP_NODES].sort());
       for (const [key, host] of hosts) {
         const index = key.slice(0, key.indexOf('-'));
         expect([host, backupConfig[STANZA][`${index}-host-type`]]).toEqual([host, 'tls']);
@@ -736,7 +780,7 @@ describe('docker-compose.yml', () => {
     it('should make a certificate that names every host a pgBackRest connects to', () => {
       const [, hosts] = /^hosts=\(([^)]*)\)$/m.exec(readRepoFile(BACKUP_START)) ?? [];
 
-      expect(hosts?.split(' ')).toEqual(expect.arrayContaining([BACKUP, ...POSTGRES_NODES, RESTORE_NODE]));
+      expect(hosts?.split(' ')).toEqual(expect.arrayContaining([BACKUP, ...BACKED_UP_NODES, RESTORE_NODE]));
     });
 
     it("should install the same pinned pgBackRest on the nodes' image and the backup service's", () => {

@@ -54,6 +54,13 @@ export function admittedReplica(name: string, behaviour: FakeNode & { replayLsn?
   return replica;
 }
 
+/** An analytics replica (DB_ANALYTICS_HOSTS) admitted by one good probe. */
+export function analyticsReplica(name: string, behaviour: FakeNode & { lagBytes?: number } = {}): Host {
+  const replica = new Host(fakeNode(name, behaviour), hysteresis, 'analytics');
+  replica.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true, lagSeconds: 0, lagBytes: behaviour.lagBytes ?? 0 } });
+  return replica;
+}
+
 /** A replica that was admitted, then excluded by probes (e.g. lagging), still reachable. */
 export function excludedReplica(name: string, lagBytes: number): Host {
   const replica = admittedReplica(name, { lagBytes });

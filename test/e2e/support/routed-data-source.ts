@@ -39,6 +39,7 @@ export class RoutedDataSource {
       DB_PRIMARY_HOST: service('db-primary').address,
       DB_REPLICA_HOSTS: [service('db-replica-1').address, service('db-replica-2').address].join(','),
       DB_REPLICAS_FROM_DNS: '',
+      DB_ANALYTICS_HOSTS: service('db-analytics').address,
       LOG_LEVEL: 'warn',
       ...overrides,
     });

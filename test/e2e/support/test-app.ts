@@ -28,6 +28,7 @@ export class TestApp {
       DB_PRIMARY_HOST: service('db-primary').address,
       DB_REPLICA_HOSTS: [service('db-replica-1').address, service('db-replica-2').address].join(','),
       DB_REPLICAS_FROM_DNS: '',
+      DB_ANALYTICS_HOSTS: service('db-analytics').address,
       REDIS_URL: `redis://${service('redis').address}:6379`,
       // This machine cannot resolve the names the Sentinels hand out: redis directly, the master outside the failover test.
       REDIS_SENTINELS: '',

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RedisCache } from '../cache/redis-cache';
 import { AppConfig } from '../config/app-config';
 import { DatabaseTopology } from '../database/database-topology';
+import { HostHealth, HostPurpose } from '../database/host';
 import { TopologyMonitor } from '../database/topology-monitor';
 import { RecentReads } from './recent-reads';
 
@@ -26,13 +27,19 @@ export class TopologyView {
       at: now.toISOString(),
       thresholds: { maxLagBytes: this.config.REPLICA_MAX_LAG_BYTES, maxLagSeconds: this.config.REPLICA_MAX_LAG_SECONDS },
       primary: this.monitor.primaryState,
-      // Every node but the primary (roles move on failover; a former primary shows up here once it rejoins).
-      replicas: this.topology.hosts
-        .all()
-        .filter((replica) => replica.node !== this.topology.primary)
-        .map((replica) => replica.health),
+      // Every node but the primary (roles move on failover; a former primary shows up here once it rejoins), the
+      // analytics replicas apart: they serve reports, not reads.
+      replicas: this.others('oltp'),
+      analytics: this.others('analytics'),
       cache: { connection: this.cache.status, ...this.cache.stats },
       reads: this.reads.snapshot(),
     };
+  }
+
+  private others(purpose: HostPurpose): HostHealth[] {
+    return this.topology.hosts
+      .all()
+      .filter((host) => host.purpose === purpose && host.node !== this.topology.primary)
+      .map((host) => host.health);
   }
 }

@@ -19,7 +19,7 @@ const states = (status: StackRun) => status.output.trim().split('\n').map((line)
 /** Every default service healthy, db-primary leading, redis the Redis master: the whole stack as `up` leaves it. */
 const WHOLE_STACK = [
   'dns healthy 10.213', 'etcd healthy 10.213', 'db-primary healthy primary', 'db-replica-1 healthy replica', 'db-replica-2 healthy replica',
-  'redis healthy master', 'redis-replica healthy replica', 'redis-sentinel-1 healthy 10.213', 'redis-sentinel-2 healthy 10.213',
+  'db-analytics healthy replica', 'redis healthy master', 'redis-replica healthy replica', 'redis-sentinel-1 healthy 10.213', 'redis-sentinel-2 healthy 10.213',
   'redis-sentinel-3 healthy 10.213', 'app-1 healthy 10.213', 'app-2 healthy 10.213', 'lb healthy 10.213',
 ].map((line) => expect.stringContaining(line));
 

@@ -283,7 +283,7 @@ describe('The app on real streaming replication', () => {
   describe('a spike that exhausts the replicas\' pools', () => {
     it('should exclude no replica', async () => {
       const db = await RoutedDataSource.start({ DB_POOL_MAX_REPLICA: '1', DB_CONNECT_TIMEOUT_MS: '100' });
-      const replicas = () => db.topology.hosts.all().filter((host) => host.node !== db.topology.primary);
+      const replicas = () => db.topology.hosts.oltp().filter((host) => host.node !== db.topology.primary);
       try {
         await until('both replicas eligible', async () => replicas().length === 2 && replicas().every((host) => host.eligible));
         // Probe rounds (a failed read on the primary asks for one) readmit an excluded replica within a second:

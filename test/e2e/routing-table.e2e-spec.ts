@@ -19,7 +19,7 @@ describe('The routing table, for plain TypeORM code', () => {
   const articles = () => db.dataSource.getRepository(ConduitArticle);
   /** A Conduit article's row by `author`: the columns a write must give. */
   const draft = (title: string) => ({ slug: slugFor(title), title, description: 'A routing table row.', body: 'x', authorId: author.id });
-  const replicaNames = () => db.topology.hosts.all().filter((h) => h.health.role === 'replica').map((h) => h.name);
+  const replicaNames = () => db.topology.hosts.oltp().filter((h) => h.health.role === 'replica').map((h) => h.name);
   const lsnOn = async (name: string, sql: string): Promise<Lsn> => parseLsn((await onNode<{ lsn: string }>(name, `SELECT (${sql})::text AS lsn`))[0].lsn);
 
   /** Every connection of the request ran on one replica, for `route`. */

@@ -10,7 +10,7 @@ import { onNode, pauseReplay, resumeReplay } from './support/stack-control';
 import { TestApp } from './support/test-app';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const NODES = ['client', 'dns', 'lb', 'app-1', 'app-2', 'db-primary', 'db-replica-1', 'db-replica-2', 'redis'];
+const NODES = ['client', 'dns', 'lb', 'app-1', 'app-2', 'db-primary', 'db-replica-1', 'db-replica-2', 'db-analytics', 'redis'];
 
 /** The page as an operator opens it: from the load balancer's operators' port, which hands its polls to either app server. */
 const STATUS_URL = `${operatorsUrl()}/status`;
@@ -32,11 +32,12 @@ describe('GET /status, the live topology page, in headless Chromium', () => {
     closeClient();
   });
 
-  it('should draw every node: DNS, the load balancer, both app servers, the primary, each replica, Redis', async () => {
+  it('should draw every node: DNS, the load balancer, both app servers, the primary, each replica, the analytics replica apart, Redis', async () => {
     for (const node of NODES) await page.locator(`[data-node="${node}"]`).waitFor({ state: 'visible', timeout: 10_000 });
 
     const replicas = await page.locator('[data-role="replica"]').all();
     expect(await Promise.all(replicas.map((card) => card.getAttribute('data-eligible')))).toEqual(['true', 'true']);
+    expect(await page.locator('[data-role="analytics"]').getAttribute('data-node')).toBe('db-analytics');
     expect(await page.locator('[data-node="db-primary"] .badge').textContent()).toBe('writable');
   });
 

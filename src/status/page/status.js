@@ -108,7 +108,7 @@ function appTier(now, reads) {
 }
 
 function dataTier(view, reads) {
-  const { primary, replicas, thresholds, cache } = view;
+  const { primary, replicas, analytics = [], thresholds, cache } = view;
   const primaryCard = nodeCard(
     primary.name,
     'primary',
@@ -133,6 +133,18 @@ function dataTier(view, reads) {
       readsLine(replica.name, reads),
     ),
   );
+  // Reports only: never excluded for lag (its replay may wait for a report), so a plain figure, no bar to a threshold.
+  const analyticsCards = [...analytics].sort((a, b) => a.name.localeCompare(b.name)).map((node) =>
+    h(
+      'article',
+      { class: `node ${node.eligible ? 'ok' : 'excluded'}`, 'data-node': node.name, 'data-role': 'analytics', 'data-eligible': node.eligible },
+      title(node.name, node.eligible ? 'reports' : 'excluded', node.eligible ? 'ok' : 'bad'),
+      h('div', { class: 'role' }, `analytics replica · ${node.address}`),
+      line('lag', node.lagSeconds === null ? '—' : `${Number(node.lagSeconds).toFixed(1)} s · ${formatBytes(node.lagBytes ?? 0)}`),
+      node.reason ? h('div', { class: 'reason' }, node.reason) : null,
+      readsLine(node.name, reads),
+    ),
+  );
   const cacheReady = cache.connection === 'ready';
   const redisCard = nodeCard(
     'redis',
@@ -143,7 +155,7 @@ function dataTier(view, reads) {
     line('hits / misses', `${cache.hits} / ${cache.misses}`),
     readsLine(CACHE_NODE, reads),
   );
-  return [primaryCard, ...replicaCards, redisCard];
+  return [primaryCard, ...replicaCards, ...analyticsCards, redisCard];
 }
 
 /** Curves between cards; a path that carried a read in the last LIT_MS is drawn moving. */

@@ -24,7 +24,7 @@ export class TopologyWatch {
       // Find the replicas and their names once, then nothing runs in the background.
       await discovery?.refresh();
       await this.monitor.probeAll();
-      const [first, ...others] = this.topology.hosts.all().filter((h) => h.health.role === 'replica');
+      const [first, ...others] = this.topology.hosts.oltp().filter((h) => h.health.role === 'replica');
       first?.admitWithoutProbes();
       others.forEach((host) => host.markDown('REPLICA_ROUTING=fixed: reads go to the first replica only'));
       return;

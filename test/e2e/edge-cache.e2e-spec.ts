@@ -101,6 +101,15 @@ describe('The edge cache (nginx in front of the apps)', () => {
       expect(answers.map(edgeOf)).toEqual(['BYPASS', 'BYPASS']);
     });
 
+    it('should not let a client declare its own read shareable: nginx sets X-Edge-Cacheable, and the read keeps its token', async () => {
+      const reader = await ConduitClient.registered();
+
+      const read = await reader.send('GET', '/api/tags', undefined, { 'x-edge-cacheable': '1' });
+
+      expect(edgeOf(read)).toBe('BYPASS');
+      expect(read.headers['x-consistency-token']).toEqual(expect.any(String));
+    });
+
     it('should never store a write', async () => {
       const author = await ConduitClient.registered();
 

@@ -20,11 +20,11 @@ import { installBenchServers, removeBenchServers } from './nginx-bench-servers';
 import { BenchOptions, parseOptions } from './options';
 import { prepareStack, waitForEligibleReplicas } from './prepared-stack';
 import { missingBenchPackages } from './prerequisites';
-import { goalsTable, resultsTable, versusTable } from './report';
+import { edgeTable, goalsTable, resultsTable, versusTable } from './report';
 import { HOT_ARTICLES, Scenario, scenarios } from './scenarios';
 import { StatementCounter } from './statement-counter';
 import { ScenarioSummary, summarize } from './summary';
-import { BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './variants';
+import { APP_BEHIND_NGINX, BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './variants';
 
 const RESULTS_DIR = join(__dirname, 'results');
 const DB_NODES = SERVICES.filter((s) => s.kind.startsWith('postgres') && !s.optional).map((s) => s.name);
@@ -108,8 +108,9 @@ async function main(argv: string[]): Promise<void> {
     if (inserted) progress(`  inserted ${inserted}`);
     await fillCeilingCache(HOT_ARTICLES);
     progress(`· beside app-1 and app-2, behind nginx: ${BENCH_SERVERS.map((s) => `${s.name} (:${s.lbPort})`).join(', ')}`);
+    progress(`· app-1 and app-2 behind nginx without its edge cache: app (:${APP_BEHIND_NGINX.lbPort}); with it: app-edge (:80)`);
     await startBenchServers();
-    await installBenchServers(BENCH_SERVERS);
+    await installBenchServers([APP_BEHIND_NGINX, ...BENCH_SERVERS]);
     await waitForEligibleReplicas();
     const context: MeasurementContext = {
       load: { connections: options.connections, threads: options.threads, durationSeconds: options.durationSeconds },
@@ -133,7 +134,9 @@ async function main(argv: string[]): Promise<void> {
       `medians of ${options.rounds} rounds of paired runs, ${options.durationSeconds} s each, ` +
       `${options.connections} connections, ${options.threads} wrk threads`;
     const versusPeer = `The app against TypeORM's own replication (app-typeorm): medians, ratios of paired runs\n${versusTable(summaries, 'app-typeorm')}`;
-    console.log(`\n${conditions}\n\n${resultsTable(summaries)}\n\n${versusPeer}\n\n${goalsTable(goals)}`);
+    const edge = edgeTable(summaries);
+    const edgeGain = edge.split('\n').length > 2 ? `\n\nnginx's edge cache: the same anonymous reads with it (app-edge) and each reaching an app (app)\n${edge}` : '';
+    console.log(`\n${conditions}\n\n${resultsTable(summaries)}\n\n${versusPeer}${edgeGain}\n\n${goalsTable(goals)}`);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     const finishedAt = new Date();

@@ -27,7 +27,7 @@ import { Routing, startUpWithReplicaDown } from './peer/start-up';
 import { TokenKeepingClient } from './peer/token-keeping-client';
 import { signUp, writeThenRead } from './peer/write-read-pairs';
 import { prepareStack, waitForEligibleReplicas } from './prepared-stack';
-import { BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './variants';
+import { APP_BEHIND_NGINX, BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './variants';
 
 const RESULTS_DIR = join(__dirname, 'results');
 /** The lag the delayed condition adds to every replica (recovery_min_apply_delay). */
@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
     startedStack = await prepareStack(options.build, progress);
     progress(`· beside app-1 and app-2, behind nginx: app-typeorm (:${VARIANTS['app-typeorm'].lbPort})`);
     await startBenchServers(peerServers);
-    await installBenchServers(peerServers);
+    await installBenchServers([APP_BEHIND_NGINX, ...peerServers]);
     await waitForEligibleReplicas();
     authorsPage = await pageToRead();
     await whole();

@@ -21,6 +21,8 @@ export interface RunResult {
   servedBy: Record<string, number>;
   /** HIT ÷ (HIT + MISS) of X-Cache; null when no response carried it. */
   cacheHitRatio: number | null;
+  /** X-Edge-Cache: HIT ÷ every response: the share nginx answered from its edge cache. */
+  edgeHitShare: number;
   cpuSeconds: Record<Role, number>;
   cpuMsPerRequest: number;
   /** The highest peak RSS of the variant's server processes during the run. */
@@ -81,6 +83,7 @@ export async function measure(scenario: Scenario, variant: Variant, round: numbe
     errors: report.statusErrors + report.socketErrors,
     servedBy: report.servedBy,
     cacheHitRatio: HIT + MISS > 0 ? HIT / (HIT + MISS) : null,
+    edgeHitShare: (report.edge.HIT ?? 0) / report.requests,
     cpuSeconds,
     cpuMsPerRequest: (sum(Object.values(cpuSeconds)) * 1000) / report.requests,
     peakRssMib: peakRssMibOf(variant.pids()),

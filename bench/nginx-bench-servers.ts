@@ -57,7 +57,7 @@ function reloadNginx(): void {
 }
 
 /** Puts the bench servers behind the stack's nginx and waits until each port answers through it. */
-export async function installBenchServers(servers: readonly BenchServer[]): Promise<void> {
+export async function installBenchServers(servers: readonly Pick<BenchServer, 'name' | 'lbPort' | 'port'>[]): Promise<void> {
   // A stack started before nginx.conf included the extra directory needs its nginx restarted once.
   if (!readFileSync(join(paths.nginxPrefix, 'nginx.conf'), 'utf8').includes(paths.nginxExtraConfDir)) {
     await stop('lb');

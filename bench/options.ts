@@ -13,7 +13,7 @@ export interface BenchOptions {
   build: boolean;
 }
 
-/** About 16 minutes on a 2-core machine, start-up included (12 before app-typeorm joined every scenario). */
+/** About 18 minutes on a 2-core machine, start-up included (16 before edge-get, 12 before app-typeorm joined every scenario). */
 const FULL = { rounds: 5, durationSeconds: 8, warmUpSeconds: 3 };
 /** About 3 minutes: to see that everything works, not to compare. */
 const QUICK = { rounds: 2, durationSeconds: 3, warmUpSeconds: 1 };

@@ -1,4 +1,4 @@
-import { shortNodeName, table, versusTable } from './report';
+import { edgeTable, shortNodeName, table, versusTable } from './report';
 import type { ScenarioSummary, VariantSummary } from './summary';
 import type { VariantName } from './variants';
 
@@ -49,5 +49,28 @@ describe('versusTable', () => {
     const text = versusTable([summary('writes', [variant('app', 529, 3.43, 1.42), variant('app-fixed', 565, 3.06, 1.29)])], 'app-typeorm');
 
     expect(text.split('\n')).toHaveLength(2);
+  });
+});
+
+describe('edgeTable', () => {
+  const variant = (name: VariantName, requestsPerSecond: number, edgeHitShare: number) => ({ variant: name, requestsPerSecond, edgeHitShare }) as VariantSummary;
+
+  it("should give the edge's share of hits, each side's req/s, the paired gain and the req/s gained", () => {
+    const summary: ScenarioSummary = {
+      scenario: 'edge-get',
+      variants: [variant('app', 1000, 0), variant('app-edge', 4000, 0.985)],
+      comparisons: [{ variant: 'app-edge', throughputRatio: 0.25, cpuPerRequestRatio: 4, extraStatementsPerRequest: 0, extraRoundTripsPerRequest: 0 }],
+    };
+
+    const [header, , row] = edgeTable([summary]).split('\n');
+
+    expect(header.split(/\s{2,}/)).toEqual(['scenario', 'edge hits', 'app req/s', 'app-edge req/s', 'req/s app-edge ÷ app', 'req/s gained']);
+    expect(row.split(/\s{2,}/)).toEqual(['edge-get', '98.5%', '1000', '4000', '×4.00', '3000']);
+  });
+
+  it('should leave out the scenarios that ran without the edge', () => {
+    const summary: ScenarioSummary = { scenario: 'cached-get', variants: [variant('app', 1000, 0)], comparisons: [] };
+
+    expect(edgeTable([summary]).split('\n')).toHaveLength(2);
   });
 });

@@ -40,6 +40,7 @@ function variantRow(scenario: string, v: VariantSummary): string[] {
     String(v.errors),
     servedBy(v.servedByShare),
     percent(v.cacheHitRatio),
+    percent(v.edgeHitShare),
     `${fixed(2)(v.cpuMsPerRequest)} (${fixed(2)(v.appCpuMsPerRequest)})`,
     fixed(0)(v.peakRssMib),
     fixed(2)(v.dbStatementsPerRequest),
@@ -49,7 +50,7 @@ function variantRow(scenario: string, v: VariantSummary): string[] {
 
 export function resultsTable(summaries: ScenarioSummary[]): string {
   return table(
-    ['scenario', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'served by (X-DB-Node)', 'cache hit', 'CPU ms/req (app)', 'RSS MiB', 'DB stmt/req', 'DB trips/req'],
+    ['scenario', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'served by (X-DB-Node)', 'cache hit', 'edge hit', 'CPU ms/req (app)', 'RSS MiB', 'DB stmt/req', 'DB trips/req'],
     summaries.flatMap((s) => s.variants.map((v) => variantRow(s.scenario, v))),
   );
 }
@@ -68,6 +69,22 @@ export function versusTable(summaries: ScenarioSummary[], other: VariantName): s
     return [[s.scenario, fixed(0)(app.requestsPerSecond), fixed(0)(peer.requestsPerSecond), fixed(2)(paired.throughputRatio), cpu(app), cpu(peer), fixed(2)(paired.cpuPerRequestRatio)]];
   });
   return table(['scenario', 'app req/s', `${other} req/s`, `req/s app ÷ ${other}`, 'app CPU ms/req', `${other} CPU ms/req`, `CPU/req app ÷ ${other}`], rows);
+}
+
+/**
+ * What nginx's edge cache gains over the same requests each reaching an app: the share of hot reads it answered and
+ * the req/s, each side's median and the median of the paired rounds' gains. Scenarios without app-edge are left out.
+ */
+export function edgeTable(summaries: ScenarioSummary[]): string {
+  const rows = summaries.flatMap((s) => {
+    const app = s.variants.find((v) => v.variant === 'app');
+    const edge = s.variants.find((v) => v.variant === 'app-edge');
+    const paired = s.comparisons.find((c) => c.variant === 'app-edge');
+    if (!app || !edge || !paired) return [];
+    const gain = 1 / paired.throughputRatio;
+    return [[s.scenario, percent(edge.edgeHitShare), fixed(0)(app.requestsPerSecond), fixed(0)(edge.requestsPerSecond), `×${fixed(2)(gain)}`, fixed(0)(edge.requestsPerSecond - app.requestsPerSecond)]];
+  });
+  return table(['scenario', 'edge hits', 'app req/s', 'app-edge req/s', 'req/s app-edge ÷ app', 'req/s gained'], rows);
 }
 
 export function goalsTable(goals: GoalResult[]): string {

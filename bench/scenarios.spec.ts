@@ -31,8 +31,10 @@ describe('IdWalk', () => {
 });
 
 describe('scenarios', () => {
-  it('should compare the app in every scenario with fixed routing and with TypeORM\'s own replication, in that order', () => {
-    for (const scenario of scenarios()) {
+  const ofTheApp = () => scenarios().filter((s) => s.name !== 'edge-get');
+
+  it('should compare the app in every scenario of its own with fixed routing and with TypeORM\'s own replication, in that order', () => {
+    for (const scenario of ofTheApp()) {
       expect(scenario.variants.slice(0, 3)).toEqual(['app', 'app-fixed', 'app-typeorm']);
     }
   });
@@ -47,8 +49,15 @@ describe('scenarios', () => {
   });
 
   it('should put a bare server last, and only as the ceiling it names', () => {
-    for (const { variants, ceiling } of scenarios()) {
+    for (const { variants, ceiling } of ofTheApp()) {
       expect(variants.slice(3)).toEqual(ceiling ? [ceiling.variant] : []);
     }
+  });
+
+  it("should load the edge with the cached scenario's hot reads, once with it and once with every request reaching an app", () => {
+    const [cached, edge] = ['cached-get', 'edge-get'].map((name) => scenarios().find((s) => s.name === name)!);
+
+    expect(edge.variants).toEqual(['app', 'app-edge']);
+    expect([edge.script, edge.args(load, [])]).toEqual([cached.script, cached.args(load, [])]);
   });
 });

@@ -2,7 +2,7 @@ import { ARTICLES, BENCH_SLUG_PREFIX } from './bench-data';
 import type { VariantName } from './variants';
 import type { Load, WrkReport } from './wrk';
 
-export type ScenarioName = 'cached-get' | 'uncached-get' | 'list-page' | 'mixed' | 'writes';
+export type ScenarioName = 'cached-get' | 'uncached-get' | 'list-page' | 'mixed' | 'writes' | 'edge-get';
 
 export interface Scenario {
   name: ScenarioName;
@@ -106,6 +106,15 @@ export function scenarios(): Scenario[] {
       script: 'writes.lua',
       variants: ['app', 'app-fixed', 'app-typeorm'],
       args: (load, signedIn) => perThread(signedIn, load),
+    },
+    {
+      name: 'edge-get',
+      // The same requests both ways: on the public port nginx's edge cache answers what it holds (1 s, then one
+      // request refills an entry), on app's port every one reaches an app (and its Redis cache).
+      description: `GET /api/articles/:slug over ${HOT_ARTICLES} articles, anonymous: through the public port, nginx's edge cache in front (app-edge), and with every request reaching an app (app)`,
+      script: 'hot-set.lua',
+      variants: ['app', 'app-edge'],
+      args: () => [ARTICLE_PATH, String(HOT_ARTICLES)],
     },
   ];
 }

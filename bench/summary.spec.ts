@@ -15,6 +15,7 @@ function run(overrides: Partial<RunResult>): RunResult {
     errors: 0,
     servedBy: { 'db-replica-1': 500, 'db-replica-2': 500 },
     cacheHitRatio: 0,
+    edgeHitShare: 0,
     cpuSeconds: { app: 1, lb: 0.2, postgres: 0.5, redis: 0.1 },
     cpuMsPerRequest: 1.8,
     peakRssMib: 250,
@@ -25,6 +26,12 @@ function run(overrides: Partial<RunResult>): RunResult {
 }
 
 describe('summarize', () => {
+  it("should give the edge's hits as a share of every response over every round, however many each round served", () => {
+    const edgeRuns = [run({ variant: 'app', requests: 3000, edgeHitShare: 0.9 }), run({ round: 2, variant: 'app', requests: 1000, edgeHitShare: 0.5 })];
+
+    expect(summarize({ name: 'edge-get', variants: ['app'] }, edgeRuns.map((r) => ({ ...r, scenario: 'edge-get' }))).variants[0].edgeHitShare).toBeCloseTo(0.8);
+  });
+
   const runs = [
     run({ round: 1, requestsPerSecond: 900, dbStatementsPerRequest: 1.5, dbRoundTripsPerRequest: 1, errors: 2, peakRssMib: 240 }),
     run({ round: 1, variant: 'app-fixed', requestsPerSecond: 1000 }),

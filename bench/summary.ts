@@ -13,6 +13,8 @@ export interface VariantSummary {
   /** Each X-DB-Node value as a share of every response over every round; `none` for those without one. */
   servedByShare: Record<string, number>;
   cacheHitRatio: number | null;
+  /** X-Edge-Cache: HIT ÷ every response, over every round. */
+  edgeHitShare: number;
   cpuMsPerRequest: number;
   /** The variant's own servers' share of cpuMsPerRequest. */
   appCpuMsPerRequest: number;
@@ -64,6 +66,7 @@ function summarizeVariant(variant: VariantName, runs: RunResult[]): VariantSumma
     errors: runs.reduce((total, r) => total + r.errors, 0),
     servedByShare: Object.fromEntries(Object.entries(servedBy).map(([node, n]) => [node, n / responses])),
     cacheHitRatio: nullableMedian(runs.map((r) => r.cacheHitRatio)),
+    edgeHitShare: runs.reduce((hits, r) => hits + r.edgeHitShare * r.requests, 0) / responses,
     cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
     appCpuMsPerRequest: median(runs.map((r) => (r.cpuSeconds.app * 1000) / r.requests)),
     peakRssMib: peaks.length ? Math.max(...peaks) : null,

@@ -1,4 +1,4 @@
-import { BENCH_SERVERS, VARIANTS } from './variants';
+import { APP_BEHIND_NGINX, BENCH_SERVERS, VARIANTS } from './variants';
 
 describe('BENCH_SERVERS', () => {
   it('should give every server its own app port and its own nginx port, none of them the stack’s', () => {
@@ -22,5 +22,14 @@ describe('BENCH_SERVERS', () => {
 
   it('should scrape metrics from the app variants only', () => {
     expect(BENCH_SERVERS.filter((s) => s.metricsUrls.length > 0).map((s) => s.name)).toEqual(['app-fixed', 'app-typeorm']);
+  });
+});
+
+describe('VARIANTS', () => {
+  it("should put app behind nginx on a port of its own, where the edge cache stores nothing, and app-edge on the public port", () => {
+    expect(VARIANTS.app.lbPort).toBe(APP_BEHIND_NGINX.lbPort);
+    expect([APP_BEHIND_NGINX.lbPort, ...BENCH_SERVERS.map((s) => s.lbPort)]).not.toContain(80);
+    expect(VARIANTS['app-edge'].lbPort).toBe(80);
+    expect(VARIANTS['app-edge'].metricsUrls).toEqual(VARIANTS.app.metricsUrls);
   });
 });

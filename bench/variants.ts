@@ -7,7 +7,7 @@ import { waitFor } from '../stack/native/shell';
 import { service } from '../stack/topology';
 import { CEILING_KEY_PREFIX } from './bench-data';
 
-export type VariantName = 'app' | 'app-fixed' | 'app-typeorm' | 'pg-ceiling' | 'redis-ceiling';
+export type VariantName = 'app' | 'app-edge' | 'app-fixed' | 'app-typeorm' | 'pg-ceiling' | 'redis-ceiling';
 
 /** What a scenario runs against: an HTTP server beside app-1 and one beside app-2, behind the stack's nginx. */
 export interface Variant {
@@ -32,13 +32,19 @@ const daemonName = (variant: VariantName, appServer: string) => `bench-${variant
 const runningPids = (names: string[]) => names.map(daemonPid).filter((pid) => pid !== null);
 const baseline = (file: string) => [process.execPath, join(__dirname, 'baselines', file)];
 
-/** The app as the stack runs it: app-1 and app-2 behind nginx/conf.d/api.conf, replication aware. */
-const app: Variant = {
-  name: 'app',
-  lbPort: 80,
-  pids: () => runningPids([...APP_SERVERS]),
-  metricsUrls: APP_SERVERS.map((appServer) => `http://${service(appServer).address}:${service(appServer).port ?? 3000}/metrics`),
-};
+const appServersPids = () => runningPids([...APP_SERVERS]);
+const appServersMetrics = APP_SERVERS.map((appServer) => `http://${service(appServer).address}:${service(appServer).port ?? 3000}/metrics`);
+
+/**
+ * The app as the stack runs it: app-1 and app-2, replication aware, behind a copy of nginx/conf.d/api.conf on a
+ * port of its own, like the bench servers. The edge cache stores for the public port (80) only, so every request
+ * reaches an app: what the app costs, not what nginx saves it.
+ */
+export const APP_BEHIND_NGINX = { name: 'app', lbPort: 8080, port: 3000 } as const;
+const app: Variant = { ...APP_BEHIND_NGINX, pids: appServersPids, metricsUrls: appServersMetrics };
+
+/** The same app-1 and app-2 behind the shipped nginx on the public port, its edge cache in front (docs/edge-cache.md). */
+const appEdge: Variant = { name: 'app-edge', lbPort: 80, pids: appServersPids, metricsUrls: appServersMetrics };
 
 function benchServer({ servesMetrics, ...server }: Omit<BenchServer, 'pids' | 'metricsUrls'> & { servesMetrics?: boolean }): BenchServer {
   const metricsUrls = servesMetrics ? APP_SERVERS.map((appServer) => `http://${service(appServer).address}:${server.port}/metrics`) : [];
@@ -96,7 +102,7 @@ export const BENCH_SERVERS: readonly BenchServer[] = [
   }),
 ];
 
-export const VARIANTS: Record<VariantName, Variant> = Object.fromEntries([app, ...BENCH_SERVERS].map((v) => [v.name, v])) as Record<VariantName, Variant>;
+export const VARIANTS: Record<VariantName, Variant> = Object.fromEntries([app, appEdge, ...BENCH_SERVERS].map((v) => [v.name, v])) as Record<VariantName, Variant>;
 
 async function answers(url: string): Promise<boolean> {
   const response = await fetch(url, { signal: AbortSignal.timeout(1000) });

@@ -25,6 +25,8 @@ export interface WrkReport {
   servedBy: Record<string, number>;
   /** Each X-Cache value (HIT, MISS) and how many responses carried it. */
   cache: Record<string, number>;
+  /** Each X-Edge-Cache value (HIT, MISS, BYPASS) and how many responses carried it: nginx's edge cache. */
+  edge: Record<string, number>;
   /** walk.lua: the furthest position of its walk that it requested. */
   furthest?: number;
 }
@@ -36,6 +38,7 @@ interface RawReport {
   latency_us: { p50: number; p99: number; max: number };
   served_by: Record<string, number>;
   cache: Record<string, number>;
+  edge: Record<string, number>;
   furthest?: number;
 }
 
@@ -54,6 +57,7 @@ export function parseWrkReport(output: string): WrkReport {
     socketErrors: connect + read + write + timeout,
     servedBy: raw.served_by,
     cache: raw.cache,
+    edge: raw.edge,
     furthest: raw.furthest,
   };
 }

@@ -1,11 +1,12 @@
 -- Shared by every scenario script (`local report = require "report"`). Counts how responses were served,
--- from X-DB-Node and X-Cache, and prints wrk's summary as one JSON line that bench/wrk.ts parses.
+-- from X-DB-Node, X-Cache and X-Edge-Cache, and prints wrk's summary as one JSON line that bench/wrk.ts parses.
 -- Node servers (Fastify, the baselines) send these header names in lower case.
 local report = {}
 
 -- wrk runs one Lua state per thread: each counts into its own globals, which done() reads back.
 served_by = {}
 cache = {}
+edge = {}
 -- Scripts that walk through ids set this to the furthest they have requested.
 furthest = nil
 
@@ -23,6 +24,8 @@ end
 function report.count(headers)
   increment(served_by, headers["x-db-node"])
   increment(cache, headers["x-cache"])
+  -- nginx's own header, as nginx spells it.
+  increment(edge, headers["X-Edge-Cache"])
 end
 
 local function merge(into, counts)
@@ -43,10 +46,11 @@ local function json(value)
 end
 
 function report.done(summary, latency, requests)
-  local all_served_by, all_cache, all_furthest = {}, {}, nil
+  local all_served_by, all_cache, all_edge, all_furthest = {}, {}, {}, nil
   for _, thread in ipairs(threads) do
     merge(all_served_by, thread:get("served_by"))
     merge(all_cache, thread:get("cache"))
+    merge(all_edge, thread:get("edge"))
     local thread_furthest = thread:get("furthest")
     if thread_furthest then all_furthest = math.max(all_furthest or thread_furthest, thread_furthest) end
   end
@@ -57,6 +61,7 @@ function report.done(summary, latency, requests)
     latency_us = { p50 = latency:percentile(50), p99 = latency:percentile(99), max = latency.max },
     served_by = all_served_by,
     cache = all_cache,
+    edge = all_edge,
     furthest = all_furthest,
   }), "\n")
 end

@@ -21,6 +21,13 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export const CONSISTENCY_TOKEN_HEADER = 'x-consistency-token';
 export const CONSISTENCY_TOKEN_COOKIE = 'consistency_token';
+/**
+ * Sent by nginx (nginx/conf.d/api.conf) on an anonymous, token-less GET it may store and give to other clients
+ * for a second. Such an answer carries no consistency token (unless the request wrote): a token is one client's
+ * position, and its cookie would make every browser that got it skip the edge cache from then on. See
+ * docs/edge-cache.md.
+ */
+export const EDGE_CACHEABLE_HEADER = 'x-edge-cacheable';
 
 /** The request id: the caller's X-Request-Id (nginx always sends one) when it is sane, else a new UUID. */
 export function requestIdOf(raw: IncomingMessage): string {
@@ -117,6 +124,8 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
       void reply.header('X-DB-Node', context.dbNodes.join(', ')).header('X-DB-Route', context.routes.join(', '));
     }
     if (context.cacheStatus) void reply.header('X-Cache', context.cacheStatus);
+    // A GET that wrote keeps its token (and so is never stored).
+    if (request.headers[EDGE_CACHEABLE_HEADER] === '1' && !context.session.wroteData) return;
     const token = await tokens.issue(context);
     await sticking.remember(context, token);
     if (token) {

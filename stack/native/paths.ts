@@ -55,6 +55,8 @@ export const paths = {
   /** Patroni runs it as postgres, so it is copied beside the rendered configs, where the mount shows it. */
   postBootstrap: join(STACK_DIR, 'patroni', 'post-bootstrap.sh'),
   nginxPrefix: join(STACK_DIR, 'lb'),
+  /** api.conf's proxy_cache_path, `edge-cache`, relative to nginx's prefix. */
+  nginxEdgeCache: join(STACK_DIR, 'lb', 'edge-cache'),
   /** Extra nginx servers, included when present: the benchmark's baselines (bench/). Empty otherwise. */
   nginxExtraConfDir: join(STACK_DIR, 'lb', 'conf.d'),
   appEnv: join(REPO_ROOT, 'stack', 'app.env'),

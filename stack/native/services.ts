@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -44,6 +44,8 @@ function writeNginxConf(): string {
   mkdirThroughMount(join(prefix, 'tmp'));
   // The workers (nobody) write large bodies and responses to the temp paths: through the mount of STACK_DIR.
   const tmp = throughMount(join(prefix, 'tmp'));
+  // A new nginx starts with an empty edge cache, as compose's tmpfs does (nginx would load what is on disk).
+  rmSync(paths.nginxEdgeCache, { recursive: true, force: true });
   // The official image's /etc/nginx/nginx.conf, pointed at private paths; the site is the compose file's.
   const conf = `daemon off;
 worker_processes auto;
@@ -200,7 +202,8 @@ export const runners: Record<string, ServiceRunner> = {
     healthy: (spec) => httpOk(`http://${spec.address}:${spec.port}/health/ready`),
   },
   lb: {
-    command: () => ['nginx', '-p', paths.nginxPrefix, '-c', writeNginxConf()],
+    // The prefix through the mount: api.conf's edge cache directory is relative to it, and the workers write there.
+    command: () => ['nginx', '-p', throughMount(paths.nginxPrefix), '-c', writeNginxConf()],
     mountStackDir: true,
     healthy: (spec) => httpOk(`http://${spec.address}:${spec.port}/health/ready`),
   },

@@ -31,6 +31,7 @@ export interface ComposeService {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   ports?: (string | number | { target: number; published?: string | number; host_ip?: string })[];
   volumes?: (string | { type?: string; source?: string; target: string; read_only?: boolean })[];
+  tmpfs?: string | string[];
   networks?: string[] | Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
   dns?: string | string[];
   profiles?: string[];

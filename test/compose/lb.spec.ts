@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
+import { paths } from '../../stack/native/paths';
 import { ROOT, commandOf, composeService, healthcheckCommandOf, mountsOf, readRepoFile } from './compose-file';
 
 // The lb service's nginx under compose: the site the native stack serves (nginx/conf.d/api.conf) with compose's
@@ -14,6 +15,8 @@ const COMPOSE_UPSTREAM = 'docker/lb/app-servers.conf';
 const START_SCRIPT = 'docker/lb/start.sh';
 /** The official nginx image's nginx.conf includes every *.conf file of this folder in its http block. */
 const IMAGE_INCLUDE_DIR = '/etc/nginx/conf.d';
+/** The official image's nginx is built with --prefix=/etc/nginx: relative paths in its configuration start there. */
+const IMAGE_PREFIX = '/etc/nginx';
 /** The first nginx release whose open-source build has `resolve` on upstream servers (and `resolver` in upstream). */
 const RESOLVE_SINCE = [1, 27, 3];
 
@@ -151,5 +154,22 @@ describe('lb (nginx) under docker compose', () => {
     expect(url.pathname).toBe('/health/ready');
     // Not a location nginx answers itself: the request goes through proxy_pass to an app.
     expect(siteText).not.toContain(`location = ${url.pathname}`);
+  });
+});
+
+describe("the edge cache's directory, under compose and natively", () => {
+  const siteText = readRepoFile(SITE);
+  const [, cacheDir = '(no proxy_cache_path)'] = /^proxy_cache_path (\S+) .*keys_zone=edge:/m.exec(siteText) ?? [];
+
+  it("should be named in api.conf relative to nginx's prefix, so that one line serves both", () => {
+    expect(posix.isAbsolute(cacheDir)).toBe(false);
+  });
+
+  it("should be a tmpfs in the lb container, at the image's prefix: empty at each start, never in the image", () => {
+    expect([lb.tmpfs ?? []].flat()).toContain(posix.join(IMAGE_PREFIX, cacheDir));
+  });
+
+  it("should be the native stack's lb directory, which it empties before nginx starts", () => {
+    expect(paths.nginxEdgeCache).toBe(join(paths.nginxPrefix, cacheDir));
   });
 });

@@ -45,6 +45,12 @@ const appUrl = (app: string) => `http://${service(app).address}:3000`;
 /** An anonymous GET to one app server, bypassing nginx, with `token` when given. */
 const onApp = (app: string, path: string, token?: string) => request('GET', path, { baseUrl: appUrl(app), headers: token ? { 'x-consistency-token': token } : {} });
 const bodyOf = (response: { json(): { article: { body: string } } }) => response.json().article.body;
+let turn = 0;
+/**
+ * An anonymous, token-less GET to app-1 and app-2 in turn: what the apps and their Redis cache answer such a reader.
+ * Through nginx's public port the edge cache may answer it instead, up to 2 s old by design (docs/edge-cache.md).
+ */
+const onAppsInTurn = (path: string) => onApp(turn++ % 2 === 0 ? 'app-1' : 'app-2', path);
 /**
  * Reads the article until it is served from the cache. A write closes its article's key to fills read before it,
  * judged by where the app knows the replica had replayed (its last probe): the first reads after it may not fill.
@@ -179,7 +185,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
         // Anonymous readers without a token miss the dropped entry, and their read must see the key's last write
         // (remembered with its marker): the paused replicas have not replayed it, so the primary serves them the
         // new body, and only a read that saw the write may fill the cache.
-        const during = [await get(`/api/articles/${slug}`), await get(`/api/articles/${slug}`), await get(`/api/articles/${slug}`)];
+        const during = [await onAppsInTurn(`/api/articles/${slug}`), await onAppsInTurn(`/api/articles/${slug}`), await onAppsInTurn(`/api/articles/${slug}`)];
         expect(during.map(bodyOf)).toEqual(['v2', 'v2', 'v2']);
         // A miss read on the primary (the update's own read-back may have filled the entry with the new body first).
         const misses = during.filter((r) => r.headers['x-cache'] === 'MISS');
@@ -191,7 +197,7 @@ describe('Replication awareness, proven through nginx on the native stack', () =
       }
       await caughtUp();
 
-      const after = await Promise.all(Array.from({ length: 6 }, () => get(`/api/articles/${slug}`)));
+      const after = await Promise.all(Array.from({ length: 6 }, () => onAppsInTurn(`/api/articles/${slug}`)));
       expect(after.map(bodyOf)).toEqual(Array(6).fill('v2'));
     });
   });

@@ -232,7 +232,9 @@ export class RedisCache implements OnApplicationShutdown {
     // count was read: it may be another master's, which lacks invalidations that landed during the load.
     const counted = invalidations !== undefined && invalidations.connection === this.validFrom.connectionNumber;
     const judgeable = bounded && counted && history !== undefined && history === this.historyNow();
-    if (value === null || value === undefined || this.markers.pending.has(key) || (this.judged && !judgeable)) return entry;
+    // A report's reads (an analytics replica, as far behind as its reports keep it) never fill what live reads take.
+    const report = session?.consistency.kind === 'analytics';
+    if (value === null || value === undefined || report || this.markers.pending.has(key) || (this.judged && !judgeable)) return entry;
     try {
       const mode = this.judged ? 'judged' : 'blind';
       const json = JSON.stringify(entry);

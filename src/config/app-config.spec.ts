@@ -24,6 +24,12 @@ describe('AppConfig', () => {
     expect(parseConfig({ DB_REPLICA_HOSTS: '' }).DB_REPLICA_HOSTS).toEqual([]);
   });
 
+  it('should refuse an analytics replica that is also the primary or a replica, by host and port', () => {
+    expect(() => parseConfig({ DB_REPLICA_HOSTS: 'db-replica-1,db-analytics:5432', DB_ANALYTICS_HOSTS: 'db-analytics' })).toThrow(/DB_ANALYTICS_HOSTS: db-analytics is also/);
+    expect(() => parseConfig({ DB_PRIMARY_HOST: 'db-primary', DB_ANALYTICS_HOSTS: 'db-primary:5432' })).toThrow(/DB_ANALYTICS_HOSTS/);
+    expect(parseConfig({ DB_REPLICA_HOSTS: 'db-replica-1', DB_ANALYTICS_HOSTS: 'db-replica-1:5433' }).DB_ANALYTICS_HOSTS).toEqual(['db-replica-1:5433']);
+  });
+
   it('should coerce numbers and flags from strings', () => {
     const config = parseConfig({ DB_POOL_MAX_REPLICA: '25', EXPOSE_DB_NODE: 'false' });
 

@@ -138,7 +138,16 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfigValues {
   }
   const devSecrets = result.data.NODE_ENV === 'production' ? devSecretsIn(result.data) : [];
   if (devSecrets.length) throw new InvalidConfigError(devSecrets.map((key) => `${key}: the dev default is public; set your own in production`));
+  const shared = analyticsHostsInRotation(result.data);
+  if (shared.length) throw new InvalidConfigError(shared.map((host) => `DB_ANALYTICS_HOSTS: ${host} is also DB_PRIMARY_HOST or one of DB_REPLICA_HOSTS; an analytics replica serves reports only`));
   return result.data;
+}
+
+/** Analytics replicas also listed as the primary or a replica (by host and port): they would serve OLTP reads. */
+function analyticsHostsInRotation(values: AppConfigValues): string[] {
+  const endpoint = (host: string) => (host.includes(':') ? host : `${host}:${values.DB_PORT}`);
+  const rotation = new Set([values.DB_PRIMARY_HOST, ...(values.DB_REPLICAS_FROM_DNS ? [] : values.DB_REPLICA_HOSTS)].map(endpoint));
+  return values.DB_ANALYTICS_HOSTS.filter((host) => rotation.has(endpoint(host)));
 }
 
 /** Secrets and passwords still at their public default. */

@@ -1,7 +1,7 @@
 import { AppConfig } from '../config/app-config';
 import { DatabaseNode, NodeEndpoint, NodeSettings } from './database-node';
 
-import { Host, HostPurpose } from './host';
+import { Host, HostHealth, HostPurpose } from './host';
 import { HostList } from './host-list';
 
 export type { NodeEndpoint };
@@ -28,7 +28,7 @@ export class DatabaseTopology {
     );
     const candidates = [config.DB_PRIMARY_HOST, ...(config.DB_REPLICAS_FROM_DNS ? [] : config.DB_REPLICA_HOSTS)];
     [...new Set(candidates)].forEach((host) => (topology.addHost(host).pinned = true));
-    config.DB_ANALYTICS_HOSTS.filter((host) => !candidates.includes(host)).forEach((host) => (topology.addHost(host, 'analytics').pinned = true));
+    config.DB_ANALYTICS_HOSTS.forEach((host) => (topology.addHost(host, 'analytics').pinned = true));
     return topology;
   }
 
@@ -40,6 +40,14 @@ export class DatabaseTopology {
   setPrimary(node: DatabaseNode | undefined, problem = ''): void {
     this.current = node;
     this.primaryProblem = node ? '' : problem;
+  }
+
+  /** The nodes other than the primary that serve `purpose`, as the last probes saw them (health, the status page). */
+  othersServing(purpose: HostPurpose): HostHealth[] {
+    return this.hosts
+      .all()
+      .filter((host) => host.purpose === purpose && host.node !== this.current)
+      .map((host) => host.health);
   }
 
   addHost(hostAndPort: string, purpose: HostPurpose = 'oltp'): Host {

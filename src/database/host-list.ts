@@ -1,6 +1,9 @@
 import { Host, HostPurpose } from './host';
 
-/** Every node the app knows, as read candidates, and a round-robin rotation over those eligible for reads. */
+/**
+ * Every node the app knows, as read candidates, and a round-robin rotation over those eligible for reads: the
+ * rotation's (`oltp`), or the analytics replicas' for reports.
+ */
 export class HostList {
   private cursor = 0;
 

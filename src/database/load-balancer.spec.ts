@@ -1,6 +1,7 @@
 import type { QueryResult } from 'pg';
 import { RequestContext } from '../request-context/request-context';
 import { DatabaseTopology } from './database-topology';
+import { AnalyticsOnPrimaryError } from './analytics-on-primary.error';
 import { Host } from './host';
 import { FallbackPolicy, LoadBalancer } from './load-balancer';
 import { parseLsn, UNKNOWN_POSITION } from './lsn';
@@ -26,7 +27,13 @@ const refused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: '
 
 function balancer(
   replicas: Host[],
-  { fallback = 'primary' as FallbackPolicy, tokenWaitMs = 0, primary = {} as FakeNode | null, primaryTimeline = undefined as number | undefined } = {},
+  {
+    fallback = 'primary' as FallbackPolicy,
+    tokenWaitMs = 0,
+    primary = {} as FakeNode | null,
+    primaryTimeline = undefined as number | undefined,
+    analyticsWaitMs = 0,
+  } = {},
 ) {
   const topology = new DatabaseTopology(() => {
     throw new Error('not in unit tests');
@@ -34,7 +41,7 @@ function balancer(
   replicas.forEach((r) => topology.hosts.add(r));
   topology.setPrimary(primary ? fakeNode('primary', primary) : undefined, 'no reachable node accepts writes');
   const position = { primaryLsn: undefined, primaryTimeline, probeAll: async () => undefined };
-  return new LoadBalancer(topology, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true }, position);
+  return new LoadBalancer(topology, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true, analyticsWaitMs }, position);
 }
 
 /** Two healthy replicas; `failing` makes nodes fail their statements. */
@@ -350,7 +357,11 @@ describe('LoadBalancer', () => {
       const probeAll = jest.fn(async () => {
         if (demoted) topology.setPrimary(undefined, 'no reachable node accepts writes');
       });
-      const lb = new LoadBalancer(topology, { fallback: 'primary', fallbackMaxLagBytes: 1000, tokenWaitMs: 0, trackPositions: true }, { primaryLsn: undefined, primaryTimeline: undefined, probeAll });
+      const lb = new LoadBalancer(
+        topology,
+        { fallback: 'primary', fallbackMaxLagBytes: 1000, tokenWaitMs: 0, trackPositions: true, analyticsWaitMs: 0 },
+        { primaryLsn: undefined, primaryTimeline: undefined, probeAll },
+      );
       return { lb, probeAll };
     }
 
@@ -474,12 +485,12 @@ describe('LoadBalancer', () => {
       expect(served).toEqual(['analytics', 'analytics', 'analytics']);
     });
 
-    it('should read an analytics route there even after the request wrote, and with a token the replica has not reached', async () => {
+    it('should read an analytics route there even after the request wrote (in usePrimary()), and with a token the replica has not reached', async () => {
       const lb = balancer([admittedReplica('r1', { replayLsn: '0/100' }), analyticsReplica('analytics')]);
 
       const served = await inRequest(
-        async () => {
-          await write(lb);
+        async (context) => {
+          await context.session.withPrimaryReads(() => write(lb));
           return read(lb);
         },
         { ...report, token: { position: parseLsn('9/0') } },
@@ -503,6 +514,28 @@ describe('LoadBalancer', () => {
       }, report);
 
       expect(served).toEqual({ node: 'r1', route: 'replica:analytics-fallback' });
+    });
+
+    it('should wait for a connection of a busy analytics replica (every one holds a report) rather than spill onto the rotation', async () => {
+      const queueTimeout = () => new Error('timeout exceeded when trying to connect');
+      const analytics = analyticsReplica('analytics', { connectFailure: queueTimeout() });
+      const lb = balancer([analytics, admittedReplica('r1')], { analyticsWaitMs: 5000 });
+      setTimeout(() => ((analytics.node as unknown as FakeNode).connectFailure = undefined), 250);
+
+      await expect(inRequest(() => read(lb), report)).resolves.toBe('analytics');
+    });
+
+    it('should fall back to a replica once a busy analytics replica has kept a report waiting its whole budget', async () => {
+      const lb = balancer([analyticsReplica('analytics', { connectFailure: new Error('timeout exceeded when trying to connect') }), admittedReplica('r1')], { analyticsWaitMs: 0 });
+
+      await expect(inRequest(() => read(lb), report)).resolves.toBe('r1');
+    });
+
+    it('should refuse, loudly, what an analytics route would run on the primary (a raw query, a transaction, a write), unless in usePrimary()', async () => {
+      const lb = balancer([analyticsReplica('analytics')]);
+
+      await expect(inRequest(() => write(lb), report)).rejects.toBeInstanceOf(AnalyticsOnPrimaryError);
+      await expect(inRequest((context) => context.session.withPrimaryReads(() => write(lb)), report)).resolves.toBe('primary');
     });
 
     it('should answer 503 (ReplicaUnavailableError) when neither an analytics replica nor a replica can take the report', async () => {

@@ -5,6 +5,7 @@ import { DatabaseNode, NodeConnection, PoolKind } from './database-node';
 import { DatabaseTopology } from './database-topology';
 import { Host } from './host';
 import { HostList } from './host-list';
+import { AnalyticsOnPrimaryError } from './analytics-on-primary.error';
 import { Lsn, UNKNOWN_POSITION } from './lsn';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
 import { describeFailure, isNodeBusy, isNodeFailure, isReadOnlyRefusal } from './node-failure';
@@ -22,6 +23,8 @@ export interface RoutingPolicy {
   tokenWaitMs: number;
   /** Read each node's position behind reads and commits, in their round trips (for tokens and cache markers). */
   trackPositions: boolean;
+  /** How long a report waits for a connection of a busy analytics replica before it falls back to a replica. */
+  analyticsWaitMs: number;
 }
 
 /** Where the primary was at the last probe, and its timeline (the topology monitor knows). */
@@ -48,12 +51,15 @@ export interface Lease {
 type Route = { replica: Host; reason: string } | { replica?: undefined; reason: string };
 
 const TOKEN_WAIT_POLL_MS = 10;
+/** Between two tries for a connection of a busy analytics replica (at max_connections, it refuses at once). */
+const ANALYTICS_RETRY_MS = 100;
 
 /**
  * Chooses the node for each connection TypeORM asks for. Reads go to an eligible replica — one that has
  * replayed the client's consistency token when it sent one — and the same one for the whole request; a read
  * whose replica fails is retried on another replica, then on the primary. Writes and transactions go to the
- * primary. The session (per request) holds what the rules need; this class holds the rules' mechanics.
+ * primary. A report's reads (`@Consistency('analytics')`) go to an analytics replica, never the primary. The
+ * session (per request) holds what the rules need; this class holds the rules' mechanics.
  */
 export class LoadBalancer {
   private readonly logger = new Logger(LoadBalancer.name);
@@ -74,6 +80,7 @@ export class LoadBalancer {
       fallbackMaxLagBytes: config.REPLICA_FALLBACK_MAX_LAG_BYTES,
       tokenWaitMs: config.CONSISTENCY_WAIT_MS,
       trackPositions: config.REPLICA_ROUTING === 'aware',
+      analyticsWaitMs: config.DB_ANALYTICS_STATEMENT_TIMEOUT_MS,
     };
     return new LoadBalancer(topology, policy, primaryPosition);
   }
@@ -83,6 +90,7 @@ export class LoadBalancer {
    * excluded and the next one tried. `tried` holds replicas that already failed this read.
    */
   async leaseForRead(session: Session | undefined, tried: Set<Host>, kind: PoolKind = 'reads'): Promise<Lease> {
+    const reportDeadline = performance.now() + this.policy.analyticsWaitMs;
     for (;;) {
       const route = await this.routeRead(session, tried);
       if (!route.replica) return this.leaseWantingPrimary(session, route.reason, kind);
@@ -94,6 +102,12 @@ export class LoadBalancer {
         return { connection, node: replica.node, replica, reason: route.reason, lowerBound, tracked: this.tracks(session) };
       } catch (error) {
         if (!isNodeFailure(error)) throw error;
+        // Every connection of the analytics replica holds a report: wait for one, rather than spill reports onto the
+        // replicas of the rotation, which live reads need.
+        if (replica.purpose === 'analytics' && isNodeBusy(error) && performance.now() < reportDeadline) {
+          await untilOrAfter(undefined, ANALYTICS_RETRY_MS);
+          continue;
+        }
         this.readFailed(replica, error, tried, session);
       }
     }
@@ -104,6 +118,7 @@ export class LoadBalancer {
    * fails fast when there is none (a failover).
    */
   async leaseOnPrimary(session: Session | undefined, kind: PoolKind = 'writes'): Promise<Lease> {
+    if (session?.consistency.kind === 'analytics' && !session.mustSeeLatest) throw new AnalyticsOnPrimaryError();
     const primary = this.primary;
     session?.startWrite();
     try {
@@ -300,7 +315,7 @@ export class LoadBalancer {
   private analyticsRoute(session: Session, tried: ReadonlySet<Host>): Route {
     const kept = session.stickyReplica === undefined ? undefined : this.hosts.byName(session.stickyReplica);
     if (kept?.eligible && !tried.has(kept)) return { replica: kept, reason: kept.purpose === 'analytics' ? 'replica:analytics' : 'replica:analytics-fallback' };
-    const analytics = this.hosts.next(tried, undefined, 'analytics');
+    const analytics = this.hosts.next(tried, () => true, 'analytics');
     if (analytics) return { replica: analytics, reason: 'replica:analytics' };
     const replica = this.hosts.next(tried);
     if (replica) return { replica, reason: 'replica:analytics-fallback' };

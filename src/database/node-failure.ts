@@ -41,10 +41,9 @@ function isRecoveryConflict(code: string | undefined, message: string | undefine
   return code === '40001' && /conflict with recovery/i.test(message ?? '');
 }
 
-/** SQLSTATE 57014 from statement_timeout: the statement ran past the time the node allows (not a user's cancel). */
-export function isStatementTimeout(error: unknown): boolean {
-  const { code, message } = causeOf(error);
-  return code === '57014' && /statement timeout/i.test(message ?? '');
+/** SQLSTATE 57014: the server cancelled the statement (statement_timeout, or an operator's pg_cancel_backend). */
+export function isQueryCancelled(error: unknown): boolean {
+  return causeOf(error).code === '57014';
 }
 
 /** SQLSTATE 25006: a write in a read-only transaction (on a node in recovery, or a READ ONLY transaction). */

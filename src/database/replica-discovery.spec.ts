@@ -13,6 +13,19 @@ function discoveredTopology() {
 const resolving = (answer: { addresses: string[] }) => ({ resolve4: async () => answer.addresses }) as unknown as Resolver;
 
 describe('ReplicaDiscovery', () => {
+  it('should never add an analytics replica found under the replicas\' name as one of them', async () => {
+    const topology = discoveredTopology();
+    topology.hosts.add(new Host(Object.assign(fakeNode('db-analytics'), { endpoint: { host: '10.0.0.9', port: 5432 } }), hysteresis, 'analytics'));
+    const discovery = new ReplicaDiscovery('db-replicas', resolving({ addresses: ['10.0.0.1', '10.0.0.9'] }), topology, 1000);
+
+    await discovery.refresh();
+
+    expect(topology.hosts.all().map((h) => [h.node.endpoint.host, h.purpose])).toEqual([
+      ['10.0.0.9', 'analytics'],
+      ['10.0.0.1', 'oltp'],
+    ]);
+  });
+
   // Issue 14, item 11: after a failover the primary may be a node found through db-replicas; DNS dropping it
   // (a record's TTL, an operator's edit) must not clear the primary and answer every write with 503.
   it('should not drain the current primary when it leaves DNS', async () => {

@@ -52,7 +52,9 @@ export class ReplicaDiscovery {
       return;
     }
     const known = new Map(this.topology.hosts.all().filter((r) => !r.pinned).map((r) => [r.node.endpoint.host, r]));
-    for (const address of addresses) {
+    // An analytics replica's address in the name's answer: it serves reports only, never as one of these replicas.
+    const analytics = new Set(this.topology.hosts.all().filter((h) => h.purpose === 'analytics').map((h) => h.node.endpoint.host));
+    for (const address of addresses.filter((a) => !analytics.has(a))) {
       const replica = known.get(address);
       if (!replica) {
         this.logger.log(`${this.name}: found replica ${address}`);

@@ -43,7 +43,7 @@ function setUp(replicas: Host[]) {
   });
   replicas.forEach((r) => topology.hosts.add(r));
   topology.setPrimary(primary.node);
-  const lb = new LoadBalancer(topology, { fallback: 'primary', fallbackMaxLagBytes: 0, tokenWaitMs: 0, trackPositions: true }, { primaryLsn: undefined, primaryTimeline: undefined, probeAll: async () => undefined });
+  const lb = new LoadBalancer(topology, { fallback: 'primary', fallbackMaxLagBytes: 0, tokenWaitMs: 0, trackPositions: true, analyticsWaitMs: 0 }, { primaryLsn: undefined, primaryTimeline: undefined, probeAll: async () => undefined });
   return { lb, primary };
 }
 

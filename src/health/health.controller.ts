@@ -56,16 +56,11 @@ export class HealthController {
    */
   @Get('replication')
   replication() {
-    const current = this.topology.primary;
-    const others = this.topology.hosts
-      .all()
-      .filter((r) => r.node !== current)
-      .map((r) => r.health);
-    const replicas = others.filter((r) => r.purpose === 'oltp');
+    const replicas = this.topology.othersServing('oltp');
     // Reports only (docs/analytics.md): lag here is a report's replay wait, not a problem; never in the rotation.
-    const analytics = others.filter((r) => r.purpose === 'analytics');
+    const analytics = this.topology.othersServing('analytics');
     const primary = this.monitor.primaryState;
-    const status = current && replicas.length > 0 && others.every((r) => r.eligible) ? 'ok' : 'degraded';
+    const status = this.topology.primary && replicas.length > 0 && [...replicas, ...analytics].every((r) => r.eligible) ? 'ok' : 'degraded';
     const routing = {
       fallbackWhenNoReplica: this.config.REPLICA_FALLBACK,
       maxLagBytes: this.config.REPLICA_MAX_LAG_BYTES,

@@ -31,10 +31,10 @@ describe('toProblem', () => {
     expect(toProblem(new DatabaseNotConnectedError(), 'r')).toMatchObject({ status: 503, code: 'database_not_connected' });
   });
 
-  it('should answer 503 with a code for a statement cancelled by its time limit (a report past it), not 500', () => {
+  it('should answer 503 with a code for a statement the database cancelled (a report past its time limit), not 500', () => {
     const timedOut = new QueryFailedError('SELECT …', [], Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
 
-    expect(toProblem(timedOut, 'r')).toMatchObject({ status: 503, code: 'statement_timeout' });
+    expect(toProblem(timedOut, 'r')).toMatchObject({ status: 503, code: 'query_cancelled' });
   });
 
   it('should keep the rest of the API’s validation errors a 400 with an errors list', () => {

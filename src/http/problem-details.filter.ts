@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DatabaseNotConnectedError } from '../database/database-not-connected.error';
-import { isNodeFailure, isStatementTimeout } from '../database/node-failure';
+import { isNodeFailure, isQueryCancelled } from '../database/node-failure';
 import { PrimaryUnavailableError } from '../database/primary-unavailable.error';
 import { ReplicaUnavailableError } from '../database/replica-unavailable.error';
 import {
@@ -81,8 +81,8 @@ export function toProblem(thrown: unknown, requestId: string): ProblemDetails {
   if (statusCode && statusCode >= 400 && statusCode < 500) {
     return problem(statusCode, requestId, { detail: (code && ROUTER_ERRORS[code]) ?? message, code });
   }
-  if (isStatementTimeout(error)) {
-    return problem(HttpStatus.SERVICE_UNAVAILABLE, requestId, { detail: 'The query ran past its time limit; try again later.', code: 'statement_timeout' });
+  if (isQueryCancelled(error)) {
+    return problem(HttpStatus.SERVICE_UNAVAILABLE, requestId, { detail: 'The database cancelled the query (its time limit); try again later.', code: 'query_cancelled' });
   }
   if (isNodeFailure(error)) {
     return problem(HttpStatus.SERVICE_UNAVAILABLE, requestId, { detail: 'The database is unavailable; try again shortly.' });

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { RedisCache } from '../cache/redis-cache';
 import { AppConfig } from '../config/app-config';
 import { DatabaseTopology } from '../database/database-topology';
-import { HostHealth, HostPurpose } from '../database/host';
 import { TopologyMonitor } from '../database/topology-monitor';
 import { RecentReads } from './recent-reads';
 
@@ -29,17 +28,10 @@ export class TopologyView {
       primary: this.monitor.primaryState,
       // Every node but the primary (roles move on failover; a former primary shows up here once it rejoins), the
       // analytics replicas apart: they serve reports, not reads.
-      replicas: this.others('oltp'),
-      analytics: this.others('analytics'),
+      replicas: this.topology.othersServing('oltp'),
+      analytics: this.topology.othersServing('analytics'),
       cache: { connection: this.cache.status, ...this.cache.stats },
       reads: this.reads.snapshot(),
     };
-  }
-
-  private others(purpose: HostPurpose): HostHealth[] {
-    return this.topology.hosts
-      .all()
-      .filter((host) => host.purpose === purpose && host.node !== this.topology.primary)
-      .map((host) => host.health);
   }
 }

@@ -539,7 +539,9 @@ describe('docker-compose.yml', () => {
         expect(topologyService(name).aliases ?? []).not.toContain(REPLICAS_NAME);
         expect(patroniSettingsOf(name).ANALYTICS_NODE).toBe('true');
       }
-      expect(tags).toEqual({ nofailover: '${ANALYTICS_NODE}', nosync: '${ANALYTICS_NODE}', noloadbalance: '${ANALYTICS_NODE}' });
+      expect(tags).toEqual({ nofailover: '${ANALYTICS_NODE}', nosync: '${ANALYTICS_NODE}' });
+      // noloadbalance would make Patroni's GET /replica answer 503, and the compose healthcheck asks it.
+      expect(readRepoFile('docker/patroni/healthcheck.sh')).toContain('/replica');
     });
 
     it.each(POSTGRES_NODES)('should point postgres node %s at the etcd service, on its topology port', (name) => {

@@ -90,7 +90,7 @@ export class LoadBalancer {
    * excluded and the next one tried. `tried` holds replicas that already failed this read.
    */
   async leaseForRead(session: Session | undefined, tried: Set<Host>, kind: PoolKind = 'reads'): Promise<Lease> {
-    const reportDeadline = performance.now() + this.policy.analyticsWaitMs;
+    let reportDeadline: number | undefined;
     for (;;) {
       const route = await this.routeRead(session, tried);
       if (!route.replica) return this.leaseWantingPrimary(session, route.reason, kind);
@@ -104,6 +104,7 @@ export class LoadBalancer {
         if (!isNodeFailure(error)) throw error;
         // Every connection of the analytics replica holds a report: wait for one, rather than spill reports onto the
         // replicas of the rotation, which live reads need.
+        reportDeadline ??= performance.now() + this.policy.analyticsWaitMs;
         if (replica.purpose === 'analytics' && isNodeBusy(error) && performance.now() < reportDeadline) {
           await untilOrAfter(undefined, ANALYTICS_RETRY_MS);
           continue;

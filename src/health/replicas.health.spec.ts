@@ -1,6 +1,6 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseTopology } from '../database/database-topology';
-import { admittedReplica, analyticsReplica, fakeNode } from '../database/testing/fakes';
+import { admittedReplica, analyticsReplica, fakeNode, topologyLedBy } from '../database/testing/fakes';
 import { ReplicasHealthIndicator } from './replicas.health';
 
 describe('ReplicasHealthIndicator', () => {
@@ -19,11 +19,8 @@ describe('ReplicasHealthIndicator', () => {
   });
 
   it('should be degraded, naming why, when a replica is excluded', () => {
-    const topology = new DatabaseTopology(() => {
-      throw new Error('no discovery in unit tests');
-    });
+    const topology = topologyLedBy(fakeNode('db-primary'));
     const lagging = admittedReplica('db-replica-2');
-    topology.setPrimary(fakeNode('db-primary'));
     [admittedReplica('db-replica-1'), lagging].forEach((host) => topology.hosts.add(host));
     lagging.markDown('query failed: ECONNREFUSED');
 
@@ -33,11 +30,8 @@ describe('ReplicasHealthIndicator', () => {
   });
 
   it('should leave the analytics replica out: reports are not what readiness answers for', () => {
-    const topology = new DatabaseTopology(() => {
-      throw new Error('no discovery in unit tests');
-    });
+    const topology = topologyLedBy(fakeNode('db-primary'));
     const analytics = analyticsReplica('db-analytics');
-    topology.setPrimary(fakeNode('db-primary'));
     [admittedReplica('db-replica-1'), analytics].forEach((host) => topology.hosts.add(host));
     analytics.markDown('query failed: ECONNREFUSED');
 

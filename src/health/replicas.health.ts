@@ -13,9 +13,9 @@ export class ReplicasHealthIndicator {
   isHealthy<const Key extends string>(key: Key) {
     // Every node is a host, the primary too: judge the others of the read rotation (an analytics replica's state
     // is the reports', shown by /health/replication).
-    const replicas = this.topology.hosts.oltp().filter((host) => host.node !== this.topology.primary);
+    const replicas = this.topology.othersServing('oltp');
     const eligible = replicas.filter((r) => r.eligible).map((r) => r.name);
-    const excluded = replicas.filter((r) => !r.eligible).map((r) => ({ name: r.name, reason: r.health.reason }));
+    const excluded = replicas.filter((r) => !r.eligible).map((r) => ({ name: r.name, reason: r.reason }));
     const session = this.health.check(key);
     return excluded.length === 0 ? session.up({ eligible }) : session.degraded({ eligible, excluded });
   }

@@ -13,6 +13,8 @@
  * `redis` / `redis-replica` likewise: the Redis node that starts as the master, and the one that starts as its
  * replica; `redis-sentinel` watches them, promotes the replica when the master fails, and tells the apps where
  * the master is now.
+ * `mariadb`: a MariaDB server that a harness of the second dialect starts in a namespace of its own (issue 13);
+ * the stack itself runs none.
  */
 export type ServiceKind =
   | 'dns'
@@ -29,7 +31,8 @@ export type ServiceKind =
   | 'redis-sentinel'
   | 'prometheus'
   | 'job'
-  | 'client';
+  | 'client'
+  | 'mariadb';
 
 export interface ServiceSpec {
   name: string;

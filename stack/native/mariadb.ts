@@ -1,0 +1,450 @@
+import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { BRIDGE, NAMESPACE_PREFIX, namespaceOf, SUBNET_PREFIX, ServiceSpec } from '../topology';
+import { daemonPid, inNamespaceThroughMount, logTail, startDaemon, stopDaemon } from './daemons';
+import { claimIndex, releaseIndex } from './index-claim';
+import { ensureBridge, ensureNamespace, listNamespaces, removeBridge, removeNamespace } from './netns';
+import { mkdirThroughMount, paths, STACK_DIR, throughMount } from './paths';
+import { missingPackages } from './stack';
+import { CommandError, run, runAsync, StopWaiting, succeeds, waitFor } from './shell';
+
+/**
+ * MariaDB 10.11 servers for the second dialect's harnesses (issue 13, docs/mariadb.md): each in its own network
+ * namespace on the stack's bridge, like the PostgreSQL nodes, listening on 3306 at its own address. They are not
+ * services of the stack (`up` never starts them): a test starts the servers it needs and removes them after.
+ *
+ * This machine's own MariaDB (127.0.0.1:3306, /run/mysqld) is never touched: every server here starts with
+ * --no-defaults (so it reads none of /etc/mysql), its own data directory, socket and pid file under
+ * STACK_DIR/mariadb/<name>/, and binds only its namespace's address.
+ */
+export const MARIADBD = '/usr/sbin/mariadbd';
+export const MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db';
+export const MARIADB_CLIENT = '/usr/bin/mariadb';
+export const MARIADB_PORT = 3306;
+export const MARIADB_USER = 'mysql';
+
+/** Debian packages the harnesses need, by file, as stack.ts's REQUIRED_PACKAGES. */
+export const MARIADB_PACKAGES: Record<string, string> = {
+  [MARIADBD]: 'mariadb-server',
+  [MARIADB_INSTALL_DB]: 'mariadb-server',
+  [MARIADB_CLIENT]: 'mariadb-client',
+};
+
+/** Dev-only credentials, as postgres.ts's. root has no password: it logs in over the node's socket as this machine's root. */
+export const mariadbCredentials = {
+  app: { user: 'app', password: 'app-dev-password', database: 'app' },
+  replicator: { user: 'replicator', password: 'replicator-dev-password' },
+};
+
+export interface MariaDbNode {
+  /** Also the namespace's name (with the stack's prefix) and the log's and pid file's. */
+  name: string;
+  /** On the stack bridge, `${SUBNET_PREFIX}.<host>`. */
+  address: string;
+  /** Unique in a replication topology: a server skips the events that carry its own id (what stops a ring looping). */
+  serverId: number;
+  /** The GTID domain this node's own writes get: one per node that takes writes (a ring), or one for a primary and its replicas. */
+  gtidDomainId: number;
+  /** Interleaved auto-increments for a multi-writer ring: increment = number of writers, offset = 1…n. */
+  autoIncrement?: { increment: number; offset: number };
+  /** Extra mariadbd options, `--name=value`. */
+  options?: string[];
+}
+
+/** A node on the stack's subnet: `host` is the last byte of its address. */
+export function mariaDbNode(name: string, host: number, settings: Omit<MariaDbNode, 'name' | 'address'>): MariaDbNode {
+  return { name, address: `${SUBNET_PREFIX}.${host}`, ...settings };
+}
+
+const specOf = (node: MariaDbNode): ServiceSpec => ({ name: node.name, kind: 'mariadb', address: node.address, port: MARIADB_PORT });
+
+/** Everything the harnesses write: one directory per node, deleted by removeMariaDbNodes. */
+export const MARIADB_DIR = join(STACK_DIR, 'mariadb');
+const nodeDir = (name: string) => join(MARIADB_DIR, name);
+const dataDir = (name: string) => join(nodeDir(name), 'data');
+const runDir = (name: string) => join(nodeDir(name), 'run');
+export const socketOf = (name: string): string => join(runDir(name), 'mariadb.sock');
+
+let ids: { uid: number; gid: number } | undefined;
+function ownedByMysql(dir: string, mode: number): void {
+  mkdirSync(dir, { recursive: true });
+  ids ??= { uid: Number(run(['id', '-u', MARIADB_USER])), gid: Number(run(['id', '-g', MARIADB_USER])) };
+  chownSync(dir, ids.uid, ids.gid);
+  chmodSync(dir, mode);
+}
+
+export function missingMariaDbPrerequisites(): string[] {
+  const missing = missingPackages(MARIADB_PACKAGES);
+  const problems = missing.length > 0 ? [`missing Debian packages: apt-get install -y ${missing.join(' ')}`] : [];
+  if (process.getuid?.() !== 0) problems.push('the MariaDB harnesses create network namespaces: run them as root');
+  return problems;
+}
+
+/**
+ * mariadbd's command line: as the node's user (setpriv), with STACK_DIR seen through the mount (the checkout may
+ * lie where `mysql` cannot enter). Fast settings: the data is throwaway, so neither InnoDB nor the binary log syncs.
+ * Row-based binary logs, as GTID replication setups use; log_slave_updates so a node passes on what it applies
+ * (a ring needs it; a replica's binlog makes it promotable).
+ */
+export function mariadbdCommand(node: MariaDbNode): string[] {
+  const autoIncrement = node.autoIncrement
+    ? [`--auto-increment-increment=${node.autoIncrement.increment}`, `--auto-increment-offset=${node.autoIncrement.offset}`]
+    : [];
+  return [
+    MARIADBD,
+    '--no-defaults',
+    `--datadir=${throughMount(dataDir(node.name))}`,
+    `--socket=${throughMount(socketOf(node.name))}`,
+    `--pid-file=${throughMount(join(runDir(node.name), 'mariadb.pid'))}`,
+    `--bind-address=${node.address}`,
+    `--port=${MARIADB_PORT}`,
+    '--skip-name-resolve',
+    `--server-id=${node.serverId}`,
+    `--gtid-domain-id=${node.gtidDomainId}`,
+    '--gtid-strict-mode=ON',
+    `--log-bin=${throughMount(join(dataDir(node.name), 'binlog'))}`,
+    `--relay-log=${throughMount(join(dataDir(node.name), 'relay'))}`,
+    '--log-slave-updates=ON',
+    '--binlog-format=ROW',
+    `--report-host=${node.address}`,
+    ...autoIncrement,
+    // Small and fast: the harnesses run several servers on a small machine, and their data is throwaway.
+    '--innodb-buffer-pool-size=32M',
+    '--innodb-log-file-size=16M',
+    '--innodb-flush-log-at-trx-commit=0',
+    '--sync-binlog=0',
+    '--performance-schema=OFF',
+    ...(node.options ?? []),
+  ];
+}
+
+/** A new data directory: system tables, root@localhost by unix socket only, no test database. */
+function installDataDir(node: MariaDbNode): void {
+  mkdirThroughMount(runDir(node.name));
+  ownedByMysql(dataDir(node.name), 0o700);
+  ownedByMysql(runDir(node.name), 0o755);
+  if (existsSync(join(dataDir(node.name), 'mysql'))) return;
+  run(
+    inNamespaceThroughMount(
+      node.name,
+      [
+        MARIADB_INSTALL_DB,
+        '--no-defaults',
+        `--datadir=${throughMount(dataDir(node.name))}`,
+        '--auth-root-authentication-method=socket',
+        '--skip-test-db',
+        // The namespace's resolver points at the stack's DNS server, which these harnesses do not start.
+        '--skip-name-resolve',
+      ],
+      MARIADB_USER,
+    ),
+  );
+}
+
+export class SqlError extends Error {
+  constructor(
+    readonly node: string,
+    /** MariaDB's error number (1290: read-only, 1062: duplicate key), or null when the client failed otherwise. */
+    readonly errno: number | null,
+    message: string,
+  ) {
+    super(`${node}: ${message}`);
+  }
+}
+
+export interface SqlOptions {
+  /** Log in as this user over TCP (from this machine's namespace, through the bridge); root over the socket by default. */
+  as?: { user: string; password: string };
+  database?: string;
+}
+
+/** Runs the `mariadb` client; `withNames` keeps the header line (the column names) as the first row. */
+async function client(node: Pick<MariaDbNode, 'name' | 'address'>, text: string, options: SqlOptions, withNames: boolean): Promise<(string | null)[][]> {
+  const login = options.as
+    ? [`--host=${node.address}`, `--port=${MARIADB_PORT}`, `--user=${options.as.user}`]
+    : [`--socket=${socketOf(node.name)}`, '--user=root'];
+  const names = withNames ? [] : ['--skip-column-names'];
+  const argv = [MARIADB_CLIENT, '--no-defaults', ...login, '--batch', ...names, '--connect-timeout=2', ...(options.database ? [options.database] : []), '-e', text];
+  const env = { PATH: process.env.PATH, ...(options.as ? { MYSQL_PWD: options.as.password } : {}) };
+  let output: string;
+  try {
+    output = await runAsync(argv, env);
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    const [, errno] = /ERROR (\d+)/.exec(error.output) ?? [];
+    throw new SqlError(node.name, errno ? Number(errno) : null, error.output.trim());
+  }
+  // --batch escapes tabs, newlines and backslashes in values, and prints NULL for null.
+  return output
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\t').map((value) => (value === 'NULL' ? null : value.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', 0: '\0' })[c] ?? c))));
+}
+
+/**
+ * Runs SQL on a node with the `mariadb` client, one session for the whole text (so `SELECT @@last_gtid` after an
+ * INSERT sees that INSERT's GTID), and returns the last statement's rows as arrays of strings (NULL as null).
+ */
+export function sql(node: Pick<MariaDbNode, 'name' | 'address'>, text: string, options: SqlOptions = {}): Promise<(string | null)[][]> {
+  return client(node, text, options, false);
+}
+
+/** Like sql(), the rows as records by column name. */
+export async function sqlRecords(node: Pick<MariaDbNode, 'name' | 'address'>, text: string, options: SqlOptions = {}): Promise<Record<string, string | null>[]> {
+  const [header, ...rows] = await client(node, text, options, true);
+  return rows.map((row) => Object.fromEntries((header ?? []).map((name, i) => [name ?? '', row[i] ?? null])));
+}
+
+/** The first column of the first row. */
+export async function sqlValue(node: Pick<MariaDbNode, 'name' | 'address'>, text: string, options: SqlOptions = {}): Promise<string | null> {
+  return (await sql(node, text, options))[0]?.[0] ?? null;
+}
+
+/** The node answers root over its socket. */
+async function isAnswering(node: MariaDbNode): Promise<boolean> {
+  if (daemonPid(node.name) === null) throw new StopWaiting(`${node.name} exited while starting\n${logTail(node.name)}`);
+  return (await sqlValue(node, 'SELECT 1').catch(() => null)) === '1';
+}
+
+/**
+ * Initialises (first start only) and starts the nodes in parallel, each in its own namespace, and waits until each
+ * answers. Claims the stack index first, as `up` does: another checkout's stack on it makes this throw, starting nothing.
+ */
+export async function startMariaDbNodes(nodes: readonly MariaDbNode[]): Promise<void> {
+  const problems = missingMariaDbPrerequisites();
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+  claimIndex();
+  ensureBridge();
+  await Promise.all(
+    nodes.map(async (node) => {
+      ensureNamespace(specOf(node));
+      installDataDir(node);
+      if (daemonPid(node.name) === null) startDaemon(node.name, mariadbdCommand(node), { user: MARIADB_USER, mountStackDir: true, env: { PATH: process.env.PATH } });
+      try {
+        await waitFor(`${node.name} to answer on ${socketOf(node.name)}`, () => isAnswering(node), { timeoutMs: 60_000 });
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n${logTail(node.name)}`, { cause: error });
+      }
+    }),
+  );
+}
+
+/** Stops one node (SIGTERM: mariadbd shuts down cleanly) and waits for it to exit. */
+export async function stopMariaDbNode(node: Pick<MariaDbNode, 'name'>): Promise<void> {
+  await stopDaemon(node.name, 'SIGTERM', 30_000);
+}
+
+/**
+ * Stops the nodes, removes their namespaces, their directories and logs, and, when no namespace of the stack
+ * index is left, the bridge, the index's claim and the directories left empty. Safe to call after a failed or
+ * partial start, and twice.
+ */
+export async function removeMariaDbNodes(nodes: readonly Pick<MariaDbNode, 'name'>[]): Promise<void> {
+  await Promise.all(nodes.map((node) => stopMariaDbNode(node)));
+  for (const node of nodes) {
+    removeNamespace(namespaceOf(node.name));
+    rmSync(nodeDir(node.name), { recursive: true, force: true });
+    rmSync(paths.pid(node.name), { force: true });
+    rmSync(paths.log(node.name), { force: true });
+  }
+  for (const dir of [MARIADB_DIR, dirname(paths.pid('-')), dirname(paths.log('-')), STACK_DIR]) removeIfEmpty(dir);
+  if (listNamespaces().length === 0) {
+    if (succeeds(['ip', 'link', 'show', BRIDGE])) removeBridge();
+    releaseIndex();
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+}
+
+/** This stack index's namespaces that belong to the given nodes (empty once removeMariaDbNodes has run). */
+export const namespacesLeft = (nodes: readonly Pick<MariaDbNode, 'name'>[]): string[] =>
+  listNamespaces().filter((ns) => nodes.some((node) => ns === `${NAMESPACE_PREFIX}${node.name}`));
+
+const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * The app's database and the two users, created the same way on every node and kept out of the binary log
+ * (sql_log_bin=0), so that every node starts with the same data and an empty GTID history: a ring or a replica
+ * then replicates only what comes after.
+ *
+ * `app` gets ordinary DML and DDL on the app's database and nothing global: without SUPER or READ_ONLY ADMIN,
+ * read_only=ON refuses its writes (1290). root has both and is never refused: a root write on a replica is the
+ * trap docs/mariadb.md describes.
+ */
+export async function createUsers(node: MariaDbNode): Promise<void> {
+  const { app, replicator } = mariadbCredentials;
+  await sql(
+    node,
+    [
+      'SET SESSION sql_log_bin = 0',
+      `CREATE DATABASE IF NOT EXISTS ${app.database}`,
+      `CREATE USER IF NOT EXISTS ${quote(app.user)}@'%' IDENTIFIED BY ${quote(app.password)}`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, CREATE VIEW, SHOW VIEW, TRIGGER ON ${app.database}.* TO ${quote(app.user)}@'%'`,
+      `CREATE USER IF NOT EXISTS ${quote(replicator.user)}@'%' IDENTIFIED BY ${quote(replicator.password)}`,
+      `GRANT REPLICATION SLAVE ON *.* TO ${quote(replicator.user)}@'%'`,
+    ].join(';\n'),
+  );
+}
+
+/** The app user's login, for `sql(node, text, { as: appLogin })`. */
+export const appLogin = { user: mariadbCredentials.app.user, password: mariadbCredentials.app.password };
+
+/**
+ * Makes `replica` replicate from `source` by GTID, from `replica`'s own gtid_slave_pos (MASTER_USE_GTID=slave_pos:
+ * where it stopped applying, whatever file and offset the source's binlog has then), and starts both threads.
+ */
+export async function replicateFrom(replica: MariaDbNode, source: MariaDbNode): Promise<void> {
+  const { replicator } = mariadbCredentials;
+  await sql(
+    replica,
+    [
+      'STOP SLAVE',
+      `CHANGE MASTER TO MASTER_HOST=${quote(source.address)}, MASTER_PORT=${MARIADB_PORT}, MASTER_USER=${quote(replicator.user)}, ` +
+        `MASTER_PASSWORD=${quote(replicator.password)}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1`,
+      'START SLAVE',
+    ].join(';\n'),
+  );
+}
+
+/** read_only=ON: refuses writes from every user without READ_ONLY ADMIN (the replication threads still apply). */
+export async function setReadOnly(node: MariaDbNode, readOnly = true): Promise<void> {
+  await sql(node, `SET GLOBAL read_only = ${readOnly ? 'ON' : 'OFF'}`);
+}
+
+export interface ReplicationStatus {
+  node: string;
+  /** False for a node that replicates from nobody (SHOW SLAVE STATUS is empty). */
+  configured: boolean;
+  ioRunning: string | null;
+  sqlRunning: string | null;
+  lastIoErrno: number;
+  lastIoError: string;
+  lastSqlErrno: number;
+  lastSqlError: string;
+  secondsBehindMaster: string | null;
+  gtidSlavePos: string;
+}
+
+/** SHOW SLAVE STATUS, the fields a harness judges by. */
+export async function replicationStatus(node: MariaDbNode): Promise<ReplicationStatus> {
+  const [status] = await sqlRecords(node, 'SHOW SLAVE STATUS');
+  const gtidSlavePos = (await sqlValue(node, 'SELECT @@gtid_slave_pos')) ?? '';
+  const field = (name: string) => status?.[name] ?? null;
+  return {
+    node: node.name,
+    configured: status !== undefined,
+    ioRunning: field('Slave_IO_Running'),
+    sqlRunning: field('Slave_SQL_Running'),
+    lastIoErrno: Number(field('Last_IO_Errno') ?? 0),
+    lastIoError: field('Last_IO_Error') ?? '',
+    lastSqlErrno: Number(field('Last_SQL_Errno') ?? 0),
+    lastSqlError: field('Last_SQL_Error') ?? '',
+    secondsBehindMaster: field('Seconds_Behind_Master'),
+    gtidSlavePos,
+  };
+}
+
+/** Both replication threads run and neither has an error. */
+export const isReplicating = (status: ReplicationStatus): boolean =>
+  status.configured && status.ioRunning === 'Yes' && status.sqlRunning === 'Yes' && status.lastSqlErrno === 0;
+
+/** Waits until every replication link of the nodes runs (its IO thread connected, its SQL thread applying). */
+export async function waitForReplication(nodes: readonly MariaDbNode[], timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    `replication to run on ${nodes.map((n) => n.name).join(', ')}`,
+    async () => (await Promise.all(nodes.map((n) => replicationStatus(n)))).every((s) => !s.configured || isReplicating(s)),
+    { timeoutMs, intervalMs: 100 },
+  );
+}
+
+/** A GTID position (`1-1-5,2-2-7`) as domain → `domain-server-seq`, to compare positions whatever their order. */
+export function gtidsByDomain(position: string): Map<number, { server: number; seq: number }> {
+  const byDomain = new Map<number, { server: number; seq: number }>();
+  for (const gtid of position.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [domain, server, seq] = gtid.split('-').map(Number);
+    byDomain.set(domain, { server, seq });
+  }
+  return byDomain;
+}
+
+/** The same transactions, domain by domain (the order of the list does not matter). */
+export function samePosition(a: string, b: string): boolean {
+  const [left, right] = [gtidsByDomain(a), gtidsByDomain(b)];
+  return left.size === right.size && [...left].every(([domain, { seq }]) => right.get(domain)?.seq === seq);
+}
+
+export interface NodeChecksums {
+  node: string;
+  /** @@gtid_binlog_pos: with log_slave_updates, what the node wrote or applied. */
+  binlogPosition: string;
+  /** CHECKSUM TABLE by table (`db.table`), null for a table the node does not have. */
+  checksums: Record<string, string | null>;
+  replication: ReplicationStatus;
+}
+
+/**
+ * CHECKSUM TABLE of the tables on every node, with each node's binlog position and replication status. The
+ * checksums are taken once the nodes hold the same position (every write reached every node), or once a link
+ * has failed (the position will never match), or after `settleMs`: comparing earlier would report a write in
+ * flight as a divergence.
+ */
+export async function ringChecksums(nodes: readonly MariaDbNode[], tables: readonly string[], { settleMs = 10_000 } = {}): Promise<NodeChecksums[]> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const [positions, statuses] = await Promise.all([
+      Promise.all(nodes.map((n) => sqlValue(n, 'SELECT @@gtid_binlog_pos'))),
+      Promise.all(nodes.map((n) => replicationStatus(n))),
+    ]);
+    const settled = positions.every((p) => samePosition(p ?? '', positions[0] ?? ''));
+    const failed = statuses.some((s) => s.configured && (s.lastSqlErrno !== 0 || s.sqlRunning !== 'Yes'));
+    if (settled || failed || Date.now() > deadline) {
+      return Promise.all(
+        nodes.map(async (node, i) => {
+          const rows = await sql(node, `CHECKSUM TABLE ${tables.join(', ')}`);
+          const checksums = Object.fromEntries(rows.map(([table, checksum]) => [table ?? '', checksum]));
+          return { node: node.name, binlogPosition: positions[i] ?? '', checksums, replication: statuses[i] };
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface Divergence {
+  /** Tables whose checksum is not the same on every node, with each node's checksum. */
+  tables: { table: string; checksums: Record<string, string | null> }[];
+  /** Links that stopped: the node whose SQL or IO thread is not running, and its last error. */
+  stoppedLinks: { node: string; ioRunning: string | null; sqlRunning: string | null; errno: number; error: string }[];
+  /** Whether the nodes hold the same GTID position (false: some write has not reached some node). */
+  positionsMatch: boolean;
+}
+
+/**
+ * What ringChecksums' report says is wrong: diverged tables (silent: replication still runs) and stopped links
+ * (loud: SHOW SLAVE STATUS has the error). Empty lists mean the nodes agree.
+ */
+export function detectDivergence(report: readonly NodeChecksums[]): Divergence {
+  const tables = [...new Set(report.flatMap((r) => Object.keys(r.checksums)))]
+    .map((table) => ({ table, checksums: Object.fromEntries(report.map((r) => [r.node, r.checksums[table] ?? null])) }))
+    .filter(({ checksums }) => new Set(Object.values(checksums)).size > 1);
+  const stoppedLinks = report
+    .map((r) => r.replication)
+    .filter((s) => s.configured && (s.ioRunning !== 'Yes' || s.sqlRunning !== 'Yes' || s.lastSqlErrno !== 0))
+    .map((s) => ({ node: s.node, ioRunning: s.ioRunning, sqlRunning: s.sqlRunning, errno: s.lastSqlErrno || s.lastIoErrno, error: s.lastSqlError || s.lastIoError }));
+  const positionsMatch = report.every((r) => samePosition(r.binlogPosition, report[0]?.binlogPosition ?? ''));
+  return { tables, stoppedLinks, positionsMatch };
+}
+
+/** True when detectDivergence found nothing wrong. */
+export const nodesAgree = (divergence: Divergence): boolean =>
+  divergence.tables.length === 0 && divergence.stoppedLinks.length === 0 && divergence.positionsMatch;
+
+/**
+ * Waits until `node` has applied `gtid` (MASTER_GTID_WAIT): 0 when it has, -1 when `timeoutSeconds` passed first.
+ * It waits on gtid_slave_pos, what the node applied as a replica: a node's own writes never count.
+ */
+export async function masterGtidWait(node: MariaDbNode, gtid: string, timeoutSeconds: number): Promise<number> {
+  return Number(await sqlValue(node, `SELECT MASTER_GTID_WAIT(${quote(gtid)}, ${timeoutSeconds})`));
+}

@@ -1,5 +1,6 @@
-// Two projects: `unit` (specs beside the code, no servers) and `e2e` (the real native stack, started once
-// per run by test/e2e/global-setup.ts and stopped by global-teardown.ts, even when tests fail).
+// Three projects: `unit` (specs beside the code, no servers), `e2e` (the real native stack, started once
+// per run by test/e2e/global-setup.ts and stopped by global-teardown.ts, even when tests fail), and `mariadb`
+// (test/mariadb: each spec starts and removes its own MariaDB servers on stack index 9, no native stack).
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 module.exports = {
@@ -21,6 +22,14 @@ module.exports = {
       testMatch: ['**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/e2e/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
+    },
+    {
+      displayName: 'mariadb',
+      testEnvironment: 'node',
+      transform,
+      roots: ['<rootDir>/test/mariadb'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      setupFiles: ['<rootDir>/test/mariadb/stack-index.ts'],
     },
   ],
 };

@@ -323,7 +323,11 @@ export interface ReplicationStatus {
   lastIoError: string;
   lastSqlErrno: number;
   lastSqlError: string;
+  /** NULL while the SQL thread is stopped, 0 while the IO thread is not fetching: not a measure of lag by itself. */
   secondsBehindMaster: string | null;
+  /** What the IO thread has fetched into the relay log. */
+  gtidIoPos: string;
+  /** What the SQL thread has applied. */
   gtidSlavePos: string;
 }
 
@@ -342,6 +346,7 @@ export async function replicationStatus(node: MariaDbNode): Promise<ReplicationS
     lastSqlErrno: Number(field('Last_SQL_Errno') ?? 0),
     lastSqlError: field('Last_SQL_Error') ?? '',
     secondsBehindMaster: field('Seconds_Behind_Master'),
+    gtidIoPos: field('Gtid_IO_Pos') ?? '',
     gtidSlavePos,
   };
 }
@@ -367,6 +372,12 @@ export function gtidsByDomain(position: string): Map<number, { server: number; s
     byDomain.set(domain, { server, seq });
   }
   return byDomain;
+}
+
+/** The position holds the transaction `gtid` (`domain-server-seq`): its domain has reached that sequence number. */
+export function positionIncludes(position: string, gtid: string): boolean {
+  const [domain, , seq] = gtid.split('-').map(Number);
+  return (gtidsByDomain(position).get(domain)?.seq ?? -1) >= seq;
 }
 
 /** The same transactions, domain by domain (the order of the list does not matter). */

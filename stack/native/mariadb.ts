@@ -1,5 +1,5 @@
 import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BRIDGE, NAMESPACE_PREFIX, namespaceOf, SUBNET_PREFIX, ServiceSpec } from '../topology';
 import { daemonPid, inNamespaceThroughMount, logTail, startDaemon, stopDaemon } from './daemons';
 import { claimIndex, releaseIndex } from './index-claim';
@@ -64,6 +64,8 @@ const nodeDir = (name: string) => join(MARIADB_DIR, name);
 const dataDir = (name: string) => join(nodeDir(name), 'data');
 const runDir = (name: string) => join(nodeDir(name), 'run');
 export const socketOf = (name: string): string => join(runDir(name), 'mariadb.sock');
+/** The data directory every node's is copied from (installDataDir). */
+const TEMPLATE_DIR = join(MARIADB_DIR, '.template');
 
 let ids: { uid: number; gid: number } | undefined;
 function ownedByMysql(dir: string, mode: number): void {
@@ -118,27 +120,31 @@ export function mariadbdCommand(node: MariaDbNode): string[] {
   ];
 }
 
-/** A new data directory: system tables, root@localhost by unix socket only, no test database. */
+/**
+ * A new data directory (system tables, root@localhost by unix socket only, no test database) is a copy of one
+ * that mariadb-install-db made once for all the nodes: a node's identity is in its command line (server_id,
+ * gtid_domain_id), not in its data, and installing takes ~3 s of CPU per node where copying takes a quarter second.
+ */
 function installDataDir(node: MariaDbNode): void {
   mkdirThroughMount(runDir(node.name));
-  ownedByMysql(dataDir(node.name), 0o700);
   ownedByMysql(runDir(node.name), 0o755);
   if (existsSync(join(dataDir(node.name), 'mysql'))) return;
-  run(
-    inNamespaceThroughMount(
-      node.name,
-      [
-        MARIADB_INSTALL_DB,
-        '--no-defaults',
-        `--datadir=${throughMount(dataDir(node.name))}`,
-        '--auth-root-authentication-method=socket',
-        '--skip-test-db',
-        // The namespace's resolver points at the stack's DNS server, which these harnesses do not start.
-        '--skip-name-resolve',
-      ],
-      MARIADB_USER,
-    ),
-  );
+  if (!existsSync(join(TEMPLATE_DIR, 'mysql'))) {
+    rmSync(TEMPLATE_DIR, { recursive: true, force: true });
+    ownedByMysql(TEMPLATE_DIR, 0o700);
+    const install = [
+      MARIADB_INSTALL_DB,
+      '--no-defaults',
+      `--datadir=${throughMount(TEMPLATE_DIR)}`,
+      '--auth-root-authentication-method=socket',
+      '--skip-test-db',
+      // The namespace's resolver points at the stack's DNS server, which these harnesses do not start.
+      '--skip-name-resolve',
+    ];
+    run(inNamespaceThroughMount(node.name, install, MARIADB_USER));
+  }
+  rmSync(dataDir(node.name), { recursive: true, force: true });
+  run(['cp', '-a', TEMPLATE_DIR, dataDir(node.name)]);
 }
 
 export class SqlError extends Error {
@@ -247,6 +253,7 @@ export async function removeMariaDbNodes(nodes: readonly Pick<MariaDbNode, 'name
     rmSync(paths.pid(node.name), { force: true });
     rmSync(paths.log(node.name), { force: true });
   }
+  if (existsSync(MARIADB_DIR) && readdirSync(MARIADB_DIR).every((entry) => entry === basename(TEMPLATE_DIR))) rmSync(TEMPLATE_DIR, { recursive: true, force: true });
   for (const dir of [MARIADB_DIR, dirname(paths.pid('-')), dirname(paths.log('-')), STACK_DIR]) removeIfEmpty(dir);
   if (listNamespaces().length === 0) {
     if (succeeds(['ip', 'link', 'show', BRIDGE])) removeBridge();

@@ -119,12 +119,16 @@ describe('Circular replication A→B→C→A (MariaDB, GTID)', () => {
     await sql(b, 'STOP SLAVE');
     await sql(a, "INSERT INTO users (email) VALUES ('same@example.test')", asApp);
     await sql(b, "INSERT INTO users (email) VALUES ('same@example.test')", asApp);
+    const inserted = Date.now();
     // B's row goes B→C→A: A already has the email.
     await waitFor('A to refuse B\'s row', async () => (await replicationStatus(a)).lastSqlErrno === 1062, { timeoutMs: 20_000 });
+    const aStopped = Date.now() - inserted;
     await sql(b, 'START SLAVE');
     // A's row reaches B: B already has the email.
     await waitFor('B to refuse A\'s row', async () => (await replicationStatus(b)).lastSqlErrno === 1062, { timeoutMs: 20_000 });
+    const detecting = Date.now();
     const divergence = detectDivergence(await ringChecksums(ring, ['app.users']));
+    report(`A's SQL thread stopped ${aStopped} ms after B's insert; the stopped links reported in ${Date.now() - detecting} ms`);
 
     const statuses = await Promise.all(ring.map((node) => replicationStatus(node)));
     expect(statuses.map((s) => [s.node, s.sqlRunning, s.lastSqlErrno])).toEqual([

@@ -1,8 +1,8 @@
-import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BRIDGE, NAMESPACE_PREFIX, namespaceOf, SUBNET_PREFIX, ServiceSpec } from '../topology';
+import { BRIDGE, NAMESPACE_PREFIX, namespaceOf, STACK_INDEX, SUBNET_PREFIX, ServiceSpec } from '../topology';
 import { daemonPid, inNamespaceThroughMount, logTail, startDaemon, stopDaemon } from './daemons';
-import { claimIndex, releaseIndex } from './index-claim';
+import { claimIndex, heldElsewhereMessage, IndexTakenError, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, removeBridge, removeNamespace } from './netns';
 import { mkdirThroughMount, paths, STACK_DIR, throughMount } from './paths';
 import { missingPackages } from './stack';
@@ -129,19 +129,26 @@ function installDataDir(node: MariaDbNode): void {
   mkdirThroughMount(runDir(node.name));
   ownedByMysql(runDir(node.name), 0o755);
   if (existsSync(join(dataDir(node.name), 'mysql'))) return;
-  if (!existsSync(join(TEMPLATE_DIR, 'mysql'))) {
-    rmSync(TEMPLATE_DIR, { recursive: true, force: true });
-    ownedByMysql(TEMPLATE_DIR, 0o700);
+  if (!existsSync(TEMPLATE_DIR)) {
+    // Installed beside it, then renamed: a spec running at the same time (Jest without --runInBand) never
+    // copies a half-installed template.
+    const installing = `${TEMPLATE_DIR}-${process.pid}`;
+    ownedByMysql(installing, 0o700);
     const install = [
       MARIADB_INSTALL_DB,
       '--no-defaults',
-      `--datadir=${throughMount(TEMPLATE_DIR)}`,
+      `--datadir=${throughMount(installing)}`,
       '--auth-root-authentication-method=socket',
       '--skip-test-db',
       // The namespace's resolver points at the stack's DNS server, which these harnesses do not start.
       '--skip-name-resolve',
     ];
-    run(inNamespaceThroughMount(node.name, install, MARIADB_USER));
+    try {
+      run(inNamespaceThroughMount(node.name, install, MARIADB_USER));
+      if (!existsSync(TEMPLATE_DIR)) renameSync(installing, TEMPLATE_DIR);
+    } finally {
+      rmSync(installing, { recursive: true, force: true });
+    }
   }
   rmSync(dataDir(node.name), { recursive: true, force: true });
   run(['cp', '-a', TEMPLATE_DIR, dataDir(node.name)]);
@@ -208,7 +215,7 @@ export async function sqlValue(node: Pick<MariaDbNode, 'name' | 'address'>, text
 
 /** The node answers root over its socket. */
 async function isAnswering(node: MariaDbNode): Promise<boolean> {
-  if (daemonPid(node.name) === null) throw new StopWaiting(`${node.name} exited while starting\n${logTail(node.name)}`);
+  if (daemonPid(node.name) === null) throw new StopWaiting(`${node.name} exited while starting`);
   return (await sqlValue(node, 'SELECT 1').catch(() => null)) === '1';
 }
 
@@ -246,6 +253,9 @@ export async function stopMariaDbNode(node: Pick<MariaDbNode, 'name'>): Promise<
  * partial start, and twice.
  */
 export async function removeMariaDbNodes(nodes: readonly Pick<MariaDbNode, 'name'>[]): Promise<void> {
+  // As `down`: the namespaces of an index another checkout holds are that checkout's, even under these names.
+  const holder = indexHolder();
+  if (holder.by === 'another checkout') throw new IndexTakenError(heldElsewhereMessage(holder, STACK_INDEX));
   await Promise.all(nodes.map((node) => stopMariaDbNode(node)));
   for (const node of nodes) {
     removeNamespace(namespaceOf(node.name));
@@ -253,7 +263,8 @@ export async function removeMariaDbNodes(nodes: readonly Pick<MariaDbNode, 'name
     rmSync(paths.pid(node.name), { force: true });
     rmSync(paths.log(node.name), { force: true });
   }
-  if (existsSync(MARIADB_DIR) && readdirSync(MARIADB_DIR).every((entry) => entry === basename(TEMPLATE_DIR))) rmSync(TEMPLATE_DIR, { recursive: true, force: true });
+  // No node left: the template goes too (and what an install interrupted by a crash left beside it).
+  if (existsSync(MARIADB_DIR) && readdirSync(MARIADB_DIR).every((entry) => entry.startsWith(basename(TEMPLATE_DIR)))) rmSync(MARIADB_DIR, { recursive: true, force: true });
   for (const dir of [MARIADB_DIR, dirname(paths.pid('-')), dirname(paths.log('-')), STACK_DIR]) removeIfEmpty(dir);
   if (listNamespaces().length === 0) {
     if (succeeds(['ip', 'link', 'show', BRIDGE])) removeBridge();

@@ -1,6 +1,6 @@
 import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BRIDGE, NAMESPACE_PREFIX, namespaceOf, STACK_INDEX, SUBNET_PREFIX, ServiceSpec } from '../topology';
+import { BRIDGE, hostVethOf, NAMESPACE_PREFIX, namespaceOf, STACK_INDEX, SUBNET_PREFIX, ServiceSpec } from '../topology';
 import { daemonPid, inNamespaceThroughMount, logTail, startDaemon, stopDaemon } from './daemons';
 import { claimIndex, heldElsewhereMessage, IndexTakenError, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, removeBridge, removeNamespace } from './netns';
@@ -324,6 +324,15 @@ export async function replicateFrom(replica: MariaDbNode, source: MariaDbNode): 
       'START SLAVE',
     ].join(';\n'),
   );
+}
+
+/**
+ * Takes the node's link to the bridge down (its end on this machine), or up again: as a network partition, every
+ * connection stays open on both sides and simply stops carrying anything, so a replica's IO thread still reports
+ * itself running. The node's socket, on this machine's side, still answers.
+ */
+export function setLinkUp(node: MariaDbNode, up: boolean): void {
+  run(['ip', 'link', 'set', hostVethOf(specOf(node)), up ? 'up' : 'down']);
 }
 
 /** read_only=ON: refuses writes from every user without READ_ONLY ADMIN (the replication threads still apply). */

@@ -10,6 +10,7 @@ import {
   removeMariaDbNodes,
   replicateFrom,
   replicationStatus,
+  setLinkUp,
   setReadOnly,
   sql,
   SqlError,
@@ -103,6 +104,29 @@ describe('GTID replication: a primary and two read_only replicas (MariaDB)', () 
       } finally {
         await sql(replica1, 'START SLAVE SQL_THREAD');
       }
+    });
+  });
+
+  describe('lag', () => {
+    it('should show Seconds_Behind_Master 0 on a replica cut off from the primary, where GTID positions show the missing write', async () => {
+      setLinkUp(replica1, false);
+      let gtid: string;
+      try {
+        gtid = await writeOnPrimary('partitioned');
+
+        const status = await replicationStatus(replica1);
+        const primaryPosition = await sqlValue(primary, 'SELECT @@gtid_binlog_pos');
+
+        // Nothing looks wrong from the replica: its IO thread's connection is open, and it has applied all it received.
+        expect(status).toMatchObject({ ioRunning: 'Yes', sqlRunning: 'Yes', secondsBehindMaster: '0' });
+        expect(positionIncludes(primaryPosition ?? '', gtid)).toBe(true);
+        expect(positionIncludes(status.gtidSlavePos, gtid)).toBe(false);
+      } finally {
+        setLinkUp(replica1, true);
+      }
+      const reconnected = Date.now();
+      expect(await masterGtidWait(replica1, gtid, 30)).toBe(0);
+      report(`the partitioned replica applied the write ${Date.now() - reconnected} ms after its link came back`);
     });
   });
 

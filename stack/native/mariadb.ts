@@ -83,10 +83,10 @@ export function missingMariaDbPrerequisites(): string[] {
 }
 
 /**
- * mariadbd's command line: as the node's user (setpriv), with STACK_DIR seen through the mount (the checkout may
- * lie where `mysql` cannot enter). Fast settings: the data is throwaway, so neither InnoDB nor the binary log syncs.
- * Row-based binary logs, as GTID replication setups use; log_slave_updates so a node passes on what it applies
- * (a ring needs it; a replica's binlog makes it promotable).
+ * mariadbd's command line, every path as the server sees it through the mount of STACK_DIR (startDaemon runs it as
+ * `mysql`, who may not be able to enter the checkout). Row-based binary logs with log_slave_updates, so a node
+ * passes on what it applies: a ring needs it, and a replica with its own binlog can be promoted. Fast settings:
+ * the data is throwaway, so neither InnoDB nor the binary log syncs.
  */
 export function mariadbdCommand(node: MariaDbNode): string[] {
   const autoIncrement = node.autoIncrement
@@ -123,7 +123,7 @@ export function mariadbdCommand(node: MariaDbNode): string[] {
 /**
  * A new data directory (system tables, root@localhost by unix socket only, no test database) is a copy of one
  * that mariadb-install-db made once for all the nodes: a node's identity is in its command line (server_id,
- * gtid_domain_id), not in its data, and installing takes ~3 s of CPU per node where copying takes a quarter second.
+ * gtid_domain_id), not in its data, and installing takes ~3 s per node (one after the other) where copying takes 0.25 s.
  */
 function installDataDir(node: MariaDbNode): void {
   mkdirThroughMount(runDir(node.name));

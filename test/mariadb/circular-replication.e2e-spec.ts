@@ -32,7 +32,7 @@ const [a, b, c] = ring;
 const asApp = { as: appLogin, database: 'app' };
 const report = (line: string) => process.stdout.write(`  ${line}\n`);
 
-/** Replication of each node's own source: who `node` applies from in the ring. */
+/** The node `node` replicates from: the one before it in the ring (A from C, B from A, C from B). */
 const sourceOf = (node: (typeof ring)[number]) => ring[(ring.indexOf(node) + ring.length - 1) % ring.length];
 
 describe('Circular replication A→B→C→A (MariaDB, GTID)', () => {

@@ -35,10 +35,14 @@ export const REQUIRED_PACKAGES: Record<string, string> = {
   '/usr/bin/pgbackrest': 'pgbackrest',
 };
 
-/** What the tests need beyond the stack: Chromium (the status page's browser test), Prometheus (the optional service's test). */
+/**
+ * What the tests need beyond the stack: Chromium (the status page's browser test), Prometheus (the optional
+ * service's test), MariaDB (the second dialect's harnesses in test/mariadb, which start their own servers).
+ */
 export const TEST_PACKAGES: Record<string, string> = {
   '/usr/bin/chromium': 'chromium',
   '/usr/bin/prometheus': 'prometheus',
+  '/usr/sbin/mariadbd': 'mariadb-server',
 };
 
 /** Optional services' packages, by kind: setup does not install them; starting the service names them. */

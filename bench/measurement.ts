@@ -1,6 +1,6 @@
 import { peakRssMibOf, resetPeakRss } from './peak-rss';
 import { pipelinedPositionQueries } from './pipelined-queries';
-import { cpuSecondsOf } from './process-cpu';
+import { cpuSecondsBetween, cpuSnapshot, CpuSnapshot } from './process-cpu';
 import type { Scenario, ScenarioName } from './scenarios';
 import { Role, servingProcesses } from './serving-processes';
 import type { StatementCounter } from './statement-counter';
@@ -46,9 +46,9 @@ export const urlOf = (variant: Variant) => `http://${PUBLIC_HOSTNAME}${variant.l
 
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
-function cpuByRole(variant: Variant): Record<Role, number> {
+function cpuByRole(variant: Variant): Record<Role, CpuSnapshot> {
   const processes = servingProcesses(variant.pids());
-  return Object.fromEntries(Object.entries(processes).map(([role, pids]) => [role, cpuSecondsOf(pids)])) as Record<Role, number>;
+  return Object.fromEntries(Object.entries(processes).map(([role, pids]) => [role, cpuSnapshot(pids)])) as Record<Role, CpuSnapshot>;
 }
 
 /** Runs wrk once, discarding the figures: JIT, connection pools, caches and nginx's keepalive warm up. */
@@ -69,7 +69,7 @@ export async function measure(scenario: Scenario, variant: Variant, round: numbe
   const pipelined = (await pipelinedPositionQueries(variant)) - pipelinedBefore;
   scenario.ran?.(report);
 
-  const cpuSeconds = Object.fromEntries(Object.keys(cpuAfter).map((role) => [role, cpuAfter[role as Role] - cpuBefore[role as Role]])) as Record<Role, number>;
+  const cpuSeconds = Object.fromEntries(Object.keys(cpuAfter).map((role) => [role, cpuSecondsBetween(cpuBefore[role as Role], cpuAfter[role as Role])])) as Record<Role, number>;
   const { HIT = 0, MISS = 0 } = report.cache;
   const background = context.backgroundStatementsPerSecond * report.durationSeconds;
   const statementsRun = statementsAfter - statementsBefore - background;

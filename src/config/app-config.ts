@@ -47,6 +47,12 @@ export const configSchema = z.object({
   DB_PASSWORD: z.string().default(DEV_SECRETS.DB_PASSWORD),
   DB_POOL_MAX_PRIMARY: integer(1, 1000).default(10),
   DB_POOL_MAX_REPLICA: integer(1, 1000).default(10),
+  /**
+   * How long a pooled connection may sit idle before the pool closes it (pg's default is 10 s). Each new one costs
+   * a SCRAM exchange, milliseconds of CPU on both ends, and the app keeps a pool per node: after every lull
+   * longer than this, the next burst pays it again.
+   */
+  DB_POOL_IDLE_TIMEOUT_MS: integer(1000).default(60_000),
   DB_CONNECT_TIMEOUT_MS: integer(100).default(2000),
   DB_STATEMENT_TIMEOUT_MS: integer(100).default(5000),
   /**

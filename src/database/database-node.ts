@@ -24,6 +24,8 @@ export interface NodeSettings {
   /** Connections per node for reads (DB_POOL_MAX_REPLICA) and, on the primary, for writes (DB_POOL_MAX_PRIMARY). */
   readPoolMax: number;
   writePoolMax: number;
+  /** DB_POOL_IDLE_TIMEOUT_MS */
+  poolIdleTimeoutMs: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
   probeTimeoutMs: number;
@@ -129,7 +131,7 @@ export class DatabaseNode implements PositionSource {
   }
 
   private createPool(kind: PoolKind): Pool {
-    const { user, password, database, statementTimeoutMs, readPoolMax, writePoolMax, connectTimeoutMs, applicationName } = this.settings;
+    const { user, password, database, statementTimeoutMs, readPoolMax, writePoolMax, connectTimeoutMs, applicationName, poolIdleTimeoutMs } = this.settings;
     const pool = new Pool({
       Client: PositionTrackingClient,
       host: this.endpoint.host,
@@ -140,6 +142,7 @@ export class DatabaseNode implements PositionSource {
       application_name: applicationName,
       max: kind === 'writes' ? writePoolMax : kind === 'reads' ? readPoolMax : STREAM_POOL_MAX,
       connectionTimeoutMillis: connectTimeoutMs,
+      idleTimeoutMillis: poolIdleTimeoutMs,
       // Queries sent before the previous one answered go out at once: a position query rides along.
       pipeline: kind !== 'streams',
       onPipelinedPosition: () => this.positionQueries.pipelined++,

@@ -79,6 +79,7 @@ function nodeSettings(config: AppConfig): NodeSettings {
     database: config.DB_NAME,
     readPoolMax: config.DB_POOL_MAX_REPLICA,
     writePoolMax: config.DB_POOL_MAX_PRIMARY,
+    poolIdleTimeoutMs: config.DB_POOL_IDLE_TIMEOUT_MS,
     connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     probeTimeoutMs: config.REPLICA_PROBE_TIMEOUT_MS,

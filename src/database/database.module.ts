@@ -30,6 +30,7 @@ export function typeOrmOptions(config: AppConfig, driver: RoutingDriver): TypeOr
     // DatabaseConnection connects it, and keeps trying in the background while no node answers: the app starts
     // (health, metrics) with every node down, and its queries answer 503 until then.
     manualInitialization: true,
+    extra: { idleTimeoutMillis: config.DB_POOL_IDLE_TIMEOUT_MS },
   };
   if (config.REPLICA_ROUTING === 'typeorm') {
     // The peer the benchmark and docs/coming-from-typeorm.md compare with: TypeORM's own replication, as a user would set it up.

@@ -46,6 +46,12 @@ export interface Lease {
   lowerBound?: Lsn;
   /** Read a position behind statements (false with REPLICA_ROUTING=fixed). */
   tracked: boolean;
+  /**
+   * Reads on the primary: no position behind each statement. A request reads there after its write, or on a
+   * strong route: several statements, often. The primary's position only moves forward, so one asked after the
+   * request's last read bounds them all (Session.positionSeen), and that query is shared by concurrent requests.
+   */
+  readsPrimary?: boolean;
 }
 
 type Route = { replica: Host; reason: string } | { replica?: undefined; reason: string };
@@ -229,7 +235,7 @@ export class LoadBalancer {
     // No primary (a failover in progress): a replica's data beats no data for a read that only wanted fresh.
     if (!primary) return this.leaseDuringFailover(session, reason, kind);
     try {
-      return { connection: await primary.connect(kind), node: primary, reason, tracked: this.tracks(session) };
+      return { connection: await primary.connect(kind), node: primary, reason, tracked: this.tracks(session), readsPrimary: true };
     } catch (error) {
       this.primaryFailed(error);
       throw error;

@@ -1,4 +1,4 @@
-import { Client, ClientConfig, QueryResult } from 'pg';
+import { Client, ClientConfig, Query, QueryConfig, QueryResult } from 'pg';
 import { Lsn, parseLsn } from './lsn';
 
 /**
@@ -37,11 +37,101 @@ type Follow = { after: (text: string) => boolean; latest: Promise<Lsn | null> | 
 export const textOf = (config: unknown): string | undefined =>
   typeof config === 'string' ? config : typeof (config as { text?: unknown })?.text === 'string' ? (config as { text: string }).text : undefined;
 
+const POSITION_STATEMENT = 'replication-position';
+
+/** What pg's Query does with the backend's answers and how it sends its messages (not in pg's types). */
+interface QueryInternals {
+  queryMode?: 'simple' | 'extended';
+  callback?: (error: Error | null, result?: unknown) => void;
+  _results: unknown;
+  handleDataRow(message: { fields: (string | null)[] }): void;
+  handleCommandComplete(message: unknown, connection: unknown): void;
+  handleEmptyQuery(connection: unknown): void;
+  handleError(error: Error, connection: unknown): void;
+  handleReadyForQuery(connection: unknown): void;
+}
+
+interface ProtocolConnection {
+  parsedStatements: Record<string, string>;
+  execute(config: { portal?: string; rows?: number }): void;
+  bind(config: { statement: string; values: unknown[] }): void;
+  sync(): void;
+}
+
+/**
+ * A statement and the position query behind it in one pipeline step: Bind/Execute for each, then one Sync. The
+ * server answers both with one ReadyForQuery, and so writes to the socket once where two Syncs cost it two
+ * flushes (each one, on this stack's veth pairs, also delivers the packet: the main cost of the position query).
+ * The statement's rows, command or error reach its caller as pg's own Query would deliver them; the position is
+ * handed to `onPosition` (null when the statement failed, since the server then skips to the Sync).
+ */
+class PositionedQuery extends Query {
+  private statementDone = false;
+  private positionText: string | null = null;
+  private delivered = false;
+
+  constructor(
+    config: string | QueryConfig,
+    values: unknown[] | undefined,
+    callback: (error: Error | null, result?: unknown) => void,
+    private readonly onPosition: (lsn: Lsn | null) => void,
+  ) {
+    super(config as QueryConfig, values as never, callback as never);
+    // Extended even without parameters, or the statement would go alone as a simple query (its own Sync).
+    (this as unknown as QueryInternals).queryMode = 'extended';
+  }
+
+  // pg's Query sends Execute then Sync; here the position query goes between them.
+  _getRows(connection: ProtocolConnection, rows?: number): void {
+    connection.execute({ portal: '', rows });
+    connection.bind({ statement: POSITION_STATEMENT, values: [] });
+    connection.execute({});
+    connection.sync();
+  }
+
+  handleDataRow(message: { fields: (string | null)[] }): void {
+    if (this.statementDone) this.positionText = message.fields[0];
+    else (Query.prototype as unknown as QueryInternals).handleDataRow.call(this, message);
+  }
+
+  handleCommandComplete(message: unknown, connection: unknown): void {
+    if (this.statementDone) return;
+    (Query.prototype as unknown as QueryInternals).handleCommandComplete.call(this, message, connection);
+    this.statementDone = true;
+  }
+
+  handleEmptyQuery(connection: unknown): void {
+    this.statementDone = true;
+    (Query.prototype as unknown as QueryInternals).handleEmptyQuery.call(this, connection);
+  }
+
+  handleError(error: Error, connection: unknown): void {
+    if (this.delivered) return;
+    this.delivered = true;
+    this.onPosition(null);
+    const self = this as unknown as QueryInternals;
+    // The statement succeeded and the position query failed: the caller gets the statement's result.
+    if (this.statementDone) self.callback?.(null, self._results);
+    else (Query.prototype as unknown as QueryInternals).handleError.call(this, error, connection);
+  }
+
+  handleReadyForQuery(connection: unknown): void {
+    if (this.delivered) return;
+    this.delivered = true;
+    this.onPosition(this.positionText ? parseLsn(this.positionText) : null);
+    (Query.prototype as unknown as QueryInternals).handleReadyForQuery.call(this, connection);
+  }
+}
+
+/** One statement, not a list: the extended protocol (PositionedQuery) refuses several in one text. */
+const SINGLE_STATEMENT = /^[^;]*;?\s*$/;
+
 /**
  * A pg client that can read the node's position right behind a statement, in that statement's round trip.
  * The position query is queued in the same tick as the statement, so the server runs it right after: on a
  * replica it bounds from above what the statement saw; after COMMIT on the primary it covers the commit. The
  * pool runs its clients in pipeline mode, so it costs the server one cheap statement and the request no wait.
+ * Once the position statement is prepared on the connection, it shares the statement's Sync (PositionedQuery).
  */
 export class PositionTrackingClient extends Client {
   private follow?: Follow;
@@ -68,20 +158,41 @@ export class PositionTrackingClient extends Client {
   override query(...args: unknown[]): never {
     const text = textOf(args[0]);
     if (!this.follow || text === undefined || !this.follow.after(text)) return (super.query as (...a: unknown[]) => never)(...args);
+    this.onPipelinedPosition?.();
+    if (this.canShareSync(args, text)) return this.queryWithPosition(args[0] as string | QueryConfig, args[1] as unknown[] | undefined) as never;
     // Corked: the statement and the position query leave in one write (one packet, one syscall), not two.
     const { stream } = (this as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection;
     stream.cork();
     try {
       const result = (super.query as (...a: unknown[]) => unknown)(...args);
       // Named: each connection parses and plans it once, then only binds and executes it.
-      this.follow.latest = (super.query({ name: 'replication-position', text: POSITION }) as Promise<QueryResult<{ lsn: string | null }>>).then(
+      this.follow.latest = (super.query({ name: POSITION_STATEMENT, text: POSITION }) as Promise<QueryResult<{ lsn: string | null }>>).then(
         ({ rows }) => positionIn(rows),
         () => null,
       );
-      this.onPipelinedPosition?.();
       return result as never;
     } finally {
       stream.uncork();
     }
+  }
+
+  /** A promise-style call of one plain statement, once this connection has the position statement prepared. */
+  private canShareSync(args: unknown[], text: string): boolean {
+    const [config, values] = args;
+    if (typeof values === 'function' || args.length > 2) return false;
+    const options = typeof config === 'object' ? (config as QueryConfig & { rows?: unknown; queryMode?: string; callback?: unknown }) : undefined;
+    if (options && (options.rows !== undefined || options.queryMode === 'simple' || options.callback !== undefined)) return false;
+    const { parsedStatements } = (this as unknown as { connection: ProtocolConnection }).connection;
+    return parsedStatements[POSITION_STATEMENT] === POSITION && SINGLE_STATEMENT.test(text);
+  }
+
+  private queryWithPosition(config: string | QueryConfig, values: unknown[] | undefined): Promise<QueryResult> {
+    let position!: (lsn: Lsn | null) => void;
+    this.follow!.latest = new Promise<Lsn | null>((resolve) => (position = resolve));
+    return new Promise<QueryResult>((resolve, reject) => {
+      const query = new PositionedQuery(config, values, (error, result) => (error ? reject(error) : resolve(result as QueryResult)), position);
+      // pg sets the query's callback to its timeout wrapper and returns the query itself for a submittable.
+      (super.query as (query: unknown) => unknown)(query);
+    });
   }
 }

@@ -72,6 +72,28 @@ describe('RoutedConnection', () => {
     ]);
   });
 
+  it("should read no position behind a read on the primary, and ask the primary once for the request's token", async () => {
+    const { lb, primary } = setUp([admittedReplica('r1')]);
+    let asked = 0;
+    primary.node.positionAfter = async () => (asked++, parseLsn('0/A00'));
+
+    const seen = await inRequest(async (context) => {
+      context.session.startWrite(); // a read after a write: on the primary
+      for (const text of ['SELECT 1', 'SELECT 2']) {
+        const connection = new RoutedConnection(lb, 'replica', context.session);
+        await connection.query(text);
+        connection.release();
+      }
+      return context.session.positionSeen();
+    });
+
+    expect(primary.log).toEqual([
+      { text: 'SELECT 1', followed: false },
+      { text: 'SELECT 2', followed: false },
+    ]);
+    expect({ seen, asked }).toEqual({ seen: parseLsn('0/A00'), asked: 1 });
+  });
+
   it('should record the write position on the session once its position has answered', async () => {
     const { lb } = setUp([admittedReplica('r1')]);
 

@@ -82,7 +82,7 @@ export class RoutedConnection extends EventEmitter {
   }
 
   private finish(lease: Lease, error?: Error): void {
-    const position = lease.tracked ? lease.connection.stopTracking() : Promise.resolve(null);
+    const position = lease.tracked && !lease.readsPrimary ? lease.connection.stopTracking() : Promise.resolve(null);
     const outcome = this.role !== 'primary' ? 'read' : this.committed ? 'committed' : 'not-committed';
     this.balancer.recordLease(lease, this.session, outcome, position);
     // Still inside a transaction (left open, or its ROLLBACK failed): the next borrower must not inherit it.
@@ -117,7 +117,7 @@ export class RoutedConnection extends EventEmitter {
         this.current = lease;
         lease.connection.on('error', this.onConnectionError);
         // On the primary: behind each statement that commits (autocommit, or COMMIT); on a replica: behind each.
-        if (lease.tracked) lease.connection.trackPositions(this.role === 'primary' ? () => !this.inTransaction : () => true);
+        if (lease.tracked && !lease.readsPrimary) lease.connection.trackPositions(this.role === 'primary' ? () => !this.inTransaction : () => true);
         return lease;
       },
       (error: unknown) => {

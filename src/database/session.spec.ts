@@ -39,4 +39,40 @@ describe('Session', () => {
 
     expect(session.minimumPosition()).toBe(parseLsn('0/700'));
   });
+
+  it('should ask each node read without a position once, after its last read there, for the token', async () => {
+    const session = new Session();
+    const asked: number[] = [];
+    const primary = { positionAfter: async (moment: number) => (asked.push(moment), parseLsn('0/A00')) };
+    session.recordRead(primary, parseLsn('0/900'), Promise.resolve(null));
+    session.recordRead(primary, parseLsn('0/900'), Promise.resolve(null));
+    session.recordRead(node, parseLsn('0/300'), Promise.resolve(parseLsn('0/320')), 'r1');
+
+    expect(await session.positionSeen()).toBe(parseLsn('0/A00'));
+    expect(asked).toHaveLength(1);
+  });
+
+  it("should bound a piece of work's reads that had no position by asking their node after them", async () => {
+    const session = new Session();
+    const mark = session.readMark();
+    session.recordRead({ positionAfter: async () => parseLsn('0/A00') }, parseLsn('0/900'), Promise.resolve(null));
+    await session.settled();
+    expect(session.readsSince(mark).bounded).toBe(false);
+
+    await session.boundReadsSince(mark);
+
+    expect(session.readsSince(mark)).toEqual({ lowerBound: parseLsn('0/900'), bounded: true });
+    expect(session.seenLsn).toBe(parseLsn('0/A00'));
+  });
+
+  it('should leave those reads unbounded when their node cannot tell its position', async () => {
+    const session = new Session();
+    const mark = session.readMark();
+    session.recordRead(node, parseLsn('0/900'), Promise.resolve(null));
+    await session.settled();
+
+    await session.boundReadsSince(mark);
+
+    expect(session.readsSince(mark).bounded).toBe(false);
+  });
 });

@@ -50,12 +50,16 @@ export class Session {
   private sticky?: string;
   private stickyServed = false;
   private writePosition?: Lsn;
-  /** Each read's lower bound (what its node had replayed before it) and whether its position was read behind it. */
-  private readonly reads: { lowerBound?: Lsn; positioned: boolean }[] = [];
+  /**
+   * Each read's lower bound (what its node had replayed before it), and whether its position was read behind it;
+   * when not, the node and when the read was done, for a position asked after the fact (see unbounded).
+   */
+  private readonly reads: { lowerBound?: Lsn; positioned: boolean; node?: PositionSource; doneAt?: number }[] = [];
   /** Entries read before this position are not served to this client (a write of its own could not invalidate). */
   private floor?: Lsn;
   private seen?: Lsn;
-  private unboundedRead?: { node: PositionSource; doneAt: number };
+  /** Nodes read without a position behind the read, and when the last such read there was done. */
+  private readonly unbounded = new Map<PositionSource, number>();
   private readonly pending = new Set<Promise<unknown>>();
 
   // What the client brought
@@ -179,22 +183,43 @@ export class Session {
 
   /**
    * A read ran on `node` (named `replica` when it is one the request sticks to). `lowerBound` is what the node
-   * had replayed before the read; `position` the one read behind it, or null when it could not be read, in
-   * which case the outgoing token asks the node after the fact.
+   * had replayed before the read; `position` the one read behind it, or null when it was not or could not be
+   * read, in which case the node is asked after the fact: once for all such reads there (its position only
+   * moves forward), when the token is made or a cache fill needs it (boundReadsSince).
    */
   recordRead(node: PositionSource, lowerBound: Lsn | undefined, position: Promise<Lsn | null>, replica?: string): void {
     if (replica) {
       this.sticky = replica;
       this.stickyServed = true;
     }
-    const read = { lowerBound, positioned: true };
+    const read: Session['reads'][number] = { lowerBound, positioned: true };
     this.reads.push(read);
     const doneAt = performance.now();
     this.track(
       position.then((lsn) => {
         if (lsn !== null) return this.observe(lsn);
-        read.positioned = false;
-        this.unboundedRead = { node, doneAt };
+        Object.assign(read, { positioned: false, node, doneAt });
+        this.unbounded.set(node, Math.max(this.unbounded.get(node) ?? 0, doneAt));
+      }),
+    );
+  }
+
+  /**
+   * Asks the nodes of the reads since `mark` that had no position read behind them for one now (a query that
+   * starts after the read, shared with concurrent requests): an upper bound of what they saw, which a cache
+   * fill needs. A node that cannot answer leaves its reads unbounded. After settled().
+   */
+  async boundReadsSince(mark: number): Promise<void> {
+    const reads = this.reads.slice(mark).filter((read) => !read.positioned);
+    const nodes = new Map<PositionSource, number>();
+    for (const read of reads) nodes.set(read.node!, Math.max(nodes.get(read.node!) ?? 0, read.doneAt!));
+    await Promise.all(
+      [...nodes].map(async ([node, doneAt]) => {
+        const lsn = await node.positionAfter(doneAt);
+        if (lsn === null) return;
+        this.observe(lsn);
+        for (const read of reads) if (read.node === node && read.doneAt! <= doneAt) read.positioned = true;
+        if ((this.unbounded.get(node) ?? 0) <= doneAt) this.unbounded.delete(node);
       }),
     );
   }
@@ -251,9 +276,8 @@ export class Session {
   /** The highest position the client has now seen: the outgoing token's. */
   async positionSeen(): Promise<Lsn | undefined> {
     await this.settled();
-    let lsn = higher(this.token?.position, this.seen);
-    if (this.unboundedRead) lsn = higher(lsn, await this.unboundedRead.node.positionAfter(this.unboundedRead.doneAt));
-    return lsn;
+    const after = await Promise.all([...this.unbounded].map(([node, doneAt]) => node.positionAfter(doneAt)));
+    return after.reduce<Lsn | undefined>((lsn, position) => higher(lsn, position), higher(this.token?.position, this.seen));
   }
 
   private track(work: Promise<unknown>): void {

@@ -72,6 +72,22 @@ describe('RoutedConnection', () => {
     ]);
   });
 
+  it("should read a position behind each replica read but a page's ids, which TypeORM follows with the page's rows", async () => {
+    const r1 = recordingNode('r1');
+    const host = new Host(r1.node, { excludeAfter: 1, readmitAfter: 1 });
+    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true } });
+    const { lb } = setUp([host]);
+
+    await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'replica', context.session);
+      await connection.query('SELECT DISTINCT "distinctAlias"."a_id" AS "ids_a_id" FROM (SELECT 1) "distinctAlias"');
+      await connection.query('SELECT "a"."id" FROM "a" WHERE "a"."id" IN (1)');
+      connection.release();
+    });
+
+    expect(r1.log.map(({ followed }) => followed)).toEqual([false, true]);
+  });
+
   it("should read no position behind a read on the primary, and ask the primary once for the request's token", async () => {
     const { lb, primary } = setUp([admittedReplica('r1')]);
     let asked = 0;

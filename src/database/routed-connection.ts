@@ -20,6 +20,13 @@ const ROLLBACK = /^\s*ROLLBACK\b/i;
 // Not `ROLLBACK TO SAVEPOINT`: TypeORM's nested transactions stay inside the outer one.
 const END = /^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i;
 
+/**
+ * TypeORM's first query of a paginated read with joins (the page's ids): it runs the rows' query next on the same
+ * runner when it found any. No position behind it: the next one's bounds both (one node, which only replays
+ * forward), and with no next one, the read's position is asked after the fact (Session.recordRead).
+ */
+const PAGE_IDS = /^SELECT DISTINCT "distinctAlias"\./;
+
 const isSubmittable = (config: unknown): config is Submittable => typeof (config as Submittable)?.submit === 'function';
 
 /**
@@ -116,8 +123,9 @@ export class RoutedConnection extends EventEmitter {
       (lease) => {
         this.current = lease;
         lease.connection.on('error', this.onConnectionError);
-        // On the primary: behind each statement that commits (autocommit, or COMMIT); on a replica: behind each.
-        if (lease.tracked && !lease.readsPrimary) lease.connection.trackPositions(this.role === 'primary' ? () => !this.inTransaction : () => true);
+        // On the primary: behind each statement that commits (autocommit, or COMMIT); on a replica: behind each
+        // but a page's ids.
+        if (lease.tracked && !lease.readsPrimary) lease.connection.trackPositions(this.role === 'primary' ? () => !this.inTransaction : (text) => !PAGE_IDS.test(text));
         return lease;
       },
       (error: unknown) => {

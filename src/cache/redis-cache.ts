@@ -223,7 +223,8 @@ export class RedisCache implements OnApplicationShutdown {
     const mark = session?.readMark();
     const value = await load();
     await session?.settled();
-    if (session && mark !== undefined) await session.boundReadsSince(mark);
+    // Judged fills need an upper bound of what their reads saw; blind ones (other routings) none.
+    if (this.judged && session && mark !== undefined) await session.boundReadsSince(mark);
     // Judged by this load's own reads: an earlier read of the request (on the primary, say) proves nothing of them.
     const reads = session && mark !== undefined ? session.readsSince(mark) : { lowerBound: undefined, bounded: true };
     const entry = { lsn: lsnKey(reads.lowerBound), seen: lsnKey(session?.seenLsn), ...(this.judged ? { h: history } : {}), v: value };

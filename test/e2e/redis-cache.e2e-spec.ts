@@ -104,6 +104,34 @@ describe('RedisCache on the real Redis', () => {
     expect((await read(fixed, undefined, 'again')).cache).toBe('MISS');
   });
 
+  it('should fill a fixed-routing app without asking any node for a position (its entries are not judged by one)', async () => {
+    let asked = 0;
+    const replica = { positionAfter: async () => (asked++, base) };
+    const load = async () => {
+      RequestContext.current()!.session.recordRead(replica, undefined, Promise.resolve(null), 'r1');
+      return 'v1';
+    };
+
+    await asRequest(() => fixed.getOrLoad(key, 60, load));
+
+    expect(asked).toBe(0);
+    expect(await asRequest(async (context) => ({ value: await fixed.getOrLoad(key, 60, load), cache: context.cacheStatus }))).toEqual({ value: 'v1', cache: 'HIT' });
+  });
+
+  it('should bound an aware fill whose read had no position behind it by asking its node once', async () => {
+    let asked = 0;
+    const primary = { positionAfter: async () => (asked++, base + 0x20n) };
+    const load = async () => {
+      RequestContext.current()!.session.recordRead(primary, base + 0x10n, Promise.resolve(null));
+      return 'v1';
+    };
+
+    await asRequest(() => aware.getOrLoad(key, 60, load));
+
+    expect(asked).toBe(1);
+    expect(await read(aware, base, 'unused')).toEqual({ value: 'v1', cache: 'HIT' });
+  });
+
   describe('a write whose position is unknown', () => {
     it('should keep a lagging replica from refilling a key that a write outside any request (a job) changed', async () => {
       await read(aware, base, 'v1');

@@ -352,8 +352,8 @@ export function sqlStatements(file: string, values: Record<string, string | numb
   );
 }
 
-/** The values of users.sql's placeholders: mariadbCredentials. */
-const usersSqlValues = (): Record<string, string> => {
+/** The values of users.sql's placeholders natively: mariadbCredentials. */
+export const usersSqlValues = (): Record<string, string> => {
   const { app, replicator } = mariadbCredentials;
   return {
     APP_DATABASE: app.database,

@@ -1,4 +1,22 @@
-import { detectDivergence, mariadbdCommand, mariaDbNode, NodeChecksums, nodesAgree, positionIncludes, ReplicationStatus, samePosition } from './mariadb';
+import {
+  detectDivergence,
+  gtidPrimary,
+  gtidReplicas,
+  mariadbdCommand,
+  mariaDbNode,
+  NodeChecksums,
+  nodesAgree,
+  positionIncludes,
+  REPLICATE_FROM_SQL,
+  ReplicationStatus,
+  replicationSettings,
+  ringNodes,
+  ringSourceOf,
+  samePosition,
+  sqlPlaceholders,
+  sqlStatements,
+  USERS_SQL,
+} from './mariadb';
 
 const running = (node: string, overrides: Partial<ReplicationStatus> = {}): ReplicationStatus => ({
   node,
@@ -83,5 +101,63 @@ describe('mariadbdCommand', () => {
     expect(argv).toEqual(expect.arrayContaining([expect.stringMatching(/^--bind-address=10\.213\.\d+\.71$/), '--port=3306', '--server-id=1', '--gtid-domain-id=1']));
     expect(argv).toEqual(expect.arrayContaining(['--gtid-strict-mode=ON', '--log-slave-updates=ON', '--auto-increment-increment=3', '--auto-increment-offset=1']));
     expect(argv.filter((arg) => arg.includes('/run/mysqld') || arg.includes('/var/lib/mysql'))).toEqual([]);
+  });
+});
+
+describe('replicationSettings', () => {
+  it('should make the replicas, and only them, read_only, in one GTID domain with the primary', () => {
+    expect(replicationSettings(gtidPrimary)['read-only']).toBeUndefined();
+    expect(gtidReplicas.map((replica) => replicationSettings(replica)['read-only'])).toEqual(['ON', 'ON']);
+    expect(new Set([gtidPrimary, ...gtidReplicas].map((node) => node.gtidDomainId))).toEqual(new Set([0]));
+  });
+
+  it('should give each ring node its own server_id and GTID domain, and the one before it as its source', () => {
+    expect(ringNodes.map((node) => replicationSettings(node)['gtid-domain-id'])).toEqual(['1', '2', '3']);
+    expect(ringNodes.map((node) => replicationSettings(node)['auto-increment-offset'])).toEqual(['1', '2', '3']);
+    expect(ringNodes.map((node) => ringSourceOf(node).name)).toEqual(['ring-c', 'ring-a', 'ring-b']);
+  });
+
+  it("should put the binary and relay logs in the node's data directory, natively", () => {
+    const argv = mariadbdCommand(gtidReplicas[0]);
+
+    expect(argv).toEqual(expect.arrayContaining(['--read-only=ON', expect.stringMatching(/^--log-bin=\/.*\/gtid-replica-1\/data\/binlog$/)]));
+    expect(argv).toEqual(expect.arrayContaining([expect.stringMatching(/^--relay-log=\/.*\/gtid-replica-1\/data\/relay$/)]));
+  });
+});
+
+describe('the SQL every node runs (stack/mariadb/)', () => {
+  const users = { APP_DATABASE: 'app', APP_USER: 'app', APP_PASSWORD: 'app-dev-password', REPLICATOR_USER: 'replicator', REPLICATOR_PASSWORD: 'replicator-dev-password' };
+
+  it('should create the database and the two users outside the binary log, app with no global privilege', () => {
+    expect(sqlStatements(USERS_SQL, users)).toEqual([
+      'SET SESSION sql_log_bin = 0',
+      'CREATE DATABASE IF NOT EXISTS app',
+      "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'app-dev-password'",
+      "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, CREATE VIEW, SHOW VIEW, TRIGGER ON app.* TO 'app'@'%'",
+      "CREATE USER IF NOT EXISTS 'replicator'@'%' IDENTIFIED BY 'replicator-dev-password'",
+      "GRANT REPLICATION SLAVE ON *.* TO 'replicator'@'%'",
+    ]);
+  });
+
+  it('should point a replica at its source by GTID, from its own slave position', () => {
+    const values = { SOURCE_HOST: '10.213.9.81', SOURCE_PORT: 3306, REPLICATOR_USER: 'replicator', REPLICATOR_PASSWORD: 'replicator-dev-password' };
+
+    expect(sqlStatements(REPLICATE_FROM_SQL, values)).toEqual([
+      'STOP SLAVE',
+      "CHANGE MASTER TO MASTER_HOST='10.213.9.81', MASTER_PORT=3306, MASTER_USER='replicator', MASTER_PASSWORD='replicator-dev-password', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
+      'START SLAVE',
+    ]);
+  });
+
+  it('should escape a value for a string literal, and refuse a placeholder with no value', () => {
+    const [, , createApp] = sqlStatements(USERS_SQL, { ...users, APP_PASSWORD: "it's\\" });
+
+    expect(createApp).toBe("CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'it\\'s\\\\'");
+    expect(() => sqlStatements(USERS_SQL, { ...users, APP_PASSWORD: undefined as unknown as string })).toThrow(/APP_PASSWORD/);
+  });
+
+  it('should name the placeholders of the statements only, not of the comments', () => {
+    expect(sqlPlaceholders(USERS_SQL).sort()).toEqual(Object.keys(users).sort());
+    expect(sqlPlaceholders(REPLICATE_FROM_SQL).sort()).toEqual(['REPLICATOR_PASSWORD', 'REPLICATOR_USER', 'SOURCE_HOST', 'SOURCE_PORT']);
   });
 });

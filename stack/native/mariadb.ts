@@ -1,10 +1,10 @@
-import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BRIDGE, hostVethOf, NAMESPACE_PREFIX, namespaceOf, STACK_INDEX, SUBNET_PREFIX, ServiceSpec } from '../topology';
 import { daemonPid, inNamespaceThroughMount, logTail, startDaemon, stopDaemon } from './daemons';
 import { claimIndex, heldElsewhereMessage, IndexTakenError, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, removeBridge, removeNamespace } from './netns';
-import { mkdirThroughMount, paths, STACK_DIR, throughMount } from './paths';
+import { mkdirThroughMount, paths, REPO_ROOT, STACK_DIR, throughMount } from './paths';
 import { missingPackages } from './stack';
 import { CommandError, run, runAsync, StopWaiting, succeeds, waitFor } from './shell';
 
@@ -47,6 +47,8 @@ export interface MariaDbNode {
   gtidDomainId: number;
   /** Interleaved auto-increments for a multi-writer ring: increment = number of writers, offset = 1…n. */
   autoIncrement?: { increment: number; offset: number };
+  /** read_only=ON from the start: a replica, whose writes only the replication threads (and root) may make. */
+  readOnly?: boolean;
   /** Extra mariadbd options, `--name=value`. */
   options?: string[];
 }
@@ -55,6 +57,23 @@ export interface MariaDbNode {
 export function mariaDbNode(name: string, host: number, settings: Omit<MariaDbNode, 'name' | 'address'>): MariaDbNode {
   return { name, address: `${SUBNET_PREFIX}.${host}`, ...settings };
 }
+
+/**
+ * The harnesses' two topologies (docs/mariadb.md). docker-compose.yml's `mariadb` and `mariadb-ring` profiles run
+ * the same nodes, under their own service names, and test/compose/mariadb-compose.spec.ts checks them against these.
+ *
+ * A primary and two read_only replicas in one GTID domain (0).
+ */
+export const gtidPrimary = mariaDbNode('gtid-primary', 81, { serverId: 11, gtidDomainId: 0 });
+export const gtidReplicas = [1, 2].map((n) => mariaDbNode(`gtid-replica-${n}`, 81 + n, { serverId: 11 + n, gtidDomainId: 0, readOnly: true }));
+
+/** The ring A→B→C→A: each node's own writes in a GTID domain of its own, auto-increments interleaved (3, offsets 1, 2, 3). */
+export const ringNodes = ['a', 'b', 'c'].map((letter, i) =>
+  mariaDbNode(`ring-${letter}`, 71 + i, { serverId: i + 1, gtidDomainId: i + 1, autoIncrement: { increment: 3, offset: i + 1 } }),
+);
+
+/** The node a ring node replicates from: the one before it in the ring (A from C, B from A, C from B). */
+export const ringSourceOf = (node: MariaDbNode): MariaDbNode => ringNodes[(ringNodes.indexOf(node) + ringNodes.length - 1) % ringNodes.length];
 
 const specOf = (node: MariaDbNode): ServiceSpec => ({ name: node.name, kind: 'mariadb', address: node.address, port: MARIADB_PORT });
 
@@ -83,15 +102,39 @@ export function missingMariaDbPrerequisites(): string[] {
 }
 
 /**
+ * What makes a node what it is in its replication topology, as mariadbd options without their `--`: natively
+ * (mariadbdCommand) and in compose (docker-compose.yml's mariadb profiles). Row-based binary logs with
+ * log_slave_updates, so a node passes on what it applies: a ring needs it, and a replica with its own binlog can
+ * be promoted. log-bin and relay-log are base names: mariadbd puts a relative one in the data directory.
+ */
+export function replicationSettings(node: Pick<MariaDbNode, 'serverId' | 'gtidDomainId' | 'autoIncrement' | 'readOnly'>): Record<string, string> {
+  return {
+    'server-id': String(node.serverId),
+    'gtid-domain-id': String(node.gtidDomainId),
+    'gtid-strict-mode': 'ON',
+    'log-bin': 'binlog',
+    'relay-log': 'relay',
+    'log-slave-updates': 'ON',
+    'binlog-format': 'ROW',
+    ...(node.autoIncrement
+      ? { 'auto-increment-increment': String(node.autoIncrement.increment), 'auto-increment-offset': String(node.autoIncrement.offset) }
+      : {}),
+    ...(node.readOnly ? { 'read-only': 'ON' } : {}),
+  };
+}
+
+/** The settings of replicationSettings whose value is a file's base name, in the data directory. */
+const IN_DATA_DIR = ['log-bin', 'relay-log'];
+
+/**
  * mariadbd's command line, every path as the server sees it through the mount of STACK_DIR (startDaemon runs it as
- * `mysql`, who may not be able to enter the checkout). Row-based binary logs with log_slave_updates, so a node
- * passes on what it applies: a ring needs it, and a replica with its own binlog can be promoted. Fast settings:
- * the data is throwaway, so neither InnoDB nor the binary log syncs.
+ * `mysql`, who may not be able to enter the checkout): the node's replicationSettings, and fast settings (the
+ * data is throwaway, so neither InnoDB nor the binary log syncs).
  */
 export function mariadbdCommand(node: MariaDbNode): string[] {
-  const autoIncrement = node.autoIncrement
-    ? [`--auto-increment-increment=${node.autoIncrement.increment}`, `--auto-increment-offset=${node.autoIncrement.offset}`]
-    : [];
+  const replication = Object.entries(replicationSettings(node)).map(([name, value]) =>
+    IN_DATA_DIR.includes(name) ? `--${name}=${throughMount(join(dataDir(node.name), value))}` : `--${name}=${value}`,
+  );
   return [
     MARIADBD,
     '--no-defaults',
@@ -101,15 +144,8 @@ export function mariadbdCommand(node: MariaDbNode): string[] {
     `--bind-address=${node.address}`,
     `--port=${MARIADB_PORT}`,
     '--skip-name-resolve',
-    `--server-id=${node.serverId}`,
-    `--gtid-domain-id=${node.gtidDomainId}`,
-    '--gtid-strict-mode=ON',
-    `--log-bin=${throughMount(join(dataDir(node.name), 'binlog'))}`,
-    `--relay-log=${throughMount(join(dataDir(node.name), 'relay'))}`,
-    '--log-slave-updates=ON',
-    '--binlog-format=ROW',
+    ...replication,
     `--report-host=${node.address}`,
-    ...autoIncrement,
     // Small and fast: the harnesses run several servers on a small machine, and their data is throwaway.
     '--innodb-buffer-pool-size=32M',
     '--innodb-log-file-size=16M',
@@ -280,11 +316,57 @@ function removeIfEmpty(dir: string): void {
 export const namespacesLeft = (nodes: readonly Pick<MariaDbNode, 'name'>[]): string[] =>
   listNamespaces().filter((ns) => nodes.some((node) => ns === `${NAMESPACE_PREFIX}${node.name}`));
 
-const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** The SQL every node runs, natively and in compose (docker/mariadb/init-node.sh fills the same files). */
+export const MARIADB_SQL_DIR = join(REPO_ROOT, 'stack', 'mariadb');
+export const USERS_SQL = 'users.sql';
+export const REPLICATE_FROM_SQL = 'replicate-from.sql';
+
+/** Escaped for the inside of a SQL string literal, as the image's entrypoint escapes (docker_sql_escape_string_literal). */
+const escapeLiteral = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/'/g, "\\'");
+const quote = (value: string) => `'${escapeLiteral(value)}'`;
+
+/** The statements of a file of MARIADB_SQL_DIR, one a line, as written: `--` comments and blank lines dropped. */
+const statementLinesOf = (file: string): string[] =>
+  readFileSync(join(MARIADB_SQL_DIR, file), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('--'));
+
+const PLACEHOLDER = /\$\{([A-Z_]+)\}/g;
+
+/** The ${PLACEHOLDERS} of a file of MARIADB_SQL_DIR's statements. */
+export const sqlPlaceholders = (file: string): string[] => [
+  ...new Set(statementLinesOf(file).flatMap((line) => [...line.matchAll(PLACEHOLDER)].map(([, name]) => name))),
+];
 
 /**
- * The app's database and the two users, created the same way on every node and kept out of the binary log
- * (sql_log_bin=0), so that every node starts with the same data and an empty GTID history: a ring or a replica
+ * The statements of a file of MARIADB_SQL_DIR, each ${PLACEHOLDER} filled with its value escaped for a string
+ * literal, without their `;`. Throws for a placeholder with no value.
+ */
+export function sqlStatements(file: string, values: Record<string, string | number>): string[] {
+  return statementLinesOf(file).map((line) =>
+    line.replace(/;$/, '').replace(PLACEHOLDER, (_, name: string) => {
+      if (values[name] === undefined) throw new Error(`${file}: no value for \${${name}}`);
+      return escapeLiteral(String(values[name]));
+    }),
+  );
+}
+
+/** The values of users.sql's placeholders natively: mariadbCredentials. */
+export const usersSqlValues = (): Record<string, string> => {
+  const { app, replicator } = mariadbCredentials;
+  return {
+    APP_DATABASE: app.database,
+    APP_USER: app.user,
+    APP_PASSWORD: app.password,
+    REPLICATOR_USER: replicator.user,
+    REPLICATOR_PASSWORD: replicator.password,
+  };
+};
+
+/**
+ * The app's database and the two users (stack/mariadb/users.sql), created the same way on every node and kept out
+ * of the binary log, so that every node starts with the same data and an empty GTID history: a ring or a replica
  * then replicates only what comes after.
  *
  * `app` gets ordinary DML and DDL on the app's database and nothing global: without SUPER or READ_ONLY ADMIN,
@@ -292,38 +374,21 @@ const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, 
  * trap docs/mariadb.md describes.
  */
 export async function createUsers(node: MariaDbNode): Promise<void> {
-  const { app, replicator } = mariadbCredentials;
-  await sql(
-    node,
-    [
-      'SET SESSION sql_log_bin = 0',
-      `CREATE DATABASE IF NOT EXISTS ${app.database}`,
-      `CREATE USER IF NOT EXISTS ${quote(app.user)}@'%' IDENTIFIED BY ${quote(app.password)}`,
-      `GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, CREATE VIEW, SHOW VIEW, TRIGGER ON ${app.database}.* TO ${quote(app.user)}@'%'`,
-      `CREATE USER IF NOT EXISTS ${quote(replicator.user)}@'%' IDENTIFIED BY ${quote(replicator.password)}`,
-      `GRANT REPLICATION SLAVE ON *.* TO ${quote(replicator.user)}@'%'`,
-    ].join(';\n'),
-  );
+  await sql(node, sqlStatements(USERS_SQL, usersSqlValues()).join(';\n'));
 }
 
 /** The app user's login, for `sql(node, text, { as: appLogin })`. */
 export const appLogin = { user: mariadbCredentials.app.user, password: mariadbCredentials.app.password };
 
 /**
- * Makes `replica` replicate from `source` by GTID, from `replica`'s own gtid_slave_pos (MASTER_USE_GTID=slave_pos:
- * where it stopped applying, whatever file and offset the source's binlog has then), and starts both threads.
+ * Makes `replica` replicate from `source` by GTID (stack/mariadb/replicate-from.sql), from `replica`'s own
+ * gtid_slave_pos (MASTER_USE_GTID=slave_pos: where it stopped applying, whatever file and offset the source's
+ * binlog has then), and starts both threads.
  */
 export async function replicateFrom(replica: MariaDbNode, source: MariaDbNode): Promise<void> {
   const { replicator } = mariadbCredentials;
-  await sql(
-    replica,
-    [
-      'STOP SLAVE',
-      `CHANGE MASTER TO MASTER_HOST=${quote(source.address)}, MASTER_PORT=${MARIADB_PORT}, MASTER_USER=${quote(replicator.user)}, ` +
-        `MASTER_PASSWORD=${quote(replicator.password)}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1`,
-      'START SLAVE',
-    ].join(';\n'),
-  );
+  const values = { SOURCE_HOST: source.address, SOURCE_PORT: MARIADB_PORT, REPLICATOR_USER: replicator.user, REPLICATOR_PASSWORD: replicator.password };
+  await sql(replica, sqlStatements(REPLICATE_FROM_SQL, values).join(';\n'));
 }
 
 /**

@@ -4,13 +4,14 @@ import {
   createUsers,
   detectDivergence,
   MARIADB_DIR,
-  mariaDbNode,
   namespacesLeft,
   nodesAgree,
   removeMariaDbNodes,
   replicateFrom,
   replicationStatus,
   ringChecksums,
+  ringNodes,
+  ringSourceOf,
   sql,
   startMariaDbNodes,
   waitForReplication,
@@ -25,15 +26,10 @@ import { waitFor } from '../../stack/native/shell';
  * reports itself healthy, so the spec asserts that a checksum comparison across the nodes detects the divergence,
  * not that it cannot happen; two nodes inserting the same unique value stop the ring.
  */
-const ring = ['a', 'b', 'c'].map((letter, i) =>
-  mariaDbNode(`ring-${letter}`, 71 + i, { serverId: i + 1, gtidDomainId: i + 1, autoIncrement: { increment: 3, offset: i + 1 } }),
-);
+const ring = ringNodes;
 const [a, b, c] = ring;
 const asApp = { as: appLogin, database: 'app' };
 const report = (line: string) => process.stdout.write(`  ${line}\n`);
-
-/** The node `node` replicates from: the one before it in the ring (A from C, B from A, C from B). */
-const sourceOf = (node: (typeof ring)[number]) => ring[(ring.indexOf(node) + ring.length - 1) % ring.length];
 
 describe('Circular replication A→B→C→A (MariaDB, GTID)', () => {
   beforeAll(async () => {
@@ -41,7 +37,7 @@ describe('Circular replication A→B→C→A (MariaDB, GTID)', () => {
     await removeMariaDbNodes(ring); // what a crashed run left behind
     await startMariaDbNodes(ring);
     await Promise.all(ring.map((node) => createUsers(node)));
-    for (const node of ring) await replicateFrom(node, sourceOf(node));
+    for (const node of ring) await replicateFrom(node, ringSourceOf(node));
     await waitForReplication(ring);
     report(`ring of 3 started and replicating in ${Date.now() - started} ms`);
   }, 180_000);

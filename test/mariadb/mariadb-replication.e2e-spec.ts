@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import {
   appLogin,
   createUsers,
+  gtidPrimary,
+  gtidReplicas,
   MARIADB_DIR,
-  mariaDbNode,
   masterGtidWait,
   namespacesLeft,
   positionIncludes,
@@ -11,7 +12,6 @@ import {
   replicateFrom,
   replicationStatus,
   setLinkUp,
-  setReadOnly,
   sql,
   SqlError,
   sqlValue,
@@ -26,8 +26,9 @@ import { waitFor } from '../../stack/native/shell';
  * binds the app's user but not root, a GTID from the writer's own session, and MASTER_GTID_WAIT as the
  * "has this replica applied my write?" question (docs/mariadb.md).
  */
-const primary = mariaDbNode('gtid-primary', 81, { serverId: 11, gtidDomainId: 0 });
-const replicas = [1, 2].map((n) => mariaDbNode(`gtid-replica-${n}`, 81 + n, { serverId: 11 + n, gtidDomainId: 0 }));
+// The replicas start with read_only=ON on their command line (stack/native/mariadb.ts, as in compose).
+const primary = gtidPrimary;
+const replicas = gtidReplicas;
 const [replica1, replica2] = replicas;
 const nodes = [primary, ...replicas];
 const asApp = { as: appLogin, database: 'app' };
@@ -46,7 +47,6 @@ describe('GTID replication: a primary and two read_only replicas (MariaDB)', () 
     await removeMariaDbNodes(nodes); // what a crashed run left behind
     await startMariaDbNodes(nodes);
     await Promise.all(nodes.map((node) => createUsers(node)));
-    await Promise.all(replicas.map((replica) => setReadOnly(replica)));
     await Promise.all(replicas.map((replica) => replicateFrom(replica, primary)));
     await waitForReplication(replicas);
     await sql(primary, 'CREATE TABLE notes (id INT AUTO_INCREMENT PRIMARY KEY, body VARCHAR(64) NOT NULL)', asApp);

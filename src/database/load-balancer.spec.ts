@@ -310,6 +310,21 @@ describe('LoadBalancer', () => {
       expect(routes).toEqual(['r1', 'replica:token-wait']);
     });
 
+    it("should ask only the rotation's next replica when it has replayed the token", async () => {
+      const asked: string[] = [];
+      const replicas = ['r1', 'r2'].map((name) => admittedReplica(name, { replayLsn: '0/100', position: parseLsn('0/300') }));
+      for (const replica of replicas) {
+        const node = replica.node as unknown as { positionAfter: (moment: number) => Promise<bigint | null> };
+        const answer = node.positionAfter.bind(node);
+        node.positionAfter = (moment) => (asked.push(replica.name), answer(moment));
+      }
+      const lb = balancer(replicas, { tokenWaitMs: 500 });
+
+      const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: parseLsn('0/200') } });
+
+      expect({ routes, asked }).toEqual({ routes: ['r1', 'replica:token-wait'], asked: ['r1'] });
+    });
+
     // Issue 14, item 9: a frozen replica (it accepts connections, never answers) that is still eligible until
     // its next probes must not hold the wait past its budget (the position query's own timeout is seconds).
     it('should keep to the budget when an eligible replica never answers the position query', async () => {

@@ -342,6 +342,16 @@ export class LoadBalancer {
 
   private async waitForPosition(caughtUp: (host: Host) => boolean, tried: ReadonlySet<Host>): Promise<Route> {
     const deadline = performance.now() + this.policy.tokenWaitMs;
+    // Usually every replica has long replayed the position and only the monitor's last probe is behind: ask the
+    // next one of the rotation alone first, rather than every replica (a query each), then all of them.
+    const next = this.hosts.next(tried);
+    if (next) {
+      await untilOrAfter(
+        next.node.positionAfter(performance.now()).then((lsn) => next.observeReplay(lsn, next.health.timeline)),
+        deadline - performance.now(),
+      );
+      if (caughtUp(next) && next.eligible) return { replica: next, reason: 'replica:token-wait' };
+    }
     while (performance.now() < deadline) {
       const candidates = this.hosts.oltp().filter((h) => h.eligible && !tried.has(h));
       if (candidates.length === 0) break;

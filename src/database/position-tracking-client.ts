@@ -44,6 +44,8 @@ interface QueryInternals {
   queryMode?: 'simple' | 'extended';
   callback?: (error: Error | null, result?: unknown) => void;
   _results: unknown;
+  /** A row the statement returned could not be parsed (a type parser threw): the statement's error. */
+  _canceledDueToError: Error | false;
   handleDataRow(message: { fields: (string | null)[] }): void;
   handleCommandComplete(message: unknown, connection: unknown): void;
   handleEmptyQuery(connection: unknown): void;
@@ -111,12 +113,15 @@ class PositionedQuery extends Query {
     this.onPosition(null);
     const self = this as unknown as QueryInternals;
     // The statement succeeded and the position query failed: the caller gets the statement's result.
-    if (this.statementDone) self.callback?.(null, self._results);
+    if (this.statementDone && !self._canceledDueToError) self.callback?.(null, self._results);
     else (Query.prototype as unknown as QueryInternals).handleError.call(this, error, connection);
   }
 
   handleReadyForQuery(connection: unknown): void {
     if (this.delivered) return;
+    // pg's Query turns a row it could not parse into the statement's error when the server is done.
+    const unparsed = (this as unknown as QueryInternals)._canceledDueToError;
+    if (unparsed) return this.handleError(unparsed, connection);
     this.delivered = true;
     this.onPosition(this.positionText ? parseLsn(this.positionText) : null);
     (Query.prototype as unknown as QueryInternals).handleReadyForQuery.call(this, connection);

@@ -15,11 +15,15 @@ async function connectTo(node: string): Promise<{ client: PositionTrackingClient
   return { client, syncs: () => readyForQuery };
 }
 
-/** Resolves once the server has answered everything sent (an error reaches its caller before its ReadyForQuery). */
-function idle(client: PositionTrackingClient): Promise<void> {
-  const pipeline = client as unknown as { _activeQuery: unknown; _sentQueryQueue: unknown[] };
-  if (!pipeline._activeQuery && pipeline._sentQueryQueue.length === 0) return Promise.resolve();
-  return new Promise((resolve) => client.once('drain', () => resolve()));
+/**
+ * Resolves once the server has answered everything sent: a failed statement reaches its caller at the
+ * ErrorResponse, before the ReadyForQuery that ends it.
+ */
+async function idle(client: PositionTrackingClient): Promise<void> {
+  const pipeline = client as unknown as { readyForQuery: boolean; _activeQuery: unknown; _sentQueryQueue: unknown[] };
+  for (let i = 0; i < 200 && !(pipeline.readyForQuery && !pipeline._activeQuery && pipeline._sentQueryQueue.length === 0); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /** Runs `statement` with a position read behind it; the result (or error), the position, and the Syncs it took. */
@@ -80,6 +84,22 @@ describe('PositionTrackingClient on a real node', () => {
     expect(failed).toMatchObject({ error: expect.objectContaining({ code: '22012' }), position: null });
     expect(after).toMatchObject({ result: { rows: [{ still: 'here' }] }, syncs: 1 });
     expect(after.position).not.toBeNull();
+  });
+
+  it("should hand a row that could not be parsed to its caller as the statement's error", async () => {
+    const replica = await connect('db-replica-2');
+    await tracked(replica, (c) => c.query('SELECT 1'));
+    const types = {
+      getTypeParser: () => () => {
+        throw new Error('unparseable');
+      },
+    };
+
+    const failed = await tracked(replica, (c) => c.query({ text: 'SELECT $1::int AS n', values: [1], types }));
+    const after = await tracked(replica, (c) => c.query('SELECT $1::int AS n', [2]));
+
+    expect(failed).toMatchObject({ error: expect.objectContaining({ message: 'unparseable' }), position: null });
+    expect(after).toMatchObject({ result: { rows: [{ n: 2 }] }, syncs: 1 });
   });
 
   it('should send several statements in one text as a simple query, with the position behind them', async () => {

@@ -66,4 +66,14 @@ describe('Host', () => {
     expect(replica.eligible).toBe(false);
     expect(replica.health).toMatchObject({ reachable: false, reason: 'query failed: ECONNREFUSED' });
   });
+
+  it('should keep a replica admitted without probes (fixed routing) after a failed read, nothing being there to readmit it', () => {
+    const host = new Host(fakeNode('r1'), hysteresis);
+    host.admitWithoutProbes();
+
+    host.markDown('query failed: ECONNRESET');
+
+    expect(host.eligible).toBe(true);
+    expect(host.health.reason).toBe('query failed: ECONNRESET');
+  });
 });

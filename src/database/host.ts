@@ -53,6 +53,8 @@ export interface Hysteresis {
 export class Host {
   private admitted = false;
   private everAdmitted = false;
+  /** Admitted without probes (REPLICA_ROUTING=fixed): nothing would ever readmit it. */
+  private unprobed = false;
   private badStreak = 0;
   private goodStreak = 0;
   private state: Omit<HostHealth, 'name' | 'address' | 'purpose' | 'eligible'> = {
@@ -116,11 +118,20 @@ export class Host {
   /** REPLICA_ROUTING=fixed: serve reads with no probe ever run. */
   admitWithoutProbes(): void {
     this.admitted = this.everAdmitted = true;
+    this.unprobed = true;
     this.state = { ...this.state, reason: null };
   }
 
-  /** A query on this replica failed: stop sending reads now; probes readmit it. */
+  /**
+   * A query on this replica failed: stop sending reads now; probes readmit it. A host admitted without probes
+   * has none to readmit it: it keeps its reads (the failed one goes elsewhere), or one failure would send every
+   * read to the primary until the app restarts.
+   */
   markDown(reason: string): void {
+    if (this.unprobed) {
+      this.state = { ...this.state, reason };
+      return;
+    }
     this.admitted = false;
     this.goodStreak = 0;
     this.replayed = undefined;

@@ -346,17 +346,14 @@ export class LoadBalancer {
     // next one of the rotation alone first, rather than every replica (a query each), then all of them.
     const next = this.hosts.next(tried);
     if (next) {
-      await untilOrAfter(
-        next.node.positionAfter(performance.now()).then((lsn) => next.observeReplay(lsn, next.health.timeline)),
-        deadline - performance.now(),
-      );
+      await untilOrAfter(askReplay(next, performance.now()), deadline - performance.now());
       if (caughtUp(next) && next.eligible) return { replica: next, reason: 'replica:token-wait' };
     }
     while (performance.now() < deadline) {
       const candidates = this.hosts.oltp().filter((h) => h.eligible && !tried.has(h));
       if (candidates.length === 0) break;
       const started = performance.now();
-      const answers = Promise.all(candidates.map(async (h) => h.observeReplay(await h.node.positionAfter(started), h.health.timeline)));
+      const answers = Promise.all(candidates.map((h) => askReplay(h, started)));
       // Never past the budget: a frozen replica, eligible until its next probes, would hold the wait until the
       // position query's own timeout (seconds) — issue 14, item 9.
       await untilOrAfter(answers, deadline - performance.now());
@@ -388,6 +385,11 @@ export class LoadBalancer {
     }
     throw new ReplicaUnavailableError('every replica is excluded (REPLICA_FALLBACK=fail)');
   }
+}
+
+/** Asks `host` what it has replayed (a query that starts after `moment`) and records the answer on it. */
+async function askReplay(host: Host, moment: number): Promise<void> {
+  host.observeReplay(await host.node.positionAfter(moment), host.health.timeline);
 }
 
 /** Resolves when `work` settles or `ms` have passed, whichever comes first (without `work`: after `ms`). */

@@ -27,6 +27,9 @@ const END = /^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i;
  */
 const PAGE_IDS = /^SELECT DISTINCT "distinctAlias"\./;
 
+/** Positions behind the lease's statements: tracked, and not reads on the primary (asked once per request instead). */
+const positionsBehindStatements = (lease: Lease) => lease.tracked && !lease.readsPrimary;
+
 const isSubmittable = (config: unknown): config is Submittable => typeof (config as Submittable)?.submit === 'function';
 
 /**
@@ -89,7 +92,7 @@ export class RoutedConnection extends EventEmitter {
   }
 
   private finish(lease: Lease, error?: Error): void {
-    const position = lease.tracked && !lease.readsPrimary ? lease.connection.stopTracking() : Promise.resolve(null);
+    const position = positionsBehindStatements(lease) ? lease.connection.stopTracking() : Promise.resolve(null);
     const outcome = this.role !== 'primary' ? 'read' : this.committed ? 'committed' : 'not-committed';
     this.balancer.recordLease(lease, this.session, outcome, position);
     // Still inside a transaction (left open, or its ROLLBACK failed): the next borrower must not inherit it.
@@ -125,7 +128,7 @@ export class RoutedConnection extends EventEmitter {
         lease.connection.on('error', this.onConnectionError);
         // On the primary: behind each statement that commits (autocommit, or COMMIT); on a replica: behind each
         // but a page's ids.
-        if (lease.tracked && !lease.readsPrimary) lease.connection.trackPositions(this.role === 'primary' ? () => !this.inTransaction : (text) => !PAGE_IDS.test(text));
+        if (positionsBehindStatements(lease)) lease.connection.trackPositions(this.role === 'primary' ? () => !this.inTransaction : (text) => !PAGE_IDS.test(text));
         return lease;
       },
       (error: unknown) => {

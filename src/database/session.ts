@@ -20,6 +20,13 @@ export interface TokenRequirement {
   cacheFloor?: Lsn;
 }
 
+/** The nodes of the reads that had no position behind them, each with when the last of those reads was done. */
+function latestUnpositioned(reads: readonly { positioned: boolean; node?: PositionSource; doneAt?: number }[]): Map<PositionSource, number> {
+  const nodes = new Map<PositionSource, number>();
+  for (const read of reads) if (!read.positioned) nodes.set(read.node!, Math.max(nodes.get(read.node!) ?? 0, read.doneAt!));
+  return nodes;
+}
+
 const higher = (a: Lsn | undefined, b: Lsn | null | undefined): Lsn | undefined => (b !== null && b !== undefined && (a === undefined || b > a) ? b : a);
 
 /**
@@ -52,14 +59,12 @@ export class Session {
   private writePosition?: Lsn;
   /**
    * Each read's lower bound (what its node had replayed before it), and whether its position was read behind it;
-   * when not, the node and when the read was done, for a position asked after the fact (see unbounded).
+   * when not, the node and when the read was done, for a position asked after the fact (see latestUnpositioned).
    */
   private readonly reads: { lowerBound?: Lsn; positioned: boolean; node?: PositionSource; doneAt?: number }[] = [];
   /** Entries read before this position are not served to this client (a write of its own could not invalidate). */
   private floor?: Lsn;
   private seen?: Lsn;
-  /** Nodes read without a position behind the read, and when the last such read there was done. */
-  private readonly unbounded = new Map<PositionSource, number>();
   private readonly pending = new Set<Promise<unknown>>();
 
   // What the client brought
@@ -199,7 +204,6 @@ export class Session {
       position.then((lsn) => {
         if (lsn !== null) return this.observe(lsn);
         Object.assign(read, { positioned: false, node, doneAt });
-        this.unbounded.set(node, Math.max(this.unbounded.get(node) ?? 0, doneAt));
       }),
     );
   }
@@ -210,16 +214,13 @@ export class Session {
    * fill needs. A node that cannot answer leaves its reads unbounded. After settled().
    */
   async boundReadsSince(mark: number): Promise<void> {
-    const reads = this.reads.slice(mark).filter((read) => !read.positioned);
-    const nodes = new Map<PositionSource, number>();
-    for (const read of reads) nodes.set(read.node!, Math.max(nodes.get(read.node!) ?? 0, read.doneAt!));
+    const reads = this.reads.slice(mark);
     await Promise.all(
-      [...nodes].map(async ([node, doneAt]) => {
+      [...latestUnpositioned(reads)].map(async ([node, doneAt]) => {
         const lsn = await node.positionAfter(doneAt);
         if (lsn === null) return;
         this.observe(lsn);
         for (const read of reads) if (read.node === node && read.doneAt! <= doneAt) read.positioned = true;
-        if ((this.unbounded.get(node) ?? 0) <= doneAt) this.unbounded.delete(node);
       }),
     );
   }
@@ -276,7 +277,7 @@ export class Session {
   /** The highest position the client has now seen: the outgoing token's. */
   async positionSeen(): Promise<Lsn | undefined> {
     await this.settled();
-    const after = await Promise.all([...this.unbounded].map(([node, doneAt]) => node.positionAfter(doneAt)));
+    const after = await Promise.all([...latestUnpositioned(this.reads)].map(([node, doneAt]) => node.positionAfter(doneAt)));
     return after.reduce<Lsn | undefined>((lsn, position) => higher(lsn, position), higher(this.token?.position, this.seen));
   }
 

@@ -149,7 +149,9 @@ export function mariadbdCommand(node: MariaDbNode): string[] {
     // Small and fast: the harnesses run several servers on a small machine, and their data is throwaway.
     '--innodb-buffer-pool-size=32M',
     '--innodb-log-file-size=16M',
-    '--innodb-flush-log-at-trx-commit=0',
+    // 2, not 0: each commit still reaches the OS, so a killed mariadbd (the failover harness) loses nothing; only
+    // the fsync is skipped.
+    '--innodb-flush-log-at-trx-commit=2',
     '--sync-binlog=0',
     '--performance-schema=OFF',
     ...(node.options ?? []),
@@ -550,4 +552,102 @@ export const nodesAgree = (divergence: Divergence): boolean =>
  */
 export async function masterGtidWait(node: MariaDbNode, gtid: string, timeoutSeconds: number): Promise<number> {
   return Number(await sqlValue(node, `SELECT MASTER_GTID_WAIT(${quote(gtid)}, ${timeoutSeconds})`));
+}
+
+/** The sequence number a position holds in `domain`, -1 when it holds nothing of that domain. */
+export const sequenceIn = (position: string, domain: number): number => gtidsByDomain(position).get(domain)?.seq ?? -1;
+
+export interface Promotion {
+  /** The replica that is now the primary. */
+  promoted: string;
+  /** Its @@gtid_binlog_pos when it took writes: every transaction any replica had applied. */
+  position: string;
+  /** Each reachable replica's applied position when the choice was made. */
+  candidates: { node: string; position: string }[];
+  /** The replicas now replicating from the promoted one. */
+  repointed: string[];
+  /** Replicas that did not answer: left as they were (rejoinAsReplica once they are back). */
+  unreachable: string[];
+}
+
+/** Promoting this node would lose transactions another replica has: it is not the most advanced. */
+export class PromotionWouldLoseTransactionsError extends Error {}
+
+/**
+ * Failover for the GTID topology, the part MHA does not do for MariaDB's GTIDs (docs/mariadb.md): once the
+ * primary is gone, promotes the replica that has applied the most of the primary's domain and points the others
+ * at it. Each replica first applies what its IO thread already fetched (its relay log), up to `applyTimeoutMs`,
+ * so the choice compares what the replicas hold, not how far their SQL threads got. `prefer` names the replica
+ * to promote when several are level; a preferred one behind another is refused, as promoting it would drop the
+ * transactions only the other has. The old primary must be down (or read_only): nothing here fences it.
+ */
+export async function promoteMostAdvanced(
+  replicas: readonly MariaDbNode[],
+  { domain = 0, prefer, applyTimeoutMs = 10_000 }: { domain?: number; prefer?: MariaDbNode; applyTimeoutMs?: number } = {},
+): Promise<Promotion> {
+  const statuses = await Promise.all(replicas.map((node) => replicationStatus(node).catch(() => null)));
+  const reachable = replicas.filter((_, i) => statuses[i] !== null);
+  if (reachable.length === 0) throw new Error(`no replica answers: ${replicas.map((n) => n.name).join(', ')}`);
+  // Nothing new arrives from here on (the old primary is gone); what each fetched gets applied.
+  await Promise.all(reachable.map((node) => sql(node, 'STOP SLAVE IO_THREAD')));
+  await Promise.all(reachable.map((node) => appliedRelayLog(node, applyTimeoutMs)));
+  const candidates = await Promise.all(reachable.map(async (node) => ({ node, position: (await sqlValue(node, 'SELECT @@gtid_slave_pos')) ?? '' })));
+  const best = Math.max(...candidates.map((c) => sequenceIn(c.position, domain)));
+  const chosen = prefer ? candidates.find((c) => c.node.name === prefer.name) : candidates.find((c) => sequenceIn(c.position, domain) === best);
+  if (!chosen) throw new Error(`${prefer?.name} is not a reachable replica`);
+  if (sequenceIn(chosen.position, domain) < best) {
+    const ahead = candidates.filter((c) => sequenceIn(c.position, domain) === best).map((c) => `${c.node.name} (${c.position})`);
+    throw new PromotionWouldLoseTransactionsError(`${chosen.node.name} has applied ${chosen.position}, behind ${ahead.join(', ')}: promoting it would lose their transactions`);
+  }
+  await sql(chosen.node, 'STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = OFF');
+  const others = candidates.filter((c) => c !== chosen).map((c) => c.node);
+  for (const node of others) await replicateFrom(node, chosen.node);
+  return {
+    promoted: chosen.node.name,
+    position: (await sqlValue(chosen.node, 'SELECT @@gtid_binlog_pos')) ?? '',
+    candidates: candidates.map((c) => ({ node: c.node.name, position: c.position })),
+    repointed: others.map((n) => n.name),
+    unreachable: replicas.filter((n) => !reachable.includes(n)).map((n) => n.name),
+  };
+}
+
+/** Waits until the replica's SQL thread has applied everything its IO thread fetched (or its thread stopped on an error). */
+async function appliedRelayLog(node: MariaDbNode, timeoutMs: number): Promise<void> {
+  await waitFor(
+    `${node.name} to apply its relay log`,
+    async () => {
+      const status = await replicationStatus(node);
+      return status.sqlRunning !== 'Yes' || holdsAll(status.gtidSlavePos, status.gtidIoPos);
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
+}
+
+/** `applied` has reached, in every domain, the sequence number `fetched` holds there. */
+const holdsAll = (applied: string, fetched: string): boolean =>
+  [...gtidsByDomain(fetched)].every(([domain, { seq }]) => sequenceIn(applied, domain) >= seq);
+
+/** The old primary holds transactions the new primary never received: it cannot replicate until rebuilt. */
+export class ErrantTransactionsError extends Error {}
+
+/**
+ * Makes a former primary, back after a failover, a read_only replica of `primary`. Its own writes are in its
+ * binlog, not its gtid_slave_pos, so it replicates from its binlog position. Under gtid_strict_mode, a write it
+ * committed that never reached the new primary makes the new primary refuse it (1236): that is thrown as
+ * ErrantTransactionsError, and the node must be rebuilt from the new primary (its extra writes are lost).
+ */
+export async function rejoinAsReplica(formerPrimary: MariaDbNode, primary: MariaDbNode, timeoutMs = 15_000): Promise<void> {
+  await sql(formerPrimary, 'SET GLOBAL read_only = ON; STOP SLAVE; SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos');
+  await replicateFrom(formerPrimary, primary);
+  let refused: ReplicationStatus | undefined;
+  await waitFor(
+    `${formerPrimary.name} to replicate from ${primary.name}`,
+    async () => {
+      const status = await replicationStatus(formerPrimary);
+      if (status.lastIoErrno === 1236) refused = status;
+      return refused !== undefined || isReplicating(status);
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  if (refused) throw new ErrantTransactionsError(`${formerPrimary.name} holds transactions ${primary.name} never received: ${refused.lastIoError}`);
 }

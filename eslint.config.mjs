@@ -45,6 +45,7 @@ export default tseslint.config(
             {
               group: [
                 '**/database/database-node',
+                '**/database/postgres-node',
                 '**/database/load-balancer',
                 '**/database/host-list',
                 '**/database/routed-connection',

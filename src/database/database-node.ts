@@ -1,7 +1,5 @@
-import { Pool, PoolClient, PoolConfig } from 'pg';
-import { performance } from 'node:perf_hooks';
-import { Lsn } from './lsn';
-import { POSITION, positionIn, PositionTrackingClient } from './position-tracking-client';
+import type { Lsn } from './lsn';
+import type { Leadership } from './patroni-leadership';
 import type { PositionSource } from './session';
 
 export interface NodeEndpoint {
@@ -9,7 +7,7 @@ export interface NodeEndpoint {
   port: number;
 }
 
-/** The query pools' connections, as pg counts them. */
+/** The query pools' connections, as the driver counts them. */
 export interface PoolCounts {
   total: number;
   idle: number;
@@ -38,128 +36,64 @@ export interface NodeSettings {
  */
 export type PoolKind = 'reads' | 'writes' | 'streams';
 
-/** A connection checked out of one of the node's pools; `release(error)` destroys it instead of reusing it. */
-export type NodeConnection = PositionTrackingClient & PoolClient;
-
-const STREAM_POOL_MAX = 4;
+/** One node as a probe sees it. `lsn` is the replay position in recovery, the current position otherwise. */
+export interface NodeProbeRow {
+  cluster_name: string;
+  in_recovery: boolean;
+  read_only: boolean;
+  lsn: string | null;
+  receive_lsn: string | null;
+  paused: boolean;
+  replay_age_seconds: number | null;
+  apply_delay_ms: number;
+  timeline: number | null;
+  /** In recovery, whether a WAL receiver streams now: without one, `timeline` is only the last restartpoint's. */
+  receiving: boolean;
+  system_identifier: string;
+  /** The node's clock, ms since the epoch. */
+  clock_ms: number | null;
+  /** Not a column: the node's clock minus ours, at the probe's midpoint (see TopologyMonitor's probe()). */
+  clock_offset_ms?: number;
+  /** Not a column: what Patroni on a writable node says of it (asked only where Patroni runs). */
+  leadership?: Leadership;
+}
 
 /**
- * One PostgreSQL server, whatever its role today (a failover manager moves roles between nodes). It has its
- * own pools: reads (sessions with default_transaction_read_only, so a write sent there by mistake fails loudly
- * instead of landing on the wrong node), writes (created when the node first serves as primary), streams, and
- * two one-connection pools with a short timeout: one for the topology monitor's probes, so a probe never waits
- * behind app queries, and one for readiness checks, so that a burst of them never times out the probe that
- * elects the primary (issue 14, item 7).
- * Pools connect lazily: the app starts with any node down.
+ * A connection checked out of one of a node's pools, as RoutedConnection drives it: statements, the positions
+ * read behind them, and `release(error)`, which destroys it instead of reusing it.
  */
-export class DatabaseNode implements PositionSource {
+export interface NodeConnection {
+  query(...args: never[]): unknown;
+  /** Read the node's position behind each statement `behind` accepts, in that statement's round trip. */
+  trackPositions(behind: (text: string) => boolean): void;
+  /** Stops tracking; the position read behind the last tracked statement, or null. */
+  stopTracking(): Promise<Lsn | null>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+  release(error?: Error): void;
+}
+
+/**
+ * One database server, whatever its role today (a failover manager moves roles between nodes), as the routing
+ * sees it: its pools, the topology monitor's probe, and its position. PostgresNode is PostgreSQL's.
+ */
+export interface DatabaseNode extends PositionSource {
   /** The server's own node name once a probe has read it (`db-replica-1`), else the configured host. */
   name: string;
-  private readonly pools: Partial<Record<PoolKind, Pool>> = {};
-  /** The topology monitor's: the election and the lag measure. */
-  readonly probes: Pool;
-  /** `/health/ready`'s: its callers (load balancers, orchestrators, anyone) must not reach the election's. */
-  readonly readinessProbes: Pool;
-  private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
-  /** Position queries sent: riding in a statement's round trip (PositionTrackingClient), or on their own. */
-  readonly positionQueries = { pipelined: 0, ownRoundTrip: 0 };
-
-  constructor(
-    readonly endpoint: NodeEndpoint,
-    private readonly settings: NodeSettings,
-  ) {
-    this.name = endpoint.host;
-    this.probes = this.probePool('probe');
-    this.readinessProbes = this.probePool('readiness');
-  }
-
-  private probePool(purpose: string): Pool {
-    const { user, password, database, applicationName, probeTimeoutMs } = this.settings;
-    const pool = new Pool({
-      host: this.endpoint.host,
-      port: this.endpoint.port,
-      user,
-      password,
-      database,
-      application_name: `${applicationName}-${purpose}`,
-      max: 1,
-      connectionTimeoutMillis: probeTimeoutMs,
-      statement_timeout: probeTimeoutMs,
-      query_timeout: probeTimeoutMs + 200,
-      idleTimeoutMillis: 0,
-    });
-    pool.on('error', () => undefined); // a dropped idle connection; the next probe reports it
-    return pool;
-  }
-
-  get address(): string {
-    return `${this.endpoint.host}:${this.endpoint.port}`;
-  }
-
+  readonly endpoint: NodeEndpoint;
+  readonly address: string;
   /** Connections of the node's query pools together (zero before the first); metrics read them. */
-  get pool(): PoolCounts {
-    const pools = Object.values(this.pools);
-    const sum = (count: (pool: Pool) => number) => pools.reduce((total, pool) => total + count(pool), 0);
-    return { total: sum((p) => p.totalCount), idle: sum((p) => p.idleCount), waiting: sum((p) => p.waitingCount) };
-  }
-
+  readonly pool: PoolCounts;
+  /** Position queries sent: riding in a statement's round trip, or on their own. */
+  readonly positionQueries: { pipelined: number; ownRoundTrip: number };
   /** A connection from the `kind` pool; the caller releases it. */
-  connect(kind: PoolKind): Promise<NodeConnection> {
-    return this.poolFor(kind).connect() as Promise<NodeConnection>;
-  }
-
+  connect(kind: PoolKind): Promise<NodeConnection>;
+  /** The topology monitor's probe, on a connection of its own: a probe never waits behind app queries. */
+  probe(): Promise<NodeProbeRow>;
   /**
-   * The node's position, read by a query that started after `moment` (a performance.now() value): an upper
-   * bound of what any query finished by then has seen. Concurrent callers share one query, so under load this
-   * costs far less than a round trip per request.
+   * Throws unless the node takes writes now. `/health/ready`'s, on a connection of its own: a burst of them must
+   * never time out the probe that elects the primary (issue 14, item 7).
    */
-  positionAfter(moment: number): Promise<Lsn | null> {
-    const current = this.positionQuery;
-    if (current && current.startedAt >= moment) return current.result;
-    const startedAt = performance.now();
-    this.positionQueries.ownRoundTrip++;
-    const result = this.poolFor('reads')
-      .query<{ lsn: string | null }>(POSITION)
-      .then(({ rows }) => positionIn(rows))
-      .catch(() => null);
-    this.positionQuery = { startedAt, result };
-    return result;
-  }
-
-  private poolFor(kind: PoolKind): Pool {
-    return (this.pools[kind] ??= this.createPool(kind));
-  }
-
-  private createPool(kind: PoolKind): Pool {
-    const { user, password, database, statementTimeoutMs, readPoolMax, writePoolMax, connectTimeoutMs, applicationName, poolIdleTimeoutMs } = this.settings;
-    const pool = new Pool({
-      Client: PositionTrackingClient,
-      host: this.endpoint.host,
-      port: this.endpoint.port,
-      user,
-      password,
-      database,
-      application_name: applicationName,
-      max: kind === 'writes' ? writePoolMax : kind === 'reads' ? readPoolMax : STREAM_POOL_MAX,
-      connectionTimeoutMillis: connectTimeoutMs,
-      idleTimeoutMillis: poolIdleTimeoutMs,
-      // Queries sent before the previous one answered go out at once: a position query rides along.
-      pipeline: kind !== 'streams',
-      onPipelinedPosition: () => this.positionQueries.pipelined++,
-      statement_timeout: statementTimeoutMs,
-      // Client-side bound too: a frozen server never answers, so its own statement_timeout never fires.
-      query_timeout: statementTimeoutMs + 1000,
-      idle_in_transaction_session_timeout: statementTimeoutMs * 2,
-      ...(kind === 'writes' ? {} : { options: '-c default_transaction_read_only=on' }),
-      // PositionTrackingClient's own settings ride along in the pool's config (pg passes it to each client).
-    } as unknown as PoolConfig);
-    pool.on('error', () => undefined); // an idle connection dropped (node restarted): the next checkout reconnects
-    return pool;
-  }
-
-  async close(): Promise<void> {
-    const pools = Object.values(this.pools);
-    for (const kind of Object.keys(this.pools) as PoolKind[]) this.pools[kind] = undefined;
-    await Promise.allSettled([...pools.map((pool) => pool.end()), this.probes.end(), this.readinessProbes.end()]);
-  }
+  checkWritable(): Promise<void>;
+  close(): Promise<void>;
 }

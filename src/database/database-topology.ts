@@ -1,5 +1,6 @@
 import { AppConfig } from '../config/app-config';
 import { DatabaseNode, NodeEndpoint, NodeSettings } from './database-node';
+import { PostgresNode } from './postgres-node';
 
 import { Host, HostHealth, HostPurpose } from './host';
 import { HostList } from './host-list';
@@ -24,7 +25,7 @@ export class DatabaseTopology {
     const settings: Record<HostPurpose, NodeSettings> = { oltp: nodeSettings(config), analytics: analyticsNodeSettings(config) };
     const hysteresis = { excludeAfter: config.REPLICA_EXCLUDE_AFTER_PROBES, readmitAfter: config.REPLICA_READMIT_AFTER_PROBES };
     const topology = new DatabaseTopology(
-      (hostAndPort, purpose) => new Host(new DatabaseNode(parseEndpoint(hostAndPort, config.DB_PORT), settings[purpose]), hysteresis, purpose),
+      (hostAndPort, purpose) => new Host(new PostgresNode(parseEndpoint(hostAndPort, config.DB_PORT), settings[purpose]), hysteresis, purpose),
     );
     const candidates = [config.DB_PRIMARY_HOST, ...(config.DB_REPLICAS_FROM_DNS ? [] : config.DB_REPLICA_HOSTS)];
     [...new Set(candidates)].forEach((host) => (topology.addHost(host).pinned = true));

@@ -4,6 +4,7 @@ import type { QueryConfig, QueryResult, Submittable } from 'pg';
 type QueryCallback = (error: Error | null, result?: QueryResult) => void;
 import type { Readable } from 'node:stream';
 import { Host } from './host';
+import type { PostgresConnection } from './postgres-node';
 import { Lease, LoadBalancer } from './load-balancer';
 import { isNodeFailure } from './node-failure';
 import { textOf } from './position-tracking-client';
@@ -29,6 +30,9 @@ const PAGE_IDS = /^SELECT DISTINCT "distinctAlias"\./;
 
 /** Positions behind the lease's statements: tracked, and not reads on the primary (asked once per request instead). */
 const positionsBehindStatements = (lease: Lease) => lease.tracked && !lease.readsPrimary;
+
+/** The lease's connection as what it is under this facade: a pg client of a PostgresNode. */
+const pgClientOf = (lease: Lease) => lease.connection as PostgresConnection;
 
 const isSubmittable = (config: unknown): config is Submittable => typeof (config as Submittable)?.submit === 'function';
 
@@ -109,7 +113,7 @@ export class RoutedConnection extends EventEmitter {
     for (;;) {
       const lease = await this.lease();
       try {
-        const result = await lease.connection.query(config as QueryConfig, values);
+        const result = await pgClientOf(lease).query(config as QueryConfig, values);
         if (commits) this.committed = true;
         return result;
       } catch (error) {
@@ -181,7 +185,7 @@ export class RoutedConnection extends EventEmitter {
         this.balancer.recordStream(lease, this.session);
         // Closed before its end (the consumer stopped): the portal is still open, so the connection goes.
         stream.once('close', () => this.giveBack(lease, ended ? undefined : new Error('stream closed before its end')));
-        lease.connection.query(submittable);
+        pgClientOf(lease).query(submittable);
       },
       (error: Error) => stream.destroy(error),
     );

@@ -10,7 +10,7 @@ type ConnectCallback = (error: Error | undefined, connection: RoutedConnection, 
 /**
  * A pool as TypeORM's PostgreSQL driver sees one. It owns no connections: each `connect()` hands out a
  * RoutedConnection that the load balancer places on a node when its first statement runs. The nodes' own pg
- * pools live in DatabaseNode and close with the topology.
+ * pools live in PostgresNode and close with the topology.
  */
 export class RoutingPool extends EventEmitter {
   /** `startup` until the data source has initialized; then TypeORM's master pool writes, its slave pools read. */

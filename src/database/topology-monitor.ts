@@ -1,10 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import type { NodeProbeRow } from './database-node';
 import { DatabaseTopology } from './database-topology';
 import { formatLsn, lagBytes, Lsn, parseLsn } from './lsn';
 import { electPrimary, RoleObservation } from './primary-election';
 import { ProbeVerdict, Host } from './host';
-import { Leadership, LeadershipSource, PatroniLeadership } from './patroni-leadership';
+import { LeadershipSource, PatroniLeadership } from './patroni-leadership';
+
+export type { NodeProbeRow };
 
 export interface LagThresholds {
   maxLagBytes: number;
@@ -31,48 +34,8 @@ export interface PrimaryPosition {
   problem?: string;
 }
 
-/** One node as a probe sees it. `lsn` is the replay position in recovery, the current position otherwise. */
-export interface NodeProbeRow {
-  cluster_name: string;
-  in_recovery: boolean;
-  read_only: boolean;
-  lsn: string | null;
-  receive_lsn: string | null;
-  paused: boolean;
-  replay_age_seconds: number | null;
-  apply_delay_ms: number;
-  timeline: number | null;
-  /** In recovery, whether a WAL receiver streams now: without one, `timeline` is only the last restartpoint's. */
-  receiving: boolean;
-  system_identifier: string;
-  /** The node's clock, ms since the epoch. */
-  clock_ms: number | null;
-  /** Not a column: the node's clock minus ours, at the probe's midpoint (see probe()). */
-  clock_offset_ms?: number;
-  /** Not a column: what Patroni on a writable node says of it (asked only where Patroni runs). */
-  leadership?: Leadership;
-}
 
-const PROBE = `
-  -- The node's name: node.name where a failover manager owns cluster_name (Patroni sets it to the cluster's
-  -- scope on every node), else cluster_name.
-  SELECT coalesce(nullif(current_setting('node.name', true), ''), current_setting('cluster_name')) AS cluster_name,
-         pg_is_in_recovery() AS in_recovery,
-         current_setting('transaction_read_only') = 'on' AS read_only,
-         (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text AS lsn,
-         pg_last_wal_receive_lsn()::text AS receive_lsn,
-         CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused,
-         extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS replay_age_seconds,
-         -- Not pg_settings: that view builds every setting on each call (about 10 ms of the server's CPU per probe).
-         (extract(epoch FROM current_setting('recovery_min_apply_delay')::interval) * 1000)::int AS apply_delay_ms,
-         -- A primary's timeline is in its current WAL file's name (the checkpoint's may be older just after a
-         -- promotion); a replica's is the one its WAL receiver streams on.
-         CASE WHEN pg_is_in_recovery()
-              THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
-              ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
-         EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE received_tli IS NOT NULL) AS receiving,
-         (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
-         (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS clock_ms`;
+
 
 /**
  * Consecutive failed probes before the primary is given up while no other node claims the role. One failed
@@ -255,8 +218,7 @@ export class TopologyMonitor {
   private async probe(replica: Host): Promise<NodeProbeRow | Error> {
     try {
       const sentAt = Date.now();
-      const { rows } = await replica.node.probes.query<NodeProbeRow>(PROBE);
-      const [row] = rows;
+      const row = await replica.node.probe();
       if (row.cluster_name) replica.node.name = row.cluster_name;
       const clock = typeof row.clock_ms === 'number' ? { clock_offset_ms: row.clock_ms - (sentAt + Date.now()) / 2 } : {};
       // PostgreSQL's word is enough for a replica; a writable node must also be the one Patroni says leads.

@@ -28,7 +28,7 @@ describe('PrimaryHealthIndicator', () => {
     const topology = topologyOf(primary);
     topology.setPrimary(primary);
     const indicator = new PrimaryHealthIndicator(new HealthIndicatorService(), topology);
-    const queries = jest.spyOn(primary.readinessProbes, 'query');
+    const queries = jest.spyOn(primary, 'checkWritable');
 
     const results = await Promise.all(Array.from({ length: 8 }, () => indicator.isHealthy('primary')));
 

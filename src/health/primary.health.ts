@@ -30,12 +30,9 @@ export class PrimaryHealthIndicator {
   private writable(primary: PrimaryNode): Promise<{ name: string }> {
     let check = this.inFlight.get(primary);
     if (!check) {
-      check = primary.readinessProbes
-        .query("SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only")
-        .then(({ rows }) => {
-          if (rows[0].in_recovery || rows[0].read_only === 'on') throw new Error(`${primary.name} is not writable`);
-          return { name: primary.name };
-        })
+      check = primary
+        .checkWritable()
+        .then(() => ({ name: primary.name }))
         .finally(() => this.inFlight.delete(primary));
       this.inFlight.set(primary, check);
     }

@@ -1,7 +1,7 @@
 import { DatabaseNode } from '../database-node';
 import { DatabaseTopology } from '../database-topology';
 import { Lsn } from '../lsn';
-import type { NodeProbeRow } from '../topology-monitor';
+import type { NodeProbeRow } from '../database-node';
 import { Host } from '../host';
 
 export interface FakeNode {
@@ -83,7 +83,7 @@ export function topologyLedBy(primary: DatabaseNode): DatabaseTopology {
 export type ProbeAnswer = NodeProbeRow | Error;
 
 /**
- * A one-connection pool, as DatabaseNode's probe pools are: one query at a time, the others queue, and one
+ * A one-connection pool, as PostgresNode's probe pools are: one query at a time, the others queue, and one
  * that waits longer than `queueTimeoutMs` fails as pg-pool's does. `answer` is what a query gets, after
  * `busyMs(sql)` milliseconds holding the connection.
  */
@@ -117,12 +117,19 @@ export function oneConnectionPool(
   };
 }
 
-/** A fake node whose probe pools answer `probe()` (topology probes) and a writable primary (readiness). */
+/**
+ * A fake node whose probe() answers `probe` and whose checkWritable() passes (a writable primary), each on a
+ * one-connection pool as PostgresNode's are: `readinessMs` holds the readiness pool's connection that long.
+ */
 export function probedNode(name: string, probe: () => ProbeAnswer, pools: { readinessMs?: number } = {}) {
-  const node = fakeNode(name) as DatabaseNode & FakeNode & Record<string, unknown>;
-  const answer = (sql: string) => (/pg_control_system/.test(sql) ? probe() : { in_recovery: false, read_only: 'off' });
-  const options = { queueTimeoutMs: 50, busyMs: (sql: string) => (/pg_control_system/.test(sql) ? 0 : (pools.readinessMs ?? 0)) };
-  Object.assign(node, { endpoint: { host: name, port: 5432 }, probes: oneConnectionPool(answer, options), readinessProbes: oneConnectionPool(answer, options) });
+  const node = fakeNode(name) as DatabaseNode & FakeNode;
+  const probes = oneConnectionPool(probe, { queueTimeoutMs: 50 });
+  const readiness = oneConnectionPool(() => undefined, { queueTimeoutMs: 50, busyMs: () => pools.readinessMs ?? 0 });
+  Object.assign(node, {
+    endpoint: { host: name, port: 5432 },
+    probe: async () => (await probes.query('probe')).rows[0] as NodeProbeRow,
+    checkWritable: async () => void (await readiness.query('readiness')),
+  });
   return node;
 }
 

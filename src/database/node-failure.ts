@@ -7,13 +7,20 @@ const NODE_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EH
 // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections.
 const NODE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 
+// MariaDB's, as mysql2 names them: the connection lost, the server shutting down (1053), the connection
+// killed (1927), too many connections (1040).
+const MARIADB_NODE_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ER_CON_COUNT_ERROR']);
+
+// A write refused as read-only: PostgreSQL's 25006; MariaDB's read_only (1290) and READ ONLY transaction (1792).
+const READ_ONLY_CODES = new Set(['25006', 'ER_OPTION_PREVENTS_STATEMENT', 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION']);
+
 const NODE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|Connection ended|server closed the connection/i;
 
 const causeOf = (error: unknown) => ((error as { driverError?: unknown })?.driverError ?? error ?? {}) as { code?: string; message?: string };
 
 export function isNodeFailure(error: unknown): boolean {
   const { code, message } = causeOf(error);
-  if (code && (NODE_ERROR_CODES.has(code) || NODE_SQLSTATES.has(code) || code.startsWith('08'))) return true;
+  if (code && (NODE_ERROR_CODES.has(code) || NODE_SQLSTATES.has(code) || MARIADB_NODE_CODES.has(code) || code.startsWith('08'))) return true;
   // "canceling statement due to conflict with recovery": the replica replayed a change that removed rows
   // the query needed. The same query succeeds on another node.
   if (isRecoveryConflict(code, message)) return true;
@@ -29,7 +36,7 @@ export function isNodeFailure(error: unknown): boolean {
  */
 export function isNodeBusy(error: unknown): boolean {
   const { code, message } = causeOf(error);
-  return code === '53300' || isRecoveryConflict(code, message) || /timeout exceeded when trying to connect/i.test(message ?? '');
+  return code === '53300' || code === 'ER_CON_COUNT_ERROR' || isRecoveryConflict(code, message) || /timeout exceeded when trying to connect/i.test(message ?? '');
 }
 
 /** A node failure that says the node is down (refused, reset, shutting down, frozen): stop sending it reads. */
@@ -46,9 +53,9 @@ export function isQueryCancelled(error: unknown): boolean {
   return causeOf(error).code === '57014';
 }
 
-/** SQLSTATE 25006: a write in a read-only transaction (on a node in recovery, or a READ ONLY transaction). */
+/** A write refused as read-only: on a node in recovery or with read_only=ON, or in a READ ONLY transaction. */
 export function isReadOnlyRefusal(error: unknown): boolean {
-  return causeOf(error).code === '25006';
+  return READ_ONLY_CODES.has(causeOf(error).code ?? '');
 }
 
 export function describeFailure(error: unknown): string {

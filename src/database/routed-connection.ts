@@ -26,7 +26,7 @@ const END = /^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i;
  * runner when it found any. No position behind it: the next one's bounds both (one node, which only replays
  * forward), and with no next one, the read's position is asked after the fact (Session.recordRead).
  */
-const PAGE_IDS = /^SELECT DISTINCT "distinctAlias"\./;
+const PAGE_IDS = /^SELECT DISTINCT ["`]distinctAlias["`]\./;
 
 /** Positions behind the lease's statements: tracked, and not reads on the primary (asked once per request instead). */
 const positionsBehindStatements = (lease: Lease) => lease.tracked && !lease.readsPrimary;
@@ -37,15 +37,15 @@ const pgClientOf = (lease: Lease) => lease.connection as PostgresConnection;
 const isSubmittable = (config: unknown): config is Submittable => typeof (config as Submittable)?.submit === 'function';
 
 /**
- * The connection TypeORM's PostgreSQL driver holds for one query runner, in place of a pg client. It takes
- * a real connection from the node the load balancer chooses when the runner sends its first statement, and
- * gives it back when the runner is released, recording on the request's session where the statements ran and
- * the position read behind the last of them (in that statement's round trip).
+ * The connection a TypeORM driver holds for one query runner, in place of its client library's, whatever the
+ * dialect. It takes a real connection from the node the load balancer chooses when the runner sends its first
+ * statement, and gives it back when the runner is released, recording on the request's session where the
+ * statements ran and the position read behind the last of them.
  *
  * A read whose replica fails (before or during a statement, outside a transaction) runs again elsewhere: the
- * caller never sees it. Streams take a connection of their own from a pool that is not pipelined.
+ * caller never sees it. Each dialect's subclass speaks its client library's surface (RoutedConnection: pg's).
  */
-export class RoutedConnection extends EventEmitter {
+export abstract class RoutedConnectionCore extends EventEmitter {
   private leasing?: Promise<Lease>;
   private current?: Lease;
   private readonly tried = new Set<Host>();
@@ -60,27 +60,11 @@ export class RoutedConnection extends EventEmitter {
   private readonly onConnectionError = () => undefined;
 
   constructor(
-    private readonly balancer: LoadBalancer,
+    protected readonly balancer: LoadBalancer,
     private readonly role: ConnectionRole,
-    private readonly session: Session | undefined,
+    protected readonly session: Session | undefined,
   ) {
     super();
-  }
-
-  // pg's client surface, as TypeORM's PostgresQueryRunner and PostgresDriver use it: query(text, values),
-  // query(text, callback) and query(stream).
-  query(config: string | QueryConfig, values?: unknown[]): Promise<QueryResult>;
-  query(config: string | QueryConfig, callback: QueryCallback): undefined;
-  query<S extends Submittable>(stream: S): S;
-  query(config: string | QueryConfig | Submittable, values?: unknown[] | QueryCallback): Promise<QueryResult> | Submittable | undefined {
-    if (isSubmittable(config)) return this.stream(config);
-    if (typeof values !== 'function') return this.run(config, values);
-    const callback = values;
-    this.run(config).then(
-      (result) => callback(null, result),
-      (error: Error) => callback(error),
-    );
-    return undefined;
   }
 
   /** TypeORM's `release(error)`: the real connection goes back to its pool (destroyed when `error` is given). */
@@ -105,15 +89,15 @@ export class RoutedConnection extends EventEmitter {
     void position.finally(() => this.giveBack(lease, unusable));
   }
 
-  private async run(config: string | QueryConfig, values?: unknown[]): Promise<QueryResult> {
-    const text = textOf(config) ?? '';
+  /** Runs one statement (`text`, as `execute` sends it) on the lease's connection: a failed replica read runs again elsewhere. */
+  protected async run<R>(text: string, execute: (lease: Lease) => Promise<R>): Promise<R> {
     if (BEGIN.test(text)) this.inTransaction = true;
     else if (END.test(text)) this.inTransaction = false;
     const commits = this.role === 'primary' && !this.inTransaction && !ROLLBACK.test(text);
     for (;;) {
       const lease = await this.lease();
       try {
-        const result = await pgClientOf(lease).query(config as QueryConfig, values);
+        const result = await execute(lease);
         if (commits) this.committed = true;
         return result;
       } catch (error) {
@@ -123,6 +107,11 @@ export class RoutedConnection extends EventEmitter {
         this.dropLease(lease, error);
       }
     }
+  }
+
+  /** Inside a transaction opened on this connection (streams refuse to run there). */
+  protected get insideTransaction(): boolean {
+    return this.inTransaction;
   }
 
   private lease(): Promise<Lease> {
@@ -143,7 +132,7 @@ export class RoutedConnection extends EventEmitter {
     return this.leasing;
   }
 
-  private open(kind: 'streams' | undefined = undefined): Promise<Lease> {
+  protected open(kind: 'streams' | undefined = undefined): Promise<Lease> {
     if (this.role === 'primary') return this.balancer.leaseOnPrimary(this.session, kind);
     if (this.role === 'replica') return this.balancer.leaseForRead(this.session, this.tried, kind);
     return this.balancer.leaseAny();
@@ -157,11 +146,39 @@ export class RoutedConnection extends EventEmitter {
     if (lease.replica) this.balancer.readFailed(lease.replica, error, this.tried, this.session);
   }
 
-  private giveBack(lease: Lease, error?: Error): void {
+  protected giveBack(lease: Lease, error?: Error): void {
     if (this.givenBack.has(lease)) return;
     this.givenBack.add(lease);
     lease.connection.off('error', this.onConnectionError);
     lease.connection.release(error);
+  }
+
+  /** Takes the connection's errors while `lease` is out (see onConnectionError). */
+  protected watchErrors(lease: Lease): void {
+    lease.connection.on('error', this.onConnectionError);
+  }
+}
+
+/**
+ * The connection TypeORM's PostgreSQL driver holds for one query runner, in place of a pg client: positions are
+ * read behind statements in their round trips (PositionTrackingClient). Streams take a connection of their own
+ * from a pool that is not pipelined.
+ */
+export class RoutedConnection extends RoutedConnectionCore {
+  // pg's client surface, as TypeORM's PostgresQueryRunner and PostgresDriver use it: query(text, values),
+  // query(text, callback) and query(stream).
+  query(config: string | QueryConfig, values?: unknown[]): Promise<QueryResult>;
+  query(config: string | QueryConfig, callback: QueryCallback): undefined;
+  query<S extends Submittable>(stream: S): S;
+  query(config: string | QueryConfig | Submittable, values?: unknown[] | QueryCallback): Promise<QueryResult> | Submittable | undefined {
+    if (isSubmittable(config)) return this.stream(config);
+    if (typeof values !== 'function') return this.run(textOf(config) ?? '', (lease) => pgClientOf(lease).query(config as QueryConfig, values));
+    const callback = values;
+    this.run(textOf(config) ?? '', (lease) => pgClientOf(lease).query(config as QueryConfig) as Promise<QueryResult>).then(
+      (result) => callback(null, result),
+      (error: Error) => callback(error),
+    );
+    return undefined;
   }
 
   /**
@@ -170,7 +187,7 @@ export class RoutedConnection extends EventEmitter {
    */
   private stream<S extends Submittable>(submittable: S): S {
     const stream = submittable as unknown as Readable & S;
-    if (this.inTransaction) {
+    if (this.insideTransaction) {
       process.nextTick(() => stream.destroy(new Error('stream() inside a transaction is not supported: run the query with getMany()/getRawMany(), or stream outside the transaction')));
       return submittable;
     }
@@ -180,7 +197,7 @@ export class RoutedConnection extends EventEmitter {
       (lease) => {
         // The consumer gave up before the statement was sent: nothing ran on the connection.
         if (stream.destroyed) return this.giveBack(lease);
-        lease.connection.on('error', this.onConnectionError);
+        this.watchErrors(lease);
         // Now, in the request's context and before its response's token: the statement reads a snapshot taken as it starts.
         this.balancer.recordStream(lease, this.session);
         // Closed before its end (the consumer stopped): the portal is still open, so the connection goes.

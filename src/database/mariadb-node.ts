@@ -1,0 +1,228 @@
+import { performance } from 'node:perf_hooks';
+import { createPool, Pool, PoolConnection, PoolOptions } from 'mysql2';
+import type { DatabaseNode, NodeConnection, NodeEndpoint, NodeProbeRow, NodeSettings, PoolCounts, PoolKind } from './database-node';
+import { sequenceInDomain } from './gtid';
+import { formatLsn, Lsn } from './lsn';
+
+/** What a statement answers through mysql2's promise API: rows (a read) or a header (a write, COMMIT). */
+type Answer = [unknown, unknown];
+
+/** mysql2's ResultSetHeader with the session state the server tracked (session_track_system_variables). */
+interface TrackedHeader {
+  stateChanges?: { systemVariables?: Record<string, string> };
+}
+
+/** The position every node can tell: what it wrote itself (gtid_binlog_pos) or applied as a replica (gtid_slave_pos), whichever is later per domain. */
+const CURRENT_POSITION = 'SELECT @@global.gtid_current_pos AS position';
+
+/**
+ * A connection of a MariaDbNode's pools, as RoutedMariaDbConnection drives it. On the primary, the position of a
+ * write comes with the answer to the statement that committed it: the session tracks `last_gtid`, so the server
+ * puts the transaction's GTID in the OK packet, with no query of its own. A read's position (on a replica, where
+ * nothing commits) is asked once when the lease ends, in a round trip of its own: MariaDB's protocol has no
+ * pipeline for it to ride in.
+ */
+export class MariaDbConnection implements NodeConnection {
+  private behind?: (text: string) => boolean;
+  private committedAt: Lsn | null = null;
+  private readSince = false;
+
+  constructor(
+    readonly connection: PoolConnection,
+    private readonly domain: number,
+    /** Counts a position asked in a round trip of its own (the node's positionQueries). */
+    private readonly onOwnRoundTrip: () => void,
+  ) {}
+
+  async query(sql: string | { sql: string }, values?: unknown): Promise<Answer> {
+    const answer = (await this.connection.promise().query(sql as string, values as never)) as unknown as Answer;
+    const text = typeof sql === 'string' ? sql : sql.sql;
+    if (this.behind?.(text)) {
+      const gtid = (answer[0] as TrackedHeader | undefined)?.stateChanges?.systemVariables?.last_gtid;
+      const sequence = sequenceInDomain(gtid, this.domain);
+      if (sequence !== null) this.committedAt = this.committedAt === null || sequence > this.committedAt ? sequence : this.committedAt;
+      else this.readSince = true;
+    }
+    return answer;
+  }
+
+  trackPositions(behind: (text: string) => boolean): void {
+    this.behind = behind;
+    this.committedAt = null;
+    this.readSince = false;
+  }
+
+  /** The last commit's position; after reads (or a commit that wrote nothing), the node's current position. */
+  async stopTracking(): Promise<Lsn | null> {
+    if (!this.behind) return null;
+    this.behind = undefined;
+    if (this.committedAt !== null && !this.readSince) return this.committedAt;
+    this.onOwnRoundTrip();
+    try {
+      const [rows] = (await this.connection.promise().query(CURRENT_POSITION)) as unknown as [{ position: string }[]];
+      return sequenceInDomain(rows[0]?.position, this.domain);
+    } catch {
+      return null;
+    }
+  }
+
+  on(event: 'error', listener: (error: Error) => void): unknown {
+    return this.connection.on(event, listener);
+  }
+
+  off(event: 'error', listener: (error: Error) => void): unknown {
+    return this.connection.off(event, listener);
+  }
+
+  release(error?: Error): void {
+    if (error) this.connection.destroy();
+    else this.connection.release();
+  }
+}
+
+/** A probe's answer before it becomes a NodeProbeRow. */
+interface ProbeAnswer {
+  read_only: number;
+  position: string | null;
+  clock_ms: string | number;
+}
+
+const PROBE = `SELECT @@global.read_only AS read_only, @@global.gtid_current_pos AS position, UNIX_TIMESTAMP(NOW(6)) * 1000 AS clock_ms`;
+
+/** What a MariaDbNode needs beyond PostgreSQL's settings. */
+export interface MariaDbSettings extends NodeSettings {
+  /** The GTID domain the primary writes in (DB_GTID_DOMAIN_ID): its sequence numbers are the routing's positions. */
+  gtidDomainId: number;
+}
+
+/**
+ * One MariaDB server of a primary/replicas topology, whatever its role today, with mysql2 pools of its own:
+ * reads (sessions in READ ONLY transactions, so a write sent there by mistake fails loudly), writes (sessions
+ * that track `last_gtid`), streams, and one-connection pools for the probe and for readiness.
+ *
+ * MariaDB has no recovery state: a replica is a node with read_only=ON (the app's user cannot bypass it). The
+ * probe reads it and gtid_current_pos without privileges beyond the app's (SHOW SLAVE STATUS would need
+ * SLAVE MONITOR), so lag is the primary's sequence number minus the replica's: transactions, where PostgreSQL
+ * counts bytes. Positions show in LSN notation (`0/39` is sequence 57) until the health output learns each
+ * dialect's own.
+ */
+export class MariaDbNode implements DatabaseNode {
+  name: string;
+  private readonly pools: Partial<Record<PoolKind, Pool>> = {};
+  private readonly probes: Pool;
+  private readonly readinessProbes: Pool;
+  private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
+  readonly positionQueries = { pipelined: 0, ownRoundTrip: 0 };
+
+  constructor(
+    readonly endpoint: NodeEndpoint,
+    private readonly settings: MariaDbSettings,
+  ) {
+    this.name = endpoint.host;
+    this.probes = this.createPool(1, []);
+    this.readinessProbes = this.createPool(1, []);
+  }
+
+  get address(): string {
+    return `${this.endpoint.host}:${this.endpoint.port}`;
+  }
+
+  get pool(): PoolCounts {
+    const pools = Object.values(this.pools) as unknown as MysqlPoolInternals[];
+    const sum = (count: (pool: MysqlPoolInternals) => number) => pools.reduce((total, pool) => total + count(pool), 0);
+    return { total: sum((p) => p._allConnections.length), idle: sum((p) => p._freeConnections.length), waiting: sum((p) => p._connectionQueue.length) };
+  }
+
+  async connect(kind: PoolKind): Promise<MariaDbConnection> {
+    const connection = await this.poolFor(kind).promise().getConnection();
+    // The promise API's connection wraps the callback one, which is what MariaDbConnection (and TypeORM) drive.
+    const raw = (connection as unknown as { connection: PoolConnection }).connection;
+    return new MariaDbConnection(raw, this.settings.gtidDomainId, () => this.positionQueries.ownRoundTrip++);
+  }
+
+  async probe(): Promise<NodeProbeRow> {
+    const [rows] = await this.probes.promise().query(PROBE);
+    const answer = (rows as ProbeAnswer[])[0];
+    const sequence = sequenceInDomain(answer.position, this.settings.gtidDomainId);
+    const readOnly = Number(answer.read_only) === 1;
+    return {
+      cluster_name: '',
+      in_recovery: readOnly,
+      read_only: readOnly,
+      lsn: sequence === null ? null : formatLsn(sequence),
+      receive_lsn: null,
+      paused: false,
+      replay_age_seconds: null,
+      apply_delay_ms: 0,
+      timeline: 1,
+      receiving: readOnly,
+      system_identifier: `mariadb-domain-${this.settings.gtidDomainId}`,
+      clock_ms: Number(answer.clock_ms),
+    };
+  }
+
+  async checkWritable(): Promise<void> {
+    const [rows] = await this.readinessProbes.promise().query('SELECT @@global.read_only AS read_only');
+    if (Number((rows as { read_only: number }[])[0].read_only) === 1) throw new Error(`${this.name} is not writable`);
+  }
+
+  positionAfter(moment: number): Promise<Lsn | null> {
+    const current = this.positionQuery;
+    if (current && current.startedAt >= moment) return current.result;
+    const startedAt = performance.now();
+    this.positionQueries.ownRoundTrip++;
+    const result = this.poolFor('reads')
+      .promise()
+      .query(CURRENT_POSITION)
+      .then(([rows]) => sequenceInDomain((rows as { position: string }[])[0]?.position, this.settings.gtidDomainId))
+      .catch(() => null);
+    this.positionQuery = { startedAt, result };
+    return result;
+  }
+
+  private poolFor(kind: PoolKind): Pool {
+    const { readPoolMax, writePoolMax, statementTimeoutMs } = this.settings;
+    const max = kind === 'writes' ? writePoolMax : kind === 'reads' ? readPoolMax : 4;
+    const timeout = `SET SESSION max_statement_time = ${statementTimeoutMs / 1000}`;
+    // Writes: the server returns each commit's GTID with its answer. Reads: a write sent here fails (1792).
+    const session = kind === 'writes' ? ["SET SESSION session_track_system_variables = 'last_gtid'"] : ['SET SESSION TRANSACTION READ ONLY'];
+    return (this.pools[kind] ??= this.createPool(max, [timeout, ...session]));
+  }
+
+  /** A pool whose every new connection runs `session` first (mysql2 queues a connection's statements in order). */
+  private createPool(connectionLimit: number, session: string[]): Pool {
+    const { user, password, database, connectTimeoutMs, poolIdleTimeoutMs } = this.settings;
+    const options: PoolOptions = {
+      host: this.endpoint.host,
+      port: this.endpoint.port,
+      user,
+      password,
+      database,
+      connectionLimit,
+      connectTimeout: connectTimeoutMs,
+      idleTimeout: poolIdleTimeoutMs,
+      maxIdle: connectionLimit,
+      // DATETIME values as the app wrote them (UTC), never shifted by this process's time zone.
+      timezone: 'Z',
+    };
+    const pool = createPool(options);
+    pool.on('connection', (connection) => {
+      connection.on('error', () => undefined); // a dropped idle connection; the next checkout reconnects
+      for (const statement of session) connection.query(statement);
+    });
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    const pools = Object.values(this.pools);
+    for (const kind of Object.keys(this.pools) as PoolKind[]) this.pools[kind] = undefined;
+    await Promise.allSettled([...pools, this.probes, this.readinessProbes].map((pool) => pool.promise().end()));
+  }
+}
+
+/** mysql2's pool counts: not in its typings, the same fields it reads itself. */
+interface MysqlPoolInternals {
+  _allConnections: { length: number };
+  _freeConnections: { length: number };
+  _connectionQueue: { length: number };
+}

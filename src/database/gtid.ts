@@ -15,5 +15,3 @@ export function sequenceInDomain(position: string | null | undefined, domain: nu
   return null;
 }
 
-/** A GTID of `domain` at `sequence`, for MASTER_GTID_WAIT, which compares domains' sequence numbers only (the server_id is not compared). */
-export const gtidAt = (domain: number, sequence: Lsn): string => `${domain}-0-${sequence}`;

@@ -39,6 +39,13 @@ export const configSchema = z.object({
   /** GET /status, the live topology page; defaults to on unless NODE_ENV=production. */
   STATUS_PAGE: booleanFlag.optional(),
 
+  /**
+   * The database the app talks to: PostgreSQL (streaming replication), or MariaDB (GTID replication, issue 13,
+   * docs/mariadb.md). The same routing either way; only the nodes' driver, positions and column types differ.
+   */
+  DB_DIALECT: z.enum(['postgres', 'mariadb']).default('postgres'),
+  /** MariaDB: the GTID domain the primary writes in; its sequence numbers are the routing's positions. */
+  DB_GTID_DOMAIN_ID: integer(0, 4_294_967_295).default(0),
   DB_PRIMARY_HOST: z.string().min(1).default('db-primary'),
   DB_REPLICA_HOSTS: hostList.default(['db-replica-1', 'db-replica-2']),
   DB_PORT: integer(1, 65535).default(5432),

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, TypeORMError } from 'typeorm';
 import { DatabaseNotConnectedError } from './database-not-connected.error';
+import { MariaDbRoutingDriver } from './mariadb-routing-driver';
 import { RoutingDriver, RoutingNotInstalledError } from './routing-driver';
 
 const RETRY_MS = 1000;
@@ -34,7 +35,9 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
   private async connect(): Promise<void> {
     try {
       // REPLICA_ROUTING=typeorm: TypeORM's own pools, as the comparison's peer.
-      if (this.dataSource.options.driver instanceof RoutingDriver) await RoutingDriver.initialize(this.dataSource);
+      const { driver } = this.dataSource.options as { driver?: unknown };
+      if (driver instanceof RoutingDriver) await RoutingDriver.initialize(this.dataSource);
+      else if (driver instanceof MariaDbRoutingDriver) await MariaDbRoutingDriver.initialize(this.dataSource);
       else await this.dataSource.initialize();
       if (this.retry) this.logger.log('connected');
     } catch (error) {

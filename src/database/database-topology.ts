@@ -1,5 +1,6 @@
 import { AppConfig } from '../config/app-config';
 import { DatabaseNode, NodeEndpoint, NodeSettings } from './database-node';
+import { MariaDbNode } from './mariadb-node';
 import { PostgresNode } from './postgres-node';
 
 import { Host, HostHealth, HostPurpose } from './host';
@@ -24,9 +25,12 @@ export class DatabaseTopology {
   static fromConfig(config: AppConfig): DatabaseTopology {
     const settings: Record<HostPurpose, NodeSettings> = { oltp: nodeSettings(config), analytics: analyticsNodeSettings(config) };
     const hysteresis = { excludeAfter: config.REPLICA_EXCLUDE_AFTER_PROBES, readmitAfter: config.REPLICA_READMIT_AFTER_PROBES };
-    const topology = new DatabaseTopology(
-      (hostAndPort, purpose) => new Host(new PostgresNode(parseEndpoint(hostAndPort, config.DB_PORT), settings[purpose]), hysteresis, purpose),
-    );
+    const nodeAt = (hostAndPort: string, purpose: HostPurpose): DatabaseNode => {
+      const endpoint = parseEndpoint(hostAndPort, config.DB_PORT);
+      if (config.DB_DIALECT === 'mariadb') return new MariaDbNode(endpoint, { ...settings[purpose], gtidDomainId: config.DB_GTID_DOMAIN_ID });
+      return new PostgresNode(endpoint, settings[purpose]);
+    };
+    const topology = new DatabaseTopology((hostAndPort, purpose) => new Host(nodeAt(hostAndPort, purpose), hysteresis, purpose));
     const candidates = [config.DB_PRIMARY_HOST, ...(config.DB_REPLICAS_FROM_DNS ? [] : config.DB_REPLICA_HOSTS)];
     [...new Set(candidates)].forEach((host) => (topology.addHost(host).pinned = true));
     config.DB_ANALYTICS_HOSTS.forEach((host) => (topology.addHost(host, 'analytics').pinned = true));

@@ -7,30 +7,44 @@ import { ConsistencyTokens } from './consistency-tokens';
 import { DatabaseConnection } from './database-connection';
 import { DatabaseTopology, parseEndpoint } from './database-topology';
 import { LoadBalancer } from './load-balancer';
+import { MariaDbRoutingDriver } from './mariadb-routing-driver';
 import { RoutingDriver } from './routing-driver';
 import { Sticking } from './sticking';
 import { TopologyMonitor } from './topology-monitor';
 import { TopologyWatch } from './topology-watch';
+
+/** The module TypeORM is given as its `driver`: the dialect's client library, with pools that route. */
+export type DialectDriver = RoutingDriver | MariaDbRoutingDriver;
+
+/** The DI token of the DialectDriver. */
+export const DIALECT_DRIVER = Symbol('DIALECT_DRIVER');
 
 /**
  * TypeORM's options for the app's one data source. `replication` lists where the nodes may be, as a user of
  * TypeORM's own replication writes it; RoutingDriver makes every node the load balancer's choice per request
  * (unless REPLICA_ROUTING=typeorm, where TypeORM routes on its own: the comparison's peer).
  */
-export function typeOrmOptions(config: AppConfig, driver: RoutingDriver): TypeOrmModuleOptions {
+export function typeOrmOptions(config: AppConfig, driver: DialectDriver): TypeOrmModuleOptions {
   const credentials = (host: string) => ({ ...parseEndpoint(host, config.DB_PORT), username: config.DB_USER, password: config.DB_PASSWORD, database: config.DB_NAME });
+  const dialect =
+    config.DB_DIALECT === 'mariadb'
+      ? // DATETIME columns hold UTC, whatever this process's time zone.
+        { type: 'mariadb' as const, timezone: 'Z', extra: { idleTimeout: config.DB_POOL_IDLE_TIMEOUT_MS } }
+      : {
+          type: 'postgres' as const,
+          applicationName: config.APP_INSTANCE,
+          // Extensions are created by migrations on the primary; a replica would refuse CREATE EXTENSION anyway.
+          installExtensions: false,
+          extra: { idleTimeoutMillis: config.DB_POOL_IDLE_TIMEOUT_MS },
+        };
   const common = {
-    type: 'postgres' as const,
-    applicationName: config.APP_INSTANCE,
+    ...dialect,
     autoLoadEntities: true,
     synchronize: false,
     migrationsRun: false,
-    // Extensions are created by migrations on the primary; a replica would refuse CREATE EXTENSION anyway.
-    installExtensions: false,
     // DatabaseConnection connects it, and keeps trying in the background while no node answers: the app starts
     // (health, metrics) with every node down, and its queries answer 503 until then.
     manualInitialization: true,
-    extra: { idleTimeoutMillis: config.DB_POOL_IDLE_TIMEOUT_MS },
   };
   if (config.REPLICA_ROUTING === 'typeorm') {
     // The peer the benchmark and docs/coming-from-typeorm.md compare with: TypeORM's own replication, as a user would set it up.
@@ -78,15 +92,15 @@ export class DatabaseModule implements OnApplicationShutdown {
         },
         {
           // Resolved before the data source: it connects through a topology whose roles are already known.
-          provide: RoutingDriver,
-          inject: [LoadBalancer, TopologyWatch],
-          useFactory: async (balancer: LoadBalancer, watch: TopologyWatch) => {
+          provide: DIALECT_DRIVER,
+          inject: [LoadBalancer, TopologyWatch, AppConfig],
+          useFactory: async (balancer: LoadBalancer, watch: TopologyWatch, config: AppConfig): Promise<DialectDriver> => {
             await watch.start();
-            return new RoutingDriver(balancer);
+            return config.DB_DIALECT === 'mariadb' ? new MariaDbRoutingDriver(balancer) : new RoutingDriver(balancer);
           },
         },
       ],
-      exports: [DatabaseTopology, TopologyMonitor, LoadBalancer, TopologyWatch, RoutingDriver],
+      exports: [DatabaseTopology, TopologyMonitor, LoadBalancer, TopologyWatch, DIALECT_DRIVER],
     };
     return {
       module: DatabaseModule,
@@ -94,7 +108,7 @@ export class DatabaseModule implements OnApplicationShutdown {
         routing,
         TypeOrmModule.forRootAsync({
           imports: [routing],
-          inject: [AppConfig, RoutingDriver],
+          inject: [AppConfig, DIALECT_DRIVER],
           useFactory: typeOrmOptions,
         }),
       ],

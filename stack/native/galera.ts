@@ -172,7 +172,7 @@ export async function restartGaleraNode(node: MariaDbNode): Promise<void> {
   await startMariaDbNodes([{ ...node, options: [...(node.options ?? []), `--wsrep-start-position=${position}`] }]);
 }
 
-/** SIGKILL to the node's server, as when its machine dies: no shutdown, no leave message to the cluster. */
+/** SIGKILL to the node's server, as when it crashes: no shutdown and no leave message, only its connections closing with it. */
 export async function killGaleraNode(node: MariaDbNode): Promise<void> {
   const pid = daemonPid(node.name);
   if (pid === null) throw new Error(`${node.name} is not running`);

@@ -19,6 +19,14 @@ export interface DaemonOptions {
   mountStackDir?: boolean;
 }
 
+/** STACK_DIR_MOUNT, which /run loses at every boot: 0755 down to it, whatever root's umask, so that the servers' users can enter it. */
+function ensureMountPoint(): void {
+  for (const dir of [MACHINE_DIR, STACK_DIR_MOUNT]) {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+  }
+}
+
 const asUser = (user?: string) => (user ? ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', '--'] : []);
 const withStackDirMounted = () => ['sh', '-c', 'mount --bind "$1" "$2" && cd "$2" && shift 2 && exec "$@"', 'mount-stack-dir', STACK_DIR, STACK_DIR_MOUNT];
 
@@ -27,6 +35,7 @@ const withStackDirMounted = () => ['sh', '-c', 'mount --bind "$1" "$2" && cd "$2
  * DaemonOptions.mountStackDir): for a one-off command that uses the paths the servers see, pgBackRest's.
  */
 export function inNamespaceThroughMount(serviceName: string, command: string[], user: string): string[] {
+  ensureMountPoint();
   return inNamespace(serviceName, [...withStackDirMounted(), ...asUser(user), ...command]);
 }
 
@@ -41,12 +50,7 @@ export function startDaemon(serviceName: string, command: string[], options: Dae
   mkdirSync(dirname(logFile), { recursive: true });
   mkdirSync(dirname(paths.pid(serviceName)), { recursive: true });
   const log = openSync(logFile, 'a');
-  if (options.mountStackDir) {
-    for (const dir of [MACHINE_DIR, STACK_DIR_MOUNT]) {
-      mkdirSync(dir, { recursive: true });
-      chmodSync(dir, 0o755);
-    }
-  }
+  if (options.mountStackDir) ensureMountPoint();
   const mounted = options.mountStackDir ? withStackDirMounted() : [];
   const argv = inNamespace(options.besideService ?? serviceName, [...mounted, ...asUser(options.user), ...command]);
   const child = spawn(argv[0], argv.slice(1), {

@@ -51,6 +51,8 @@ export interface MariaDbNode {
   readOnly?: boolean;
   /** Extra mariadbd options, `--name=value`. */
   options?: string[];
+  /** Nodes this node's namespace resolves by name and by address without DNS (ensureNamespace's peers): a Galera node's state-transfer peers. */
+  peers?: readonly Pick<MariaDbNode, 'name' | 'address'>[];
 }
 
 /** A node on the stack's subnet: `host` is the last byte of its address. */
@@ -268,7 +270,7 @@ export async function startMariaDbNodes(nodes: readonly MariaDbNode[]): Promise<
   ensureBridge();
   await Promise.all(
     nodes.map(async (node) => {
-      ensureNamespace(specOf(node));
+      ensureNamespace(specOf(node), node.peers);
       installDataDir(node);
       if (daemonPid(node.name) === null) startDaemon(node.name, mariadbdCommand(node), { user: MARIADB_USER, mountStackDir: true, env: { PATH: process.env.PATH } });
       try {

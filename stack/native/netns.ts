@@ -34,12 +34,18 @@ export function ensureBridge(): void {
   run(['ip', 'link', 'set', BRIDGE, 'up']);
 }
 
-export function ensureNamespace(spec: ServiceSpec): void {
+/**
+ * `peers`: other services this namespace resolves by its hosts file, both ways, without the stack's DNS server
+ * (which the MariaDB harnesses do not start): a server that looks up its clients' names, as rsync's daemon does,
+ * would otherwise wait for the resolver's timeout on every connection.
+ */
+export function ensureNamespace(spec: ServiceSpec, peers: readonly Pick<ServiceSpec, 'name' | 'address'>[] = []): void {
   const ns = namespaceOf(spec.name);
   const etc = `/etc/netns/${ns}`;
   mkdirSync(etc, { recursive: true });
   writeFileSync(`${etc}/resolv.conf`, `nameserver ${dnsAddress()}\noptions timeout:1 attempts:2\n`);
-  writeFileSync(`${etc}/hosts`, `127.0.0.1 localhost\n::1 localhost ip6-localhost\n${spec.address} ${spec.name}\n`);
+  const hosts = [spec, ...peers.filter((peer) => peer.name !== spec.name)].map((host) => `${host.address} ${host.name}\n`).join('');
+  writeFileSync(`${etc}/hosts`, `127.0.0.1 localhost\n::1 localhost ip6-localhost\n${hosts}`);
   if (namespaceExists(spec.name)) return;
   run(['ip', 'netns', 'add', ns]);
   run(['ip', 'link', 'add', hostVeth(spec), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);

@@ -37,12 +37,15 @@ export const REQUIRED_PACKAGES: Record<string, string> = {
 
 /**
  * What the tests need beyond the stack: Chromium (the status page's browser test), Prometheus (the optional
- * service's test), MariaDB (the second dialect's harnesses in test/mariadb, which start their own servers).
+ * service's test), MariaDB (the second dialect's harnesses in test/mariadb, which start their own servers), and
+ * for the Galera harness the provider and rsync, its state transfer (galera.ts's GALERA_PACKAGES).
  */
 export const TEST_PACKAGES: Record<string, string> = {
   '/usr/bin/chromium': 'chromium',
   '/usr/bin/prometheus': 'prometheus',
   '/usr/sbin/mariadbd': 'mariadb-server',
+  '/usr/lib/galera/libgalera_smm.so': 'galera-4',
+  '/usr/bin/rsync': 'rsync',
 };
 
 /** Optional services' packages, by kind: setup does not install them; starting the service names them. */

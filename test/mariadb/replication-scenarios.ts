@@ -98,7 +98,13 @@ export async function saveThenFind(dataSource: DataSource, nodes: ReplicatedNode
   return { ...figures, selectsByNode: selects, elapsedMs };
 }
 
-export type RestartPhase = 'before' | 'down' | 'after';
+/**
+ * A read's phase is the one in which it was sent. `stopping` runs from the SIGTERM to mariadbd's exit, `stopped`
+ * from then to the start command: only a read sent while `stopped` is sure to find no server. `starting` runs until
+ * the replica answers, replicates and has caught up; `after` is the plan's recoveryMs from then.
+ */
+export type RestartPhase = 'before' | 'stopping' | 'stopped' | 'starting' | 'after';
+export const RESTART_PHASES: readonly RestartPhase[] = ['before', 'stopping', 'stopped', 'starting', 'after'];
 
 export interface ReplicaRestartPlan {
   /** One read per interval at most: reads that fail at once do not multiply, so the counts compare across routings. */
@@ -121,10 +127,6 @@ export interface PhaseReads {
 
 export interface ReplicaRestartFigures {
   replica: string;
-  /**
-   * `down` runs from the stop to the replica replicating again and caught up (its start included); `after` is
-   * the plan's recoveryMs from then.
-   */
   phases: Record<RestartPhase, PhaseReads>;
   /** From the stop to the replica replicating again and caught up. */
   outageMs: number;
@@ -167,8 +169,7 @@ export async function readsAcrossReplicaRestart(
   let restart: Restart;
   try {
     await sleep(plan.beforeMs);
-    phase = 'down';
-    restart = await restartReplica(replica, nodes.primary, plan.downMs);
+    restart = await restartReplica(replica, nodes.primary, plan.downMs, (next) => (phase = next));
     phase = 'after';
     await sleep(plan.recoveryMs);
   } finally {
@@ -177,7 +178,7 @@ export async function readsAcrossReplicaRestart(
   }
   const restartedReplicaSelects = (await selectsRun(replica)) - restart.selectsWhenBack;
 
-  const phases = { before: phaseReads(reads, 'before'), down: phaseReads(reads, 'down'), after: phaseReads(reads, 'after') };
+  const phases = Object.fromEntries(RESTART_PHASES.map((name) => [name, phaseReads(reads, name)])) as Record<RestartPhase, PhaseReads>;
   const { stoppedAt, backAt } = restart;
   return { replica: replica.name, phases, outageMs: backAt - stoppedAt, recoveredAfterMs: recoveredAfter(reads, backAt), restartedReplicaSelects };
 }
@@ -190,13 +191,19 @@ interface Restart {
   selectsWhenBack: number;
 }
 
-/** Stops the replica's mariadbd, leaves it stopped for `downMs`, starts it again (also after a failure) and waits until it has caught up. */
-async function restartReplica(replica: MariaDbNode, primary: MariaDbNode, downMs: number): Promise<Restart> {
+/**
+ * Stops the replica's mariadbd, leaves it stopped for `downMs`, starts it again (also after a failure) and waits
+ * until it has caught up, entering each phase as it goes.
+ */
+async function restartReplica(replica: MariaDbNode, primary: MariaDbNode, downMs: number, enter: (phase: RestartPhase) => void): Promise<Restart> {
   const stoppedAt = Date.now();
+  enter('stopping');
   try {
     await stopMariaDbNode(replica);
+    enter('stopped');
     await sleep(downMs);
   } finally {
+    enter('starting');
     // A replica restarts its replication threads by itself (its master.info is in its data directory).
     await startMariaDbNodes([replica]);
     await waitForReplication([replica]);

@@ -7,6 +7,7 @@ import {
   NodeChecksums,
   nodesAgree,
   positionIncludes,
+  positionIncludesAll,
   REPLICATE_FROM_SQL,
   ReplicationStatus,
   replicationSettings,
@@ -54,6 +55,16 @@ describe('GTID positions', () => {
     expect(positionIncludes('0-11-6', '0-11-5')).toBe(true);
     expect(positionIncludes('0-11-4', '0-11-5')).toBe(false);
     expect(positionIncludes('1-11-9', '0-11-5')).toBe(false);
+  });
+});
+
+describe('positionIncludesAll', () => {
+  it('should say a replica has caught up once every domain of the other position is reached', () => {
+    expect(positionIncludesAll('0-11-7', '0-11-5')).toBe(true);
+    expect(positionIncludesAll('1-1-4,2-2-7', '2-2-7,1-1-3')).toBe(true);
+    expect(positionIncludesAll('1-1-4', '1-1-4,2-2-7')).toBe(false);
+    expect(positionIncludesAll('0-11-4', '0-11-5')).toBe(false);
+    expect(positionIncludesAll('', '')).toBe(true);
   });
 });
 

@@ -460,6 +460,20 @@ export async function waitForReplication(nodes: readonly MariaDbNode[], timeoutM
   );
 }
 
+/**
+ * Waits until each replica has applied everything the primary has written so far (its gtid_slave_pos includes the
+ * primary's gtid_binlog_pos): replicating is not enough after a restart or a stopped SQL thread, it must also
+ * have caught up.
+ */
+export async function waitForCatchUp(replicas: readonly MariaDbNode[], primary: MariaDbNode, timeoutMs = 30_000): Promise<void> {
+  const target = (await sqlValue(primary, 'SELECT @@gtid_binlog_pos')) ?? '';
+  await waitFor(
+    `${replicas.map((r) => r.name).join(', ')} to apply ${primary.name}'s ${target}`,
+    async () => (await Promise.all(replicas.map((r) => sqlValue(r, 'SELECT @@gtid_slave_pos')))).every((applied) => positionIncludesAll(applied ?? '', target)),
+    { timeoutMs, intervalMs: 50 },
+  );
+}
+
 /** A GTID position (`1-1-5,2-2-7`) as domain → `domain-server-seq`, to compare positions whatever their order. */
 export function gtidsByDomain(position: string): Map<number, { server: number; seq: number }> {
   const byDomain = new Map<number, { server: number; seq: number }>();
@@ -474,6 +488,11 @@ export function gtidsByDomain(position: string): Map<number, { server: number; s
 export function positionIncludes(position: string, gtid: string): boolean {
   const [domain, , seq] = gtid.split('-').map(Number);
   return (gtidsByDomain(position).get(domain)?.seq ?? -1) >= seq;
+}
+
+/** The position holds every transaction of `other`, domain by domain: a replica at `position` has caught up with `other`. */
+export function positionIncludesAll(position: string, other: string): boolean {
+  return [...gtidsByDomain(other)].every(([domain, { server, seq }]) => positionIncludes(position, `${domain}-${server}-${seq}`));
 }
 
 /** The same transactions, domain by domain (the order of the list does not matter). */

@@ -15,6 +15,9 @@ interface TrackedHeader {
 /** The position every node can tell: what it wrote itself (gtid_binlog_pos) or applied as a replica (gtid_slave_pos), whichever is later per domain. */
 const CURRENT_POSITION = 'SELECT @@global.gtid_current_pos AS position';
 
+/** A node's position in `domain`: 0 while the domain has no transaction yet (a new topology), as PostgreSQL's first LSN. */
+const positionIn = (gtids: string | null | undefined, domain: number): Lsn => sequenceInDomain(gtids, domain) ?? 0n;
+
 /**
  * A connection of a MariaDbNode's pools, as RoutedMariaDbConnection drives it. On the primary, the position of a
  * write comes with the answer to the statement that committed it: the session tracks `last_gtid`, so the server
@@ -60,7 +63,7 @@ export class MariaDbConnection implements NodeConnection {
     this.onOwnRoundTrip();
     try {
       const [rows] = (await this.connection.promise().query(CURRENT_POSITION)) as unknown as [{ position: string }[]];
-      return sequenceInDomain(rows[0]?.position, this.domain);
+      return positionIn(rows[0]?.position, this.domain);
     } catch {
       return null;
     }
@@ -143,13 +146,13 @@ export class MariaDbNode implements DatabaseNode {
   async probe(): Promise<NodeProbeRow> {
     const [rows] = await this.probes.promise().query(PROBE);
     const answer = (rows as ProbeAnswer[])[0];
-    const sequence = sequenceInDomain(answer.position, this.settings.gtidDomainId);
+    const sequence = positionIn(answer.position, this.settings.gtidDomainId);
     const readOnly = Number(answer.read_only) === 1;
     return {
       cluster_name: '',
       in_recovery: readOnly,
       read_only: readOnly,
-      lsn: sequence === null ? null : formatLsn(sequence),
+      lsn: formatLsn(sequence),
       receive_lsn: null,
       paused: false,
       replay_age_seconds: null,
@@ -174,7 +177,7 @@ export class MariaDbNode implements DatabaseNode {
     const result = this.poolFor('reads')
       .promise()
       .query(CURRENT_POSITION)
-      .then(([rows]) => sequenceInDomain((rows as { position: string }[])[0]?.position, this.settings.gtidDomainId))
+      .then(([rows]) => positionIn((rows as { position: string }[])[0]?.position, this.settings.gtidDomainId))
       .catch(() => null);
     this.positionQuery = { startedAt, result };
     return result;

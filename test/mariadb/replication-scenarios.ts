@@ -15,6 +15,13 @@ export interface ReplicatedNodes {
   replicas: readonly MariaDbNode[];
 }
 
+/**
+ * How a unit of work runs as one request of an app: for the template, in a request context of its own (its
+ * session, where read-your-writes lives); for TypeORM's own replication, which has no such notion, as it is.
+ */
+export type RequestScope = <T>(work: () => Promise<T>) => Promise<T>;
+const asItIs: RequestScope = (work) => work();
+
 /** Failures by error code (`POOL_NOEXIST`, `POOL_NONEONLINE`, `ECONNREFUSED`, `PROTOCOL_CONNECTION_LOST`…), or by message when there is none. */
 export type ErrorCodes = Record<string, number>;
 
@@ -67,7 +74,11 @@ export interface SaveThenFindFigures {
  * service writes then returns the entity: even pairs save a new value of one row, odd pairs a new row. A find
  * that returns the old value or nothing is stale.
  */
-export async function saveThenFind(dataSource: DataSource, nodes: ReplicatedNodes, { pairs }: { pairs: number }): Promise<SaveThenFindFigures> {
+export async function saveThenFind(
+  dataSource: DataSource,
+  nodes: ReplicatedNodes,
+  { pairs, asRequest = asItIs }: { pairs: number; asRequest?: RequestScope },
+): Promise<SaveThenFindFigures> {
   const notes = dataSource.getRepository(Note);
   const updated = await notes.save(notes.create({ body: 'v0' }));
   const figures = { pairs, stale: 0, staleUpdates: 0, staleInserts: 0, failed: 0, errorCodes: {} as ErrorCodes };
@@ -79,8 +90,11 @@ export async function saveThenFind(dataSource: DataSource, nodes: ReplicatedNode
     const body = `pair ${pair} ${started}`;
     const isUpdate = pair % 2 === 0;
     try {
-      const saved = isUpdate ? await notes.save(Object.assign(updated, { body })) : await notes.save(notes.create({ body }));
-      const found = await notes.findOneBy({ id: saved.id });
+      // One request: the service saves, then returns what it finds.
+      const found = await asRequest(async () => {
+        const saved = isUpdate ? await notes.save(Object.assign(updated, { body })) : await notes.save(notes.create({ body }));
+        return notes.findOneBy({ id: saved.id });
+      });
       if (found?.body !== body) {
         figures.stale++;
         if (isUpdate) figures.staleUpdates++;
@@ -156,6 +170,7 @@ export async function readsAcrossReplicaRestart(
   nodes: ReplicatedNodes,
   replica: MariaDbNode,
   plan: ReplicaRestartPlan,
+  asRequest: RequestScope = asItIs,
 ): Promise<ReplicaRestartFigures> {
   const notes = dataSource.getRepository(Note);
   const { id } = await notes.save(notes.create({ body: 'read across a restart' }));
@@ -164,7 +179,7 @@ export async function readsAcrossReplicaRestart(
   const reads: Read[] = [];
   let phase: RestartPhase = 'before';
   let reading = true;
-  const loop = readLoop(notes, id, plan.intervalMs, reads, () => phase, () => reading);
+  const loop = readLoop(notes, id, plan.intervalMs, reads, () => phase, () => reading, asRequest);
 
   let restart: Restart;
   try {
@@ -212,12 +227,20 @@ async function restartReplica(replica: MariaDbNode, primary: MariaDbNode, downMs
   return { stoppedAt, backAt: Date.now(), selectsWhenBack: await selectsRun(replica) };
 }
 
-async function readLoop(notes: Repository<Note>, id: number, intervalMs: number, reads: Read[], phase: () => RestartPhase, reading: () => boolean): Promise<void> {
+async function readLoop(
+  notes: Repository<Note>,
+  id: number,
+  intervalMs: number,
+  reads: Read[],
+  phase: () => RestartPhase,
+  reading: () => boolean,
+  asRequest: RequestScope,
+): Promise<void> {
   while (reading()) {
     const next = Date.now() + intervalMs;
     const read: Read = { phase: phase(), sentAt: Date.now() };
     try {
-      await notes.findOneBy({ id });
+      await asRequest(() => notes.findOneBy({ id }));
     } catch (error) {
       read.error = error;
     }
@@ -239,3 +262,19 @@ function recoveredAfter(reads: readonly Read[], back: number): number | null {
   const lastFailure = after.findLastIndex((read) => 'error' in read);
   return lastFailure < 0 ? 0 : after[lastFailure + 1].sentAt - back;
 }
+
+/** The side-by-side's plan: the same for every routing measured, so their figures compare. */
+export const SIDE_BY_SIDE = {
+  pairs: 200,
+  restart: { intervalMs: 50, beforeMs: 1_000, downMs: 2_000, recoveryMs: 10_000 } satisfies ReplicaRestartPlan,
+};
+
+/** A line of figures for a spec's report. */
+export const describePairs = (f: SaveThenFindFigures) =>
+  `${f.stale}/${f.pairs} stale (${f.staleUpdates} updates, ${f.staleInserts} inserts), ${f.failed} failed, ${f.elapsedMs} ms; ` +
+  `SELECTs by node ${JSON.stringify(f.selectsByNode)}`;
+
+export const describeRestart = (f: ReplicaRestartFigures) =>
+  RESTART_PHASES.map((phase) => `${phase} ${f.phases[phase].failed}/${f.phases[phase].reads} failed ${JSON.stringify(f.phases[phase].errorCodes)}`).join('; ') +
+  `; outage ${f.outageMs} ms; recovered ${f.recoveredAfterMs === null ? 'never' : `after ${f.recoveredAfterMs} ms`}; ` +
+  `the restarted replica then served ${f.restartedReplicaSelects} SELECTs`;

@@ -18,7 +18,7 @@ import {
   waitForReplication,
 } from '../../stack/native/mariadb';
 import { CREATE_NOTES_TABLE, Note } from './note.entity';
-import { ReplicaRestartFigures, ReplicaRestartPlan, readsAcrossReplicaRestart, RESTART_PHASES, saveThenFind, SaveThenFindFigures } from './replication-scenarios';
+import { describePairs, describeRestart, ReplicaRestartFigures, readsAcrossReplicaRestart, saveThenFind, SaveThenFindFigures, SIDE_BY_SIDE } from './replication-scenarios';
 
 /**
  * The peer of issue 13's side-by-side: TypeORM's own `replication` option on the GTID harness (a primary, two
@@ -34,8 +34,7 @@ const nodes = [primary, ...replicas];
 const asApp = { as: appLogin, database: 'app' };
 const report = (line: string) => process.stdout.write(`  ${line}\n`);
 
-const PAIRS = 200;
-const RESTART: ReplicaRestartPlan = { intervalMs: 50, beforeMs: 1_000, downMs: 2_000, recoveryMs: 10_000 };
+const { pairs: PAIRS, restart: RESTART } = SIDE_BY_SIDE;
 
 /**
  * TypeORM's replication as its documentation shows it: writes to `master`, reads to the `slaves`, and nothing else
@@ -46,15 +45,6 @@ async function typeOrmReplication(slaves: readonly MariaDbNode[], cluster: { res
   const login = (node: MariaDbNode) => ({ host: node.address, port: MARIADB_PORT, username: user, password, database });
   return new DataSource({ type: 'mariadb', replication: { master: login(primary), slaves: slaves.map(login), ...cluster }, entities: [Note] }).initialize();
 }
-
-const describePairs = (f: SaveThenFindFigures) =>
-  `${f.stale}/${f.pairs} stale (${f.staleUpdates} updates, ${f.staleInserts} inserts), ${f.failed} failed, ${f.elapsedMs} ms; ` +
-  `SELECTs by node ${JSON.stringify(f.selectsByNode)}`;
-
-const describeRestart = (f: ReplicaRestartFigures) =>
-  RESTART_PHASES.map((phase) => `${phase} ${f.phases[phase].failed}/${f.phases[phase].reads} failed ${JSON.stringify(f.phases[phase].errorCodes)}`).join('; ') +
-  `; outage ${f.outageMs} ms; recovered ${f.recoveredAfterMs === null ? 'never' : `after ${f.recoveredAfterMs} ms`}; ` +
-  `the restarted replica then served ${f.restartedReplicaSelects} SELECTs`;
 
 describe("TypeORM's own replication on MariaDB (a primary and two read_only replicas, GTID)", () => {
   let dataSource: DataSource;

@@ -4,7 +4,7 @@ import { DataSource, Repository } from 'typeorm';
 import { DatabaseTopology, parseEndpoint } from '../../src/database/database-topology';
 import { Host } from '../../src/database/host';
 import { LoadBalancer } from '../../src/database/load-balancer';
-import { MariaDbNode, MariaDbSettings } from '../../src/database/mariadb-node';
+import { MariaDbNode as MariaDbServer, MariaDbSettings } from '../../src/database/mariadb-node';
 import { MariaDbRoutingDriver } from '../../src/database/mariadb-routing-driver';
 import { TopologyMonitor } from '../../src/database/topology-monitor';
 import { RequestContext } from '../../src/request-context/request-context';
@@ -14,6 +14,7 @@ import {
   gtidReplicas,
   MARIADB_DIR,
   MARIADB_PORT,
+  type MariaDbNode,
   mariadbCredentials,
   namespacesLeft,
   removeMariaDbNodes,
@@ -53,8 +54,42 @@ const settings: MariaDbSettings = {
 };
 const credentials = (address: string) => ({ host: address, port: MARIADB_PORT, username: app.user, password: app.password, database: app.database });
 
+/** The routing as the app builds it, over the primary and `replicas`: its topology, monitor and data source. */
+interface Routing {
+  topology: DatabaseTopology;
+  monitor: TopologyMonitor;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+async function startRouting(replicas: readonly MariaDbNode[]): Promise<Routing> {
+  const topology = new DatabaseTopology((hostAndPort, purpose) => new Host(new MariaDbServer(parseEndpoint(hostAndPort, MARIADB_PORT), settings), { excludeAfter: 1, readmitAfter: 1 }, purpose));
+  [gtidPrimary, ...replicas].forEach((node) => (topology.addHost(node.address).pinned = true));
+  const monitor = new TopologyMonitor(topology, { maxLagBytes: 1_000_000, maxLagSeconds: 30 }, 200);
+  await monitor.start();
+  const balancer = new LoadBalancer(topology, { fallback: 'primary', fallbackMaxLagBytes: 0, tokenWaitMs: 300, trackPositions: true, analyticsWaitMs: 1000 }, monitor);
+  const dataSource = await MariaDbRoutingDriver.initialize(
+    new DataSource({
+      type: 'mariadb',
+      driver: new MariaDbRoutingDriver(balancer),
+      replication: { master: credentials(gtidPrimary.address), slaves: replicas.map((replica) => credentials(replica.address)) },
+      entities: [Note],
+    }),
+  );
+  return {
+    topology,
+    monitor,
+    dataSource,
+    async close() {
+      await dataSource.destroy();
+      await monitor.stop();
+      await topology.close();
+    },
+  };
+}
+
+let routing: Routing;
 let topology: DatabaseTopology;
-let monitor: TopologyMonitor;
 let dataSource: DataSource;
 let notes: Repository<Note>;
 
@@ -82,26 +117,13 @@ describe('Routing on MariaDB: TypeORM with MariaDbRoutingDriver over a GTID prim
     await sql(gtidPrimary, CREATE_NOTES_TABLE, { as: app, database: app.database });
     await waitForCatchUp(gtidReplicas, gtidPrimary);
 
-    topology = new DatabaseTopology((hostAndPort, purpose) => new Host(new MariaDbNode(parseEndpoint(hostAndPort, MARIADB_PORT), settings), { excludeAfter: 1, readmitAfter: 1 }, purpose));
-    nodes.forEach((node) => (topology.addHost(node.address).pinned = true));
-    monitor = new TopologyMonitor(topology, { maxLagBytes: 1_000_000, maxLagSeconds: 30 }, 200);
-    await monitor.start();
-    const balancer = new LoadBalancer(topology, { fallback: 'primary', fallbackMaxLagBytes: 0, tokenWaitMs: 300, trackPositions: true, analyticsWaitMs: 1000 }, monitor);
-    dataSource = await MariaDbRoutingDriver.initialize(
-      new DataSource({
-        type: 'mariadb',
-        driver: new MariaDbRoutingDriver(balancer),
-        replication: { master: credentials(gtidPrimary.address), slaves: gtidReplicas.map((replica) => credentials(replica.address)) },
-        entities: [Note],
-      }),
-    );
+    routing = await startRouting(gtidReplicas);
+    ({ topology, dataSource } = routing);
     notes = dataSource.getRepository(Note);
   }, 180_000);
 
   afterAll(async () => {
-    await dataSource?.destroy();
-    await monitor?.stop();
-    await topology?.close();
+    await routing?.close();
     await removeMariaDbNodes(nodes);
 
     expect(namespacesLeft(nodes)).toEqual([]);
@@ -190,5 +212,19 @@ describe('Routing on MariaDB: TypeORM with MariaDbRoutingDriver over a GTID prim
     // Not restartedReplicaSelects: here it also counts the topology monitor's probes. Requests show where reads go.
     const after = await Promise.all(Array.from({ length: 6 }, () => inRequest(() => notes.find({ take: 1 }))));
     expect(new Set(after.flatMap(({ context }) => context.dbNodes))).toEqual(new Set([replica1.address, replica2.address]));
+  }, 60_000);
+
+  it('should fall back to the primary while the only replica restarts, where TypeORM fails every read (the side-by-side)', async () => {
+    const oneReplica = await startRouting([replica1]);
+    let figures;
+    try {
+      figures = await readsAcrossReplicaRestart(oneReplica.dataSource, { primary: gtidPrimary, replicas: gtidReplicas }, replica1, SIDE_BY_SIDE.restart, asRequest);
+    } finally {
+      await oneReplica.close();
+    }
+    report(`1 replica, ${replica1.name} restarted: ${describeRestart(figures)}`);
+
+    expect(RESTART_PHASES.map((phase) => [phase, figures.phases[phase].failed])).toEqual(RESTART_PHASES.map((phase) => [phase, 0]));
+    expect(figures.phases.stopped.reads).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -17,6 +17,7 @@ import {
   type MariaDbNode,
   mariadbCredentials,
   namespacesLeft,
+  promoteMostAdvanced,
   removeMariaDbNodes,
   replicateFrom,
   sql,
@@ -24,6 +25,8 @@ import {
   waitForCatchUp,
   waitForReplication,
 } from '../../stack/native/mariadb';
+import { stopDaemon } from '../../stack/native/daemons';
+import { waitFor } from '../../stack/native/shell';
 import { CREATE_NOTES_TABLE, Note } from './note.entity';
 import { describePairs, describeRestart, readsAcrossReplicaRestart, RequestScope, RESTART_PHASES, saveThenFind, SIDE_BY_SIDE } from './replication-scenarios';
 
@@ -226,5 +229,21 @@ describe('Routing on MariaDB: TypeORM with MariaDbRoutingDriver over a GTID prim
 
     expect(RESTART_PHASES.map((phase) => [phase, figures.phases[phase].failed])).toEqual(RESTART_PHASES.map((phase) => [phase, 0]));
     expect(figures.phases.stopped.reads).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('should follow a promotion without a restart: writes go to the promoted replica once the old primary is gone', async () => {
+    await stopDaemon(gtidPrimary.name, 'SIGKILL');
+    const promoted = Date.now();
+    const promotion = await promoteMostAdvanced(gtidReplicas);
+
+    const saved = await waitFor(
+      'a save through the routing after the promotion',
+      () => inRequest(() => notes.save({ body: 'after the failover' })).catch(() => undefined),
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    report(`${promotion.promoted} promoted; the first save through the routing succeeded ${Date.now() - promoted} ms after the promotion began`);
+
+    expect(saved.context.dbNodes).toEqual([replica1.address]);
+    expect(topology.primary?.endpoint.host).toBe(replica1.address);
   }, 60_000);
 });

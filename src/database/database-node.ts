@@ -95,5 +95,11 @@ export interface DatabaseNode extends PositionSource {
    * never time out the probe that elects the primary (issue 14, item 7).
    */
   checkWritable(): Promise<void>;
+  /**
+   * Where the server can wait for a position itself (MariaDB's MASTER_GTID_WAIT): answers true once the node has
+   * applied `position`, false when `timeoutMs` passed first, in one statement. Without it, the load balancer asks
+   * positionAfter() until the wait's budget is spent.
+   */
+  waitForPosition?(position: Lsn, timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }

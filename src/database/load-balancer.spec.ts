@@ -4,7 +4,7 @@ import { DatabaseTopology } from './database-topology';
 import { AnalyticsOnPrimaryError } from './analytics-on-primary.error';
 import { Host } from './host';
 import { FallbackPolicy, LoadBalancer } from './load-balancer';
-import { parseLsn, UNKNOWN_POSITION } from './lsn';
+import { formatLsn, parseLsn, UNKNOWN_POSITION } from './lsn';
 import { PrimaryUnavailableError } from './primary-unavailable.error';
 import { ReplicaUnavailableError } from './replica-unavailable.error';
 import { ConnectionRole, RoutedConnection } from './routed-connection';
@@ -340,6 +340,36 @@ describe('LoadBalancer', () => {
 
       expect(routes).toEqual(['primary', 'primary:token-ahead']);
       expect(performance.now() - started).toBeLessThan(500);
+    });
+
+    // MariaDB: MASTER_GTID_WAIT answers when the replica has applied the token, in one statement, no polling.
+    it('should let a node that can wait for the position do so, once, instead of asking its position again and again', async () => {
+      const replica = admittedReplica('r1', { replayLsn: '0/100', position: parseLsn('0/100') });
+      const calls: string[] = [];
+      Object.assign(replica.node, {
+        positionAfter: async () => (calls.push('positionAfter'), parseLsn('0/100')),
+        waitForPosition: async (position: bigint, timeoutMs: number) => {
+          calls.push(`waitForPosition(${formatLsn(position)}, ≤${Math.ceil(timeoutMs)} ms)`);
+          await new Promise((resolve) => setTimeout(resolve, 40));
+          return true;
+        },
+      });
+      const lb = balancer([replica], { tokenWaitMs: 500 });
+
+      const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: parseLsn('0/200') } });
+
+      expect(routes).toEqual(['r1', 'replica:token-wait']);
+      expect(calls).toEqual(['waitForPosition(0/200, ≤500 ms)']);
+    });
+
+    it('should go to the primary when a node that waits for the position itself times out', async () => {
+      const replica = admittedReplica('r1', { replayLsn: '0/100', position: parseLsn('0/100') });
+      Object.assign(replica.node, { waitForPosition: async (_position: bigint, timeoutMs: number) => (await new Promise((r) => setTimeout(r, timeoutMs)), false) });
+      const lb = balancer([replica], { tokenWaitMs: 30 });
+
+      const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: parseLsn('0/200') } });
+
+      expect(routes).toEqual(['primary', 'primary:token-ahead']);
     });
 
     it('should go to the primary when no replica catches up within the budget', async () => {

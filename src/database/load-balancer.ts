@@ -337,23 +337,23 @@ export class LoadBalancer {
     const caughtUp = (h: Host) =>
       h.knownReplayLsn !== undefined && h.knownReplayLsn >= required && (timeline === undefined || h.health.timeline === timeline);
     const ready = this.hosts.next(tried, caughtUp);
-    return ready ? { replica: ready, reason: 'replica' } : this.waitForPosition(caughtUp, tried);
+    return ready ? { replica: ready, reason: 'replica' } : this.waitForPosition(required, caughtUp, tried);
   }
 
-  private async waitForPosition(caughtUp: (host: Host) => boolean, tried: ReadonlySet<Host>): Promise<Route> {
+  private async waitForPosition(required: Lsn, caughtUp: (host: Host) => boolean, tried: ReadonlySet<Host>): Promise<Route> {
     const deadline = performance.now() + this.policy.tokenWaitMs;
     // Usually every replica has long replayed the position and only the monitor's last probe is behind: ask the
     // next one of the rotation alone first, rather than every replica (a query each), then all of them.
     const next = this.hosts.next(tried);
     if (next) {
-      await untilOrAfter(askReplay(next, performance.now()), deadline - performance.now());
+      await untilOrAfter(askReplay(next, performance.now(), required, deadline), deadline - performance.now());
       if (caughtUp(next) && next.eligible) return { replica: next, reason: 'replica:token-wait' };
     }
     while (performance.now() < deadline) {
       const candidates = this.hosts.oltp().filter((h) => h.eligible && !tried.has(h));
       if (candidates.length === 0) break;
       const started = performance.now();
-      const answers = Promise.all(candidates.map((h) => askReplay(h, started)));
+      const answers = Promise.all(candidates.map((h) => askReplay(h, started, required, deadline)));
       // Never past the budget: a frozen replica, eligible until its next probes, would hold the wait until the
       // position query's own timeout (seconds) — issue 14, item 9.
       await untilOrAfter(answers, deadline - performance.now());
@@ -387,9 +387,14 @@ export class LoadBalancer {
   }
 }
 
-/** Asks `host` what it has replayed (a query that starts after `moment`) and records the answer on it. */
-async function askReplay(host: Host, moment: number): Promise<void> {
-  host.observeReplay(await host.node.positionAfter(moment), host.health.timeline);
+/**
+ * Asks `host` what it has replayed (a query that starts after `moment`) and records the answer on it; a node that
+ * can wait for `required` itself is asked to, until `deadline`.
+ */
+async function askReplay(host: Host, moment: number, required: Lsn, deadline: number): Promise<void> {
+  const { node } = host;
+  if (!node.waitForPosition) return host.observeReplay(await node.positionAfter(moment), host.health.timeline);
+  if (await node.waitForPosition(required, deadline - performance.now())) host.observeReplay(required, host.health.timeline);
 }
 
 /** Resolves when `work` settles or `ms` have passed, whichever comes first (without `work`: after `ms`). */

@@ -183,6 +183,21 @@ export class MariaDbNode implements DatabaseNode {
     return result;
   }
 
+  /**
+   * MASTER_GTID_WAIT: the replica answers 0 as soon as its gtid_slave_pos reaches the position's sequence number in
+   * the domain (it compares sequence numbers, whatever the server_id), -1 at the timeout. One statement, no polling.
+   */
+  async waitForPosition(position: Lsn, timeoutMs: number): Promise<boolean> {
+    if (timeoutMs <= 0) return false;
+    try {
+      const gtid = `${this.settings.gtidDomainId}-0-${position}`;
+      const [rows] = await this.poolFor('reads').promise().query('SELECT MASTER_GTID_WAIT(?, ?) AS waited', [gtid, timeoutMs / 1000]);
+      return Number((rows as { waited: number | null }[])[0]?.waited) === 0;
+    } catch {
+      return false;
+    }
+  }
+
   private poolFor(kind: PoolKind): Pool {
     const { readPoolMax, writePoolMax, statementTimeoutMs } = this.settings;
     const max = kind === 'writes' ? writePoolMax : kind === 'reads' ? readPoolMax : 4;

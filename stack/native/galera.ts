@@ -83,10 +83,6 @@ export function galeraOptions(node: Pick<MariaDbNode, 'name' | 'address'>, clust
     // Galera certifies row images, and replicated inserts must not take auto-increment table locks.
     '--innodb-autoinc-lock-mode=2',
     '--default-storage-engine=InnoDB',
-    // InnoDB's log written (not synced) at each commit, as the binary log is: a killed node (the harness kills one)
-    // recovers the position its binary log has. With mariadbdCommand's 0, InnoDB lost up to a second of commits
-    // that the binary log kept, and the IST that followed stopped on 1950 (GTID out of order) with the node Inconsistent.
-    '--innodb-flush-log-at-trx-commit=2',
   ];
 }
 

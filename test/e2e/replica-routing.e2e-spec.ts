@@ -5,7 +5,7 @@ import { service } from '../../stack/topology';
 import { CONDUIT_ENTITIES } from '../../src/conduit/conduit-entities';
 import { AppConfig } from '../../src/config/app-config';
 import { migrate } from '../../src/database/migrate';
-import { POSTGRES_MIGRATIONS } from '../../src/database/migrations';
+import { MIGRATIONS } from '../../src/database/migrations';
 import { primaryDataSource } from '../../src/database/primary-locator';
 import { articleReplicated, ConduitClient, conduitRows, expectConduitProblem, newArticle, uncachedListPath } from './support/conduit';
 import { expectProblem } from './support/problem';
@@ -277,7 +277,7 @@ describe('The app on real streaming replication', () => {
           }
         }),
       );
-      expect(applied).toEqual(POSTGRES_MIGRATIONS.map((m) => m.name));
+      expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
       await onNode('db-primary', 'DROP DATABASE migrate_race WITH (FORCE)');
     });
 

@@ -1,4 +1,5 @@
 import './entities-for-mariadb';
+import { createConnection } from 'mysql2/promise';
 import { existsSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { RedisCache } from '../../src/cache/redis-cache';
@@ -100,6 +101,26 @@ describe('The Conduit schema on MariaDB: the migrate job and the seed over a GTI
 
   it('should apply nothing on a second run', async () => {
     expect(await migrate(config)).toEqual([]);
+  });
+
+  it('should make a run wait while another holds the lock, and let two concurrent runs apply each migration once', async () => {
+    await sql(gtidPrimary, "CREATE DATABASE migrate_race; GRANT ALL ON migrate_race.* TO 'app'@'%'");
+    const race = AppConfig.fromEnv({ ...env(), DB_NAME: 'migrate_race' });
+    const holder = await createConnection({ host: gtidPrimary.address, port: MARIADB_PORT, user: app.user, password: app.password, database: 'migrate_race' });
+    const migrationTables = async () => Number((await sql(gtidPrimary, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'migrate_race'"))[0][0]);
+    try {
+      await holder.query("SELECT GET_LOCK('migrate:migrate_race', 0)");
+      const runs = Promise.all([migrate(race), migrate(race)]);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+
+      expect(await migrationTables()).toBe(0);
+      await holder.query("SELECT RELEASE_LOCK('migrate:migrate_race')");
+      expect((await runs).map((applied) => applied.length).sort()).toEqual([0, MARIADB_MIGRATIONS.length]);
+      expect((await sql(gtidPrimary, 'SELECT name FROM migrations', { as: app, database: 'migrate_race' })).map(([name]) => name)).toEqual(MARIADB_MIGRATIONS.map((m) => m.name));
+    } finally {
+      await holder.end();
+      await sql(gtidPrimary, 'DROP DATABASE IF EXISTS migrate_race');
+    }
   });
 
   it('should find no difference between the Conduit entities and the migrated schema', async () => {

@@ -8,6 +8,8 @@ import { ConduitArticle } from './conduit/articles/conduit-article.entity';
 import { Favorite } from './conduit/articles/favorite.entity';
 import { slugFor } from './conduit/articles/slug';
 import { Comment } from './conduit/comments/comment.entity';
+import { CONDUIT_ENTITIES } from './conduit/conduit-entities';
+import { insertUnlessPresent } from './conduit/portable-writes';
 import { Follow } from './conduit/profiles/follow.entity';
 import { Tag } from './conduit/tags/tag.entity';
 import { PasswordHasher } from './conduit/users/password-hasher';
@@ -54,7 +56,7 @@ async function seedConduit(em: EntityManager): Promise<Loaded | undefined> {
   }
   const id = (username: string) => users.get(username)!.id;
   await em.insert(Follow, DEMO_FOLLOWS.map(([follower, followee]) => ({ followerId: id(follower), followeeId: id(followee) })));
-  await em.createQueryBuilder().insert().into(Tag).values([...new Set(DEMO_ARTICLES.flatMap((a) => a.tags))].map((name) => ({ name }))).orIgnore().execute();
+  await insertUnlessPresent(em, Tag, [...new Set(DEMO_ARTICLES.flatMap((a) => a.tags))].map((name) => ({ name })));
   const tags = new Map((await em.find(Tag)).map((tag) => [tag.name, tag]));
   const slugs: string[] = [];
   for (const demo of DEMO_ARTICLES) {
@@ -83,8 +85,8 @@ async function seedConduit(em: EntityManager): Promise<Loaded | undefined> {
   };
 }
 
-async function seed(config: AppConfig): Promise<Loaded | undefined> {
-  const dataSource = await primaryDataSource(config, 'seed', { entities: [User, Follow, Tag, ConduitArticle, Favorite, Comment] });
+export async function seed(config: AppConfig): Promise<Loaded | undefined> {
+  const dataSource = await primaryDataSource(config, 'seed', { entities: CONDUIT_ENTITIES });
   try {
     // One transaction: a failed run leaves nothing half-written, so the next one starts over.
     return await dataSource.transaction(seedConduit);
@@ -95,16 +97,18 @@ async function seed(config: AppConfig): Promise<Loaded | undefined> {
 
 const SIGN_IN = `${DEMO_USERS.map((u) => u.username).join(', ')}; password ${DEMO_PASSWORD}`;
 
-seed(AppConfig.fromEnv(process.env))
-  .then((loaded) => {
-    if (!loaded) return console.log(`seed: the Conduit demo is there already (users ${SIGN_IN}); nothing to do`);
-    console.log(
-      `seed: loaded the Conduit demo: ${loaded.users} users (${SIGN_IN}), ${loaded.follows} follows, ${loaded.tags} tags, ` +
-        `${loaded.articles.length} articles, ${loaded.favourites} favourites, ${loaded.comments} comments`,
-    );
-    console.log(`seed: the articles: ${loaded.articles.map((slug) => `/api/articles/${slug}`).join(' ')}`);
-  })
-  .catch((error: Error) => {
-    console.error(`seed: failed: ${error.message}`);
-    process.exit(1);
-  });
+if (require.main === module) {
+  seed(AppConfig.fromEnv(process.env))
+    .then((loaded) => {
+      if (!loaded) return console.log(`seed: the Conduit demo is there already (users ${SIGN_IN}); nothing to do`);
+      console.log(
+        `seed: loaded the Conduit demo: ${loaded.users} users (${SIGN_IN}), ${loaded.follows} follows, ${loaded.tags} tags, ` +
+          `${loaded.articles.length} articles, ${loaded.favourites} favourites, ${loaded.comments} comments`,
+      );
+      console.log(`seed: the articles: ${loaded.articles.map((slug) => `/api/articles/${slug}`).join(' ')}`);
+    })
+    .catch((error: Error) => {
+      console.error(`seed: failed: ${error.message}`);
+      process.exit(1);
+    });
+}

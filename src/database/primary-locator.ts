@@ -1,6 +1,8 @@
+import { createConnection, RowDataPacket } from 'mysql2/promise';
 import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { ENTITY_DIALECT } from './column-types';
 import { NodeEndpoint, parseEndpoint } from './database-topology';
 import { ReplicaDiscovery } from './replica-discovery';
 
@@ -13,6 +15,10 @@ async function candidates(config: AppConfig): Promise<NodeEndpoint[]> {
 }
 
 async function isWritable(endpoint: NodeEndpoint, config: AppConfig): Promise<boolean> {
+  return config.DB_DIALECT === 'mariadb' ? isWritableMariaDb(endpoint, config) : isWritablePostgres(endpoint, config);
+}
+
+async function isWritablePostgres(endpoint: NodeEndpoint, config: AppConfig): Promise<boolean> {
   const client = new Client({ ...endpoint, user: config.DB_USER, password: config.DB_PASSWORD, database: config.DB_NAME, connectionTimeoutMillis: 2000 });
   client.on('error', () => undefined);
   try {
@@ -23,6 +29,21 @@ async function isWritable(endpoint: NodeEndpoint, config: AppConfig): Promise<bo
     return false;
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** MariaDB: a replica runs with read_only (the app's user cannot get past it); the primary without. */
+async function isWritableMariaDb(endpoint: NodeEndpoint, config: AppConfig): Promise<boolean> {
+  const connection = await createConnection({ ...endpoint, user: config.DB_USER, password: config.DB_PASSWORD, database: config.DB_NAME, connectTimeout: 2000 }).catch(() => undefined);
+  if (!connection) return false;
+  connection.on('error', () => undefined);
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>('SELECT @@global.read_only = 0 AS writable');
+    return Number(rows[0].writable) === 1;
+  } catch {
+    return false;
+  } finally {
+    await connection.end().catch(() => undefined);
   }
 }
 
@@ -44,17 +65,16 @@ export async function locatePrimary(config: AppConfig, timeoutMs = 60_000): Prom
 
 /** A DataSource on the node that is primary now, for one-shot jobs; `options` add to the connection settings. */
 export async function primaryDataSource(config: AppConfig, job: string, options: Partial<DataSourceOptions>): Promise<DataSource> {
+  if (options.entities?.length && config.DB_DIALECT !== ENTITY_DIALECT) {
+    // The entities' column types were fixed when they loaded, from the environment's DB_DIALECT (column-types.ts).
+    throw new Error(`the entities were declared for DB_DIALECT=${ENTITY_DIALECT}, and this job runs with ${config.DB_DIALECT}: set DB_DIALECT in its environment`);
+  }
   const primary = await locatePrimary(config);
-  return new DataSource({
-    type: 'postgres',
-    host: primary.host,
-    port: primary.port,
-    username: config.DB_USER,
-    password: config.DB_PASSWORD,
-    database: config.DB_NAME,
-    applicationName: `${config.APP_INSTANCE}-${job}`,
-    connectTimeoutMS: config.DB_CONNECT_TIMEOUT_MS,
-    installExtensions: false,
-    ...options,
-  } as DataSourceOptions).initialize();
+  const connection = { host: primary.host, port: primary.port, username: config.DB_USER, password: config.DB_PASSWORD, database: config.DB_NAME };
+  const dialect =
+    config.DB_DIALECT === 'mariadb'
+      ? // DATETIME columns hold UTC, as the app's connections read and write them.
+        { type: 'mariadb', timezone: 'Z', connectTimeout: config.DB_CONNECT_TIMEOUT_MS }
+      : { type: 'postgres', applicationName: `${config.APP_INSTANCE}-${job}`, connectTimeoutMS: config.DB_CONNECT_TIMEOUT_MS, installExtensions: false };
+  return new DataSource({ ...dialect, ...connection, ...options } as DataSourceOptions).initialize();
 }

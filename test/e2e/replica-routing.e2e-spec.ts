@@ -2,7 +2,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../stack/native/paths';
 import { service } from '../../stack/topology';
+import { CONDUIT_ENTITIES } from '../../src/conduit/conduit-entities';
+import { AppConfig } from '../../src/config/app-config';
+import { migrate } from '../../src/database/migrate';
 import { MIGRATIONS } from '../../src/database/migrations';
+import { primaryDataSource } from '../../src/database/primary-locator';
 import { articleReplicated, ConduitClient, conduitRows, expectConduitProblem, newArticle, uncachedListPath } from './support/conduit';
 import { expectProblem } from './support/problem';
 import { caughtUp } from './support/replica-delay';
@@ -275,6 +279,23 @@ describe('The app on real streaming replication', () => {
       );
       expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
       await onNode('db-primary', 'DROP DATABASE migrate_race WITH (FORCE)');
+    });
+
+    it('should leave no difference between the Conduit entities and the migrated schema', async () => {
+      await onNode('db-primary', 'DROP DATABASE IF EXISTS schema_check');
+      await onNode('db-primary', 'CREATE DATABASE schema_check OWNER app');
+      // The settings the migrate job above runs with, in this process: the entities load for PostgreSQL, as in the app.
+      const config = AppConfig.fromEnv({ ...process.env, DB_PRIMARY_HOST: service('db-primary').address, DB_REPLICA_HOSTS: '', DB_NAME: 'schema_check', DB_PASSWORD: 'app-dev-password' });
+      await migrate(config);
+      const dataSource = await primaryDataSource(config, 'schema-check', { entities: CONDUIT_ENTITIES });
+      try {
+        const { upQueries } = await dataSource.driver.createSchemaBuilder().log();
+
+        expect(upQueries.map((query) => query.query)).toEqual([]);
+      } finally {
+        await dataSource.destroy();
+        await onNode('db-primary', 'DROP DATABASE schema_check WITH (FORCE)');
+      }
     });
   });
 

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, JoinTable, ManyToMany, ManyToOne, Unique, UpdateDateColumn } from 'typeorm';
+import { GeneratedIdColumn, pointInTimeColumn } from '../../database/column-types';
 import { Tag } from '../tags/tag.entity';
 import { User } from '../users/user.entity';
 
@@ -7,8 +8,11 @@ import { User } from '../users/user.entity';
  * entities by their class); the toy is gone, the name stays.
  */
 @Entity('conduit_article')
+@Unique('conduit_article_slug_key', ['slug'])
+// Lists are newest first (id order); the author filter and the feed walk this index (author_id, id DESC).
+@Index('conduit_article_author_idx', ['authorId', 'id'])
 export class ConduitArticle {
-  @PrimaryGeneratedColumn('identity', { generatedIdentity: 'ALWAYS' })
+  @GeneratedIdColumn()
   id: number;
 
   @Column({ type: 'varchar', length: 120 })
@@ -27,20 +31,25 @@ export class ConduitArticle {
   authorId: number;
 
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'author_id' })
+  @JoinColumn({ name: 'author_id', foreignKeyConstraintName: 'conduit_article_author_id_fkey' })
   author: User;
 
+  /**
+   * conduit_article_tag is the migrations' alone (`synchronize: false`): TypeORM would want an index of its own
+   * on each column, under names it makes up, where the primary key (article_id, tag_id) and
+   * conduit_article_tag_tag_idx serve both lookups already.
+   */
   @ManyToMany(() => Tag)
-  @JoinTable({ name: 'conduit_article_tag', joinColumn: { name: 'article_id' }, inverseJoinColumn: { name: 'tag_id' } })
+  @JoinTable({ name: 'conduit_article_tag', joinColumn: { name: 'article_id' }, inverseJoinColumn: { name: 'tag_id' }, synchronize: false })
   tags: Tag[];
 
   /** Kept by the favorite writes (in their transaction), so that no read counts rows. */
   @Column({ name: 'favorites_count', type: 'integer', default: 0 })
   favoritesCount: number;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreateDateColumn({ name: 'created_at', ...pointInTimeColumn() })
   createdAt: Date;
 
-  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  @UpdateDateColumn({ name: 'updated_at', ...pointInTimeColumn() })
   updatedAt: Date;
 }

@@ -5,6 +5,7 @@ import { RedisCache } from '../../cache/redis-cache';
 import { AppConfig } from '../../config/app-config';
 import { EmptyUpdateError, NotTheAuthorError, ResourceNotFoundError } from '../../errors/domain-errors';
 import { commentCacheKeys } from '../comments/comment-cache-keys';
+import { insertUnlessPresent, referencedRowLock } from '../portable-writes';
 import { viewOf } from '../profiles/dto/profile.dto';
 import { Follow } from '../profiles/follow.entity';
 import { ProfilesService, publicProfileOf } from '../profiles/profiles.service';
@@ -107,11 +108,10 @@ export class ConduitArticlesService {
     const { id } = await this.record(slug);
     await this.cache.invalidating([keys.article(slug), keys.favorites(viewerId)], () =>
       this.articles.manager.transaction(async (em) => {
-        // FOR KEY SHARE: the article cannot be deleted under us (the insert would fail its foreign key), and
-        // favourites of one article do not wait for each other (the count's UPDATE takes a weaker lock).
-        if (!(await em.findOne(ConduitArticle, { where: { id }, lock: { mode: 'for_key_share' } }))) throw new ResourceNotFoundError('article', slug);
-        const inserted = await em.createQueryBuilder().insert().into(Favorite).values({ userId: viewerId, articleId: id }).orIgnore().returning(['article_id']).execute();
-        if ((inserted.raw as unknown[]).length) await em.increment(ConduitArticle, { id }, 'favoritesCount', 1);
+        // The article cannot be deleted under us (the insert would fail its foreign key). On PostgreSQL (FOR KEY
+        // SHARE), favourites of one article do not wait for each other (the count's UPDATE takes a weaker lock).
+        if (!(await em.findOne(ConduitArticle, { where: { id }, lock: referencedRowLock(em, { thenUpdates: true }) }))) throw new ResourceNotFoundError('article', slug);
+        if (await insertUnlessPresent(em, Favorite, [{ userId: viewerId, articleId: id }])) await em.increment(ConduitArticle, { id }, 'favoritesCount', 1);
       }),
     );
     return this.get(slug, viewerId);
@@ -156,10 +156,11 @@ export class ConduitArticlesService {
     filter(matching);
     const [page, counted] = await Promise.all([
       matching.clone().select('article.id', 'id').orderBy('article.id', 'DESC').offset(query.offset).limit(query.limit).getRawMany<{ id: number }>(),
-      matching.clone().select('count(*)::int', 'count').getRawOne<{ count: number }>(),
+      // A string on PostgreSQL (count is a bigint), a number on MariaDB.
+      matching.clone().select('count(*)', 'count').getRawOne<{ count: string | number }>(),
     ]);
     const ids = page.map((row) => row.id);
-    const articlesCount = counted?.count ?? 0;
+    const articlesCount = Number(counted?.count ?? 0);
     const rows = ids.length ? await this.articles.find({ where: { id: In(ids) }, relations: { author: true, tags: true }, order: { id: 'DESC' } }) : [];
     const [favorited, followed] = await Promise.all([
       viewerId === undefined || !ids.length

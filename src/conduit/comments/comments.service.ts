@@ -7,6 +7,7 @@ import { NotTheAuthorError, ResourceNotFoundError } from '../../errors/domain-er
 import { ConduitArticle } from '../articles/conduit-article.entity';
 import { ConduitArticlesService } from '../articles/conduit-articles.service';
 import { viewOf } from '../profiles/dto/profile.dto';
+import { referencedRowLock } from '../portable-writes';
 import { ProfilesService } from '../profiles/profiles.service';
 import { commentCacheKeys as keys } from './comment-cache-keys';
 import { Comment } from './comment.entity';
@@ -43,8 +44,8 @@ export class CommentsService {
     const { id: articleId } = await this.articles.record(slug);
     const comment = await this.cache.invalidating([keys.comments(articleId)], () =>
       this.comments.manager.transaction(async (em) => {
-        // FOR KEY SHARE: the article cannot be deleted under us (the insert would fail its foreign key).
-        if (!(await em.findOne(ConduitArticle, { where: { id: articleId }, lock: { mode: 'for_key_share' } }))) throw new ResourceNotFoundError('article', slug);
+        // The article cannot be deleted under us (the insert would fail its foreign key).
+        if (!(await em.findOne(ConduitArticle, { where: { id: articleId }, lock: referencedRowLock(em) }))) throw new ResourceNotFoundError('article', slug);
         return em.save(em.create(Comment, { articleId, authorId, body: input.body }));
       }),
     );

@@ -4,6 +4,7 @@ import { In, Repository } from 'typeorm';
 import { RedisCache } from '../../cache/redis-cache';
 import { AppConfig } from '../../config/app-config';
 import { ResourceNotFoundError, SelfFollowError } from '../../errors/domain-errors';
+import { insertUnlessPresent, referencedRowLock } from '../portable-writes';
 import { userCacheKeys } from '../users/user-cache-keys';
 import { User } from '../users/user.entity';
 import { ProfileResponse, PublicProfile, viewOf } from './dto/profile.dto';
@@ -36,9 +37,9 @@ export class ProfilesService {
     if (profile.id === viewerId) throw new SelfFollowError();
     await this.cache.invalidating([keys.follows(viewerId)], () =>
       this.follows.manager.transaction(async (em) => {
-        // FOR KEY SHARE: the user cannot be deleted under us (the insert would fail its foreign key), nor blocked.
-        if (!(await em.findOne(User, { where: { id: profile.id }, lock: { mode: 'for_key_share' } }))) throw new ResourceNotFoundError('profile', username);
-        await em.createQueryBuilder().insert().into(Follow).values({ followerId: viewerId, followeeId: profile.id }).orIgnore().execute();
+        // The user cannot be deleted under us (the insert would fail its foreign key), nor blocked.
+        if (!(await em.findOne(User, { where: { id: profile.id }, lock: referencedRowLock(em) }))) throw new ResourceNotFoundError('profile', username);
+        await insertUnlessPresent(em, Follow, [{ followerId: viewerId, followeeId: profile.id }]);
       }),
     );
     return { profile: viewOf(profile, true) };

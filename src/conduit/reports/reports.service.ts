@@ -34,7 +34,11 @@ export class ReportsService {
   }
 
   private perMonth<Entity extends ObjectLiteral>(repository: Repository<Entity>, alias: string, since: Date): SelectQueryBuilder<Entity> {
-    const month = `to_char(date_trunc('month', ${alias}.created_at AT TIME ZONE 'UTC'), 'YYYY-MM')`;
+    // MariaDB's DATETIME holds UTC already (pointInTimeColumn).
+    const month =
+      repository.manager.connection.options.type === 'mariadb'
+        ? `DATE_FORMAT(${alias}.created_at, '%Y-%m')`
+        : `to_char(date_trunc('month', ${alias}.created_at AT TIME ZONE 'UTC'), 'YYYY-MM')`;
     return repository.createQueryBuilder(alias).select(month, 'month').where(`${alias}.created_at >= :since`, { since }).groupBy(month);
   }
 }

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { RedisCache } from '../../cache/redis-cache';
 import { AppConfig } from '../../config/app-config';
+import { insertUnlessPresent } from '../portable-writes';
 import { TagsResponse } from './dto/tags.dto';
 import { tagCacheKeys as keys } from './tag-cache-keys';
 import { Tag } from './tag.entity';
@@ -20,7 +21,7 @@ export class TagsService {
     const tags = await this.cache.getOrLoad(keys.tagList, this.config.CACHE_LIST_TTL_SECONDS, async () => {
       const rows = await this.tags
         .createQueryBuilder('tag')
-        .innerJoin('conduit_article_tag', 'use', 'use.tag_id = tag.id')
+        .innerJoin('conduit_article_tag', 'tagging', 'tagging.tag_id = tag.id')
         .select('tag.name', 'name')
         .addSelect('count(*)', 'uses')
         .groupBy('tag.id')
@@ -33,12 +34,12 @@ export class TagsService {
   }
 
   /**
-   * The tags named, created where missing, inside the caller's transaction (an article's write). ON CONFLICT DO
-   * NOTHING: two articles introducing one tag at once both get it.
+   * The tags named, created where missing, inside the caller's transaction (an article's write). A name already
+   * there is skipped, not an error: two articles introducing one tag at once both get it.
    */
   async ensure(em: EntityManager, names: string[]): Promise<Tag[]> {
     if (names.length === 0) return [];
-    await em.createQueryBuilder().insert().into(Tag).values(names.map((name) => ({ name }))).orIgnore().execute();
+    await insertUnlessPresent(em, Tag, names.map((name) => ({ name })));
     return em.findBy(Tag, { name: In(names) });
   }
 }

@@ -1,9 +1,12 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Unique, UpdateDateColumn } from 'typeorm';
+import { GeneratedIdColumn, pointInTimeColumn } from '../../database/column-types';
 
 /** A Conduit account. `passwordHash` is PasswordHasher's output, never the password. */
 @Entity('conduit_user')
+@Unique('conduit_user_email_key', ['email'])
+@Unique('conduit_user_username_key', ['username'])
 export class User {
-  @PrimaryGeneratedColumn('identity', { generatedIdentity: 'ALWAYS' })
+  @GeneratedIdColumn()
   id: number;
 
   /** Stored lower-cased: one account per mailbox, whatever the case a client types. */
@@ -22,9 +25,9 @@ export class User {
   @Column({ type: 'varchar', length: 2048, default: '' })
   image: string;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @CreateDateColumn({ name: 'created_at', ...pointInTimeColumn() })
   createdAt: Date;
 
-  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  @UpdateDateColumn({ name: 'updated_at', ...pointInTimeColumn() })
   updatedAt: Date;
 }

@@ -12,8 +12,19 @@ interface TrackedHeader {
   stateChanges?: { systemVariables?: Record<string, string> };
 }
 
-/** The position every node can tell: what it wrote itself (gtid_binlog_pos) or applied as a replica (gtid_slave_pos), whichever is later per domain. */
-const CURRENT_POSITION = 'SELECT @@global.gtid_current_pos AS position';
+/**
+ * An upper bound of what a read on the node has seen: what it wrote to its binary log, its own writes or (with
+ * log_slave_updates) what it applied. A transaction is in the binary log before its commit is visible (the binlog is
+ * written between InnoDB's prepare and commit), so this may run ahead of the data, never behind it.
+ */
+const SEEN_POSITION = 'SELECT @@global.gtid_current_pos AS position';
+
+/**
+ * What the node has applied, a lower bound of what a read there sees: on a replica gtid_slave_pos, which the
+ * replication thread moves once the transaction has committed (gtid_current_pos would count a transaction still
+ * between binlog and commit, and a read trusting it found a row missing); on the primary, its binary log.
+ */
+const APPLIED_POSITION = 'SELECT IF(@@global.read_only, @@global.gtid_slave_pos, @@global.gtid_binlog_pos) AS position';
 
 /** A node's position in `domain`: 0 while the domain has no transaction yet (a new topology), as PostgreSQL's first LSN. */
 const positionIn = (gtids: string | null | undefined, domain: number): Lsn => sequenceInDomain(gtids, domain) ?? 0n;
@@ -62,7 +73,7 @@ export class MariaDbConnection implements NodeConnection {
     if (this.committedAt !== null && !this.readSince) return this.committedAt;
     this.onOwnRoundTrip();
     try {
-      const [rows] = (await this.connection.promise().query(CURRENT_POSITION)) as unknown as [{ position: string }[]];
+      const [rows] = (await this.connection.promise().query(SEEN_POSITION)) as unknown as [{ position: string }[]];
       return positionIn(rows[0]?.position, this.domain);
     } catch {
       return null;
@@ -90,7 +101,8 @@ interface ProbeAnswer {
   clock_ms: string | number;
 }
 
-const PROBE = `SELECT @@global.read_only AS read_only, @@global.gtid_current_pos AS position, UNIX_TIMESTAMP(NOW(6)) * 1000 AS clock_ms`;
+const PROBE = `SELECT @@global.read_only AS read_only, IF(@@global.read_only, @@global.gtid_slave_pos, @@global.gtid_binlog_pos) AS position,
+  UNIX_TIMESTAMP(NOW(6)) * 1000 AS clock_ms`;
 
 /** What a MariaDbNode needs beyond PostgreSQL's settings. */
 export interface MariaDbSettings extends NodeSettings {
@@ -104,7 +116,7 @@ export interface MariaDbSettings extends NodeSettings {
  * that track `last_gtid`), streams, and one-connection pools for the probe and for readiness.
  *
  * MariaDB has no recovery state: a replica is a node with read_only=ON (the app's user cannot bypass it). The
- * probe reads it and gtid_current_pos without privileges beyond the app's (SHOW SLAVE STATUS would need
+ * probe reads it and the node's applied position (APPLIED_POSITION) without privileges beyond the app's (SHOW SLAVE STATUS would need
  * SLAVE MONITOR), so lag is the primary's sequence number minus the replica's: transactions, where PostgreSQL
  * counts bytes. Positions show in LSN notation (`0/39` is sequence 57) until the health output learns each
  * dialect's own.
@@ -159,7 +171,9 @@ export class MariaDbNode implements DatabaseNode {
       apply_delay_ms: 0,
       timeline: 1,
       receiving: readOnly,
-      system_identifier: `mariadb-domain-${this.settings.gtidDomainId}`,
+      // MariaDB has no cluster identifier: the topology is its GTID domain, whose sequence numbers are the positions.
+      // Decimal, as PostgreSQL's system_identifier is: tokens carry it, and their codec accepts digits only.
+      system_identifier: String(this.settings.gtidDomainId),
       clock_ms: Number(answer.clock_ms),
     };
   }
@@ -169,6 +183,11 @@ export class MariaDbNode implements DatabaseNode {
     if (Number((rows as { read_only: number }[])[0].read_only) === 1) throw new Error(`${this.name} is not writable`);
   }
 
+  /**
+   * What the node has applied, asked after `moment`: on a replica a lower bound of what reads there see, which is
+   * what the token wait needs (its reads' own positions are asked behind them, SEEN_POSITION); on the primary,
+   * where reads without a position are bounded by it, its binary log, every commit there included.
+   */
   positionAfter(moment: number): Promise<Lsn | null> {
     const current = this.positionQuery;
     if (current && current.startedAt >= moment) return current.result;
@@ -176,7 +195,7 @@ export class MariaDbNode implements DatabaseNode {
     this.positionQueries.ownRoundTrip++;
     const result = this.poolFor('reads')
       .promise()
-      .query(CURRENT_POSITION)
+      .query(APPLIED_POSITION)
       .then(([rows]) => positionIn((rows as { position: string }[])[0]?.position, this.settings.gtidDomainId))
       .catch(() => null);
     this.positionQuery = { startedAt, result };
@@ -202,9 +221,11 @@ export class MariaDbNode implements DatabaseNode {
     const { readPoolMax, writePoolMax, statementTimeoutMs } = this.settings;
     const max = kind === 'writes' ? writePoolMax : kind === 'reads' ? readPoolMax : 4;
     const timeout = `SET SESSION max_statement_time = ${statementTimeoutMs / 1000}`;
+    // DATETIME columns hold UTC (mysql2's timezone 'Z'); their server-side defaults (CURRENT_TIMESTAMP) too.
+    const utc = "SET SESSION time_zone = '+00:00'";
     // Writes: the server returns each commit's GTID with its answer. Reads: a write sent here fails (1792).
     const session = kind === 'writes' ? ["SET SESSION session_track_system_variables = 'last_gtid'"] : ['SET SESSION TRANSACTION READ ONLY'];
-    return (this.pools[kind] ??= this.createPool(max, [timeout, ...session]));
+    return (this.pools[kind] ??= this.createPool(max, [timeout, utc, ...session]));
   }
 
   /** A pool whose every new connection runs `session` first (mysql2 queues a connection's statements in order). */

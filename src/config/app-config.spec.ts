@@ -30,6 +30,11 @@ describe('AppConfig', () => {
     expect(parseConfig({ DB_REPLICA_HOSTS: 'db-replica-1', DB_ANALYTICS_HOSTS: 'db-replica-1:5433' }).DB_ANALYTICS_HOSTS).toEqual(['db-replica-1:5433']);
   });
 
+  it('should refuse a Galera topology on PostgreSQL, and take it on MariaDB', () => {
+    expect(() => parseConfig({ DB_TOPOLOGY: 'galera' })).toThrow(/DB_TOPOLOGY: galera needs DB_DIALECT=mariadb/);
+    expect(parseConfig({ DB_TOPOLOGY: 'galera', DB_DIALECT: 'mariadb' }).DB_TOPOLOGY).toBe('galera');
+  });
+
   it('should coerce numbers and flags from strings', () => {
     const config = parseConfig({ DB_POOL_MAX_REPLICA: '25', EXPOSE_DB_NODE: 'false' });
 

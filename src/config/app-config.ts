@@ -44,7 +44,13 @@ export const configSchema = z.object({
    * docs/mariadb.md). The same routing either way; only the nodes' driver, positions and column types differ.
    */
   DB_DIALECT: z.enum(['postgres', 'mariadb']).default('postgres'),
-  /** MariaDB: the GTID domain the primary writes in; its sequence numbers are the routing's positions. */
+  /**
+   * MariaDB: `primary-replicas` (GTID replication: one writable node, read_only replicas), or `galera` (every node
+   * of a Galera cluster takes writes: the app writes to the first synced node of DB_PRIMARY_HOST, DB_REPLICA_HOSTS
+   * and reads from the others; docs/galera.md).
+   */
+  DB_TOPOLOGY: z.enum(['primary-replicas', 'galera']).default('primary-replicas'),
+  /** MariaDB: the GTID domain the primary writes in (on Galera, wsrep_gtid_domain_id); its sequence numbers are the routing's positions. */
   DB_GTID_DOMAIN_ID: integer(0, 4_294_967_295).default(0),
   DB_PRIMARY_HOST: z.string().min(1).default('db-primary'),
   DB_REPLICA_HOSTS: hostList.default(['db-replica-1', 'db-replica-2']),
@@ -153,6 +159,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfigValues {
   if (devSecrets.length) throw new InvalidConfigError(devSecrets.map((key) => `${key}: the dev default is public; set your own in production`));
   const shared = analyticsHostsInRotation(result.data);
   if (shared.length) throw new InvalidConfigError(shared.map((host) => `DB_ANALYTICS_HOSTS: ${host} is also DB_PRIMARY_HOST or one of DB_REPLICA_HOSTS; an analytics replica serves reports only`));
+  if (result.data.DB_TOPOLOGY === 'galera' && result.data.DB_DIALECT !== 'mariadb') throw new InvalidConfigError(['DB_TOPOLOGY: galera needs DB_DIALECT=mariadb']);
   return result.data;
 }
 

@@ -52,6 +52,8 @@ export interface NodeProbeRow {
   system_identifier: string;
   /** The node's clock, ms since the epoch. */
   clock_ms: number | null;
+  /** Takes writes alongside other nodes (a Galera member): several may be writable at once, and that is no split. */
+  multi_writer?: boolean;
   /** Not a column: the node's clock minus ours, at the probe's midpoint (see TopologyMonitor's probe()). */
   clock_offset_ms?: number;
   /** Not a column: what Patroni on a writable node says of it (asked only where Patroni runs). */

@@ -9,7 +9,7 @@ import { HostList } from './host-list';
 export type { NodeEndpoint };
 
 /**
- * Every PostgreSQL node the app knows, and which of them is primary now. Roles are not configured but found:
+ * Every database node the app knows, and which of them is primary now (on Galera, the member the app writes to). Roles are not configured but found:
  * DB_PRIMARY_HOST and the replicas are where nodes may be; the topology monitor probes them all and elects the
  * primary (see primary-election.ts), so that the app follows a failover without a restart.
  */
@@ -27,7 +27,7 @@ export class DatabaseTopology {
     const hysteresis = { excludeAfter: config.REPLICA_EXCLUDE_AFTER_PROBES, readmitAfter: config.REPLICA_READMIT_AFTER_PROBES };
     const nodeAt = (hostAndPort: string, purpose: HostPurpose): DatabaseNode => {
       const endpoint = parseEndpoint(hostAndPort, config.DB_PORT);
-      if (config.DB_DIALECT === 'mariadb') return new MariaDbNode(endpoint, { ...settings[purpose], gtidDomainId: config.DB_GTID_DOMAIN_ID });
+      if (config.DB_DIALECT === 'mariadb') return new MariaDbNode(endpoint, { ...settings[purpose], gtidDomainId: config.DB_GTID_DOMAIN_ID, galera: config.DB_TOPOLOGY === 'galera' });
       return new PostgresNode(endpoint, settings[purpose]);
     };
     const topology = new DatabaseTopology((hostAndPort, purpose) => new Host(nodeAt(hostAndPort, purpose), hysteresis, purpose));

@@ -1,5 +1,7 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { ConflictRetryInterceptor } from './conflict-retry.interceptor';
+import { CertificationRetryCounters } from './galera/certification-retry';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { ConsistencyInterceptor } from './consistency';
@@ -112,8 +114,15 @@ export class DatabaseModule implements OnApplicationShutdown {
           useFactory: typeOrmOptions,
         }),
       ],
-      providers: [DatabaseConnection, ConsistencyTokens, Sticking, { provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor }],
-      exports: [routing, DatabaseConnection, ConsistencyTokens, Sticking],
+      providers: [
+        DatabaseConnection,
+        ConsistencyTokens,
+        Sticking,
+        { provide: CertificationRetryCounters, useValue: new CertificationRetryCounters() },
+        { provide: APP_INTERCEPTOR, useClass: ConflictRetryInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor },
+      ],
+      exports: [routing, DatabaseConnection, ConsistencyTokens, Sticking, CertificationRetryCounters],
     };
   }
 

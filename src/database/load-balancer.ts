@@ -25,6 +25,11 @@ export interface RoutingPolicy {
   trackPositions: boolean;
   /** How long a report waits for a connection of a busy analytics replica before it falls back to a replica. */
   analyticsWaitMs: number;
+  /**
+   * Several nodes take writes (Galera): a write that cannot connect to the one the app writes to asks a probe
+   * round at once and goes to the member it elects, rather than failing until the next round.
+   */
+  writersInterchangeable?: boolean;
 }
 
 /** Where the primary was at the last probe, and its timeline (the topology monitor knows). */
@@ -87,6 +92,7 @@ export class LoadBalancer {
       tokenWaitMs: config.CONSISTENCY_WAIT_MS,
       trackPositions: config.REPLICA_ROUTING === 'aware',
       analyticsWaitMs: config.DB_ANALYTICS_STATEMENT_TIMEOUT_MS,
+      writersInterchangeable: config.DB_TOPOLOGY === 'galera',
     };
     return new LoadBalancer(topology, policy, primaryPosition);
   }
@@ -132,8 +138,15 @@ export class LoadBalancer {
       const connection = await primary.connect(kind);
       return { connection, node: primary, reason: 'primary:write', tracked: this.tracks(session) };
     } catch (error) {
-      this.primaryFailed(error);
-      throw error;
+      if (!this.policy.writersInterchangeable || !isNodeFailure(error)) {
+        this.primaryFailed(error);
+        throw error;
+      }
+      // Nothing was sent yet: another member can take this write.
+      await this.primaryPosition.probeAll();
+      const next = this.topology.primary;
+      if (!next || next === primary) throw error;
+      return { connection: await next.connect(kind), node: next, reason: 'primary:write-moved', tracked: this.tracks(session) };
     }
   }
 
@@ -194,6 +207,7 @@ export class LoadBalancer {
     if (!session) return;
     if (outcome !== 'read') {
       // Nothing committed (it failed, or rolled back): no position to claim, but later reads still want the primary.
+      if (outcome === 'committed') session.recordCommit();
       if (outcome === 'committed' && lease.tracked) session.recordWrite(position);
       else session.startWrite();
       return;

@@ -99,15 +99,27 @@ interface ProbeAnswer {
   read_only: number;
   position: string | null;
   clock_ms: string | number;
+  server_id: string | number;
+  wsrep_state?: string | null;
 }
 
 const PROBE = `SELECT @@global.read_only AS read_only, IF(@@global.read_only, @@global.gtid_slave_pos, @@global.gtid_binlog_pos) AS position,
-  UNIX_TIMESTAMP(NOW(6)) * 1000 AS clock_ms`;
+  UNIX_TIMESTAMP(NOW(6)) * 1000 AS clock_ms, @@global.server_id AS server_id`;
+
+/**
+ * A Galera member's: its write sets' GTIDs are in its binary log as it commits them, and it serves the app only
+ * while Synced (a donor, a joiner or a node without quorum answers 1047 or serves old data).
+ */
+const GALERA_PROBE = `SELECT @@global.read_only AS read_only, @@global.gtid_binlog_pos AS position, UNIX_TIMESTAMP(NOW(6)) * 1000 AS clock_ms,
+  @@global.server_id AS server_id,
+  (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT') AS wsrep_state`;
 
 /** What a MariaDbNode needs beyond PostgreSQL's settings. */
 export interface MariaDbSettings extends NodeSettings {
   /** The GTID domain the primary writes in (DB_GTID_DOMAIN_ID): its sequence numbers are the routing's positions. */
   gtidDomainId: number;
+  /** A member of a Galera cluster (DB_TOPOLOGY=galera): writable alongside the others. */
+  galera?: boolean;
 }
 
 /**
@@ -127,6 +139,8 @@ export class MariaDbNode implements DatabaseNode {
   private readonly probes: Pool;
   private readonly readinessProbes: Pool;
   private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
+  /** The node's server_id, from its probes: Galera's wait names a GTID whole, server_id included. */
+  private serverId = 0;
   readonly positionQueries = { pipelined: 0, ownRoundTrip: 0 };
 
   constructor(
@@ -156,11 +170,16 @@ export class MariaDbNode implements DatabaseNode {
   }
 
   async probe(): Promise<NodeProbeRow> {
-    const [rows] = await this.probes.promise().query(PROBE);
+    const { galera = false } = this.settings;
+    const [rows] = await this.probes.promise().query(galera ? GALERA_PROBE : PROBE);
     const answer = (rows as ProbeAnswer[])[0];
+    // Not Synced (joining, donating, or cut off from the primary component): as good as unreachable.
+    if (galera && answer.wsrep_state !== 'Synced') throw new Error(`${this.name} is not a synced Galera member (${answer.wsrep_state ?? 'no wsrep'})`);
+    this.serverId = Number(answer.server_id);
     const sequence = positionIn(answer.position, this.settings.gtidDomainId);
     const readOnly = Number(answer.read_only) === 1;
     return {
+      multi_writer: galera,
       cluster_name: '',
       in_recovery: readOnly,
       read_only: readOnly,
@@ -208,10 +227,25 @@ export class MariaDbNode implements DatabaseNode {
    */
   async waitForPosition(position: Lsn, timeoutMs: number): Promise<boolean> {
     if (timeoutMs <= 0) return false;
+    if (this.settings.galera) return this.waitForWriteSet(position, timeoutMs);
     try {
       const gtid = `${this.settings.gtidDomainId}-0-${position}`;
       const [rows] = await this.poolFor('reads').promise().query('SELECT MASTER_GTID_WAIT(?, ?) AS waited', [gtid, timeoutMs / 1000]);
       return Number((rows as { waited: number | null }[])[0]?.waited) === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * WSREP_SYNC_WAIT_UPTO_GTID: returns once the node has committed the write set, and fails (1205) at the timeout,
+   * in whole seconds: the load balancer stops waiting at its own budget, and the statement then ends on its own.
+   */
+  private async waitForWriteSet(position: Lsn, timeoutMs: number): Promise<boolean> {
+    try {
+      const gtid = `${this.settings.gtidDomainId}-${this.serverId}-${position}`;
+      await this.poolFor('reads').promise().query('SELECT WSREP_SYNC_WAIT_UPTO_GTID(?, ?)', [gtid, Math.max(1, Math.ceil(timeoutMs / 1000))]);
+      return true;
     } catch {
       return false;
     }

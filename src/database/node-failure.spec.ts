@@ -1,4 +1,4 @@
-import { isNodeBusy, isNodeDown, isNodeFailure, isReadOnlyRefusal } from './node-failure';
+import { isNodeBusy, isNodeDown, isNodeFailure, isReadOnlyRefusal, isWriteConflict } from './node-failure';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
 /** As mysql2 reports MariaDB's errors: the symbol as `code`, the number as `errno`. */
@@ -17,6 +17,7 @@ describe('isNodeFailure', () => {
     ['a MariaDB server shutting down', mariaDbError('ER_SERVER_SHUTDOWN', 1053, 'Server shutdown in progress')],
     ['a MariaDB connection killed', mariaDbError('ER_CONNECTION_KILLED', 1927, 'Connection was killed')],
     ['a MariaDB server at max_connections', mariaDbError('ER_CON_COUNT_ERROR', 1040, 'Too many connections')],
+    ['a Galera node without quorum', mariaDbError('ER_UNKNOWN_COM_ERROR', 1047, 'WSREP has not yet prepared node for application use')],
   ])('should retry elsewhere after %s', (_what, error) => {
     expect(isNodeFailure(error)).toBe(true);
   });
@@ -73,5 +74,24 @@ describe('isReadOnlyRefusal', () => {
 
   it('should not take a MariaDB duplicate key for a read-only refusal', () => {
     expect(isReadOnlyRefusal(mariaDbError('ER_DUP_ENTRY', 1062, "Duplicate entry 'a' for key 'email'"))).toBe(false);
+  });
+});
+
+describe('isWriteConflict', () => {
+  it.each([
+    ['a Galera certification conflict', mariaDbError('ER_LOCK_DEADLOCK', 1213, 'Deadlock found when trying to get lock; try restarting transaction')],
+    ['a PostgreSQL deadlock', pgError('40P01', 'deadlock detected')],
+    ['a serialization failure', pgError('40001', 'could not serialize access due to concurrent update')],
+    ['a wrapped conflict', { driverError: mariaDbError('ER_LOCK_DEADLOCK', 1213, 'Deadlock found') }],
+  ])('should take %s for a conflict that a whole new run of the transaction may pass', (_what, error) => {
+    expect(isWriteConflict(error)).toBe(true);
+  });
+
+  it.each([
+    ['a recovery conflict on a replica', pgError('40001', 'canceling statement due to conflict with recovery')],
+    ['a MariaDB lock wait timeout', mariaDbError('ER_LOCK_WAIT_TIMEOUT', 1205, 'Lock wait timeout exceeded')],
+    ['a duplicate key', mariaDbError('ER_DUP_ENTRY', 1062, "Duplicate entry 'a' for key 'slug'")],
+  ])('should not take %s for one', (_what, error) => {
+    expect(isWriteConflict(error)).toBe(false);
   });
 });

@@ -8,8 +8,9 @@ const NODE_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EH
 const NODE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 
 // MariaDB's, as mysql2 names them: the connection lost, the server shutting down (1053), the connection
-// killed (1927), too many connections (1040).
-const MARIADB_NODE_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ER_CON_COUNT_ERROR']);
+// killed (1927), too many connections (1040), and a Galera node out of the primary component (1047: it lost quorum,
+// or is still joining).
+const MARIADB_NODE_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'ER_CON_COUNT_ERROR', 'ER_UNKNOWN_COM_ERROR']);
 
 // A write refused as read-only: PostgreSQL's 25006; MariaDB's read_only (1290) and READ ONLY transaction (1792).
 const READ_ONLY_CODES = new Set(['25006', 'ER_OPTION_PREVENTS_STATEMENT', 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION']);
@@ -46,6 +47,16 @@ export function isNodeDown(error: unknown): boolean {
 
 function isRecoveryConflict(code: string | undefined, message: string | undefined): boolean {
   return code === '40001' && /conflict with recovery/i.test(message ?? '');
+}
+
+/**
+ * The transaction was rolled back whole for a concurrent one's sake, and only running all of it again can succeed:
+ * a deadlock (PostgreSQL's 40P01, MariaDB's 1213), a serialization failure (40001), or a Galera certification
+ * conflict (1213 at COMMIT). Not a recovery conflict, which is one replica's, and moves the read elsewhere.
+ */
+export function isWriteConflict(error: unknown): boolean {
+  const { code, message } = causeOf(error);
+  return code === 'ER_LOCK_DEADLOCK' || code === '40P01' || (code === '40001' && !isRecoveryConflict(code, message));
 }
 
 /** SQLSTATE 57014: the server cancelled the statement (statement_timeout, or an operator's pg_cancel_backend). */

@@ -27,6 +27,16 @@ describe('electPrimary', () => {
     expect(electPrimary([node('a', 'primary', 2), node('b', 'primary', 2)]).reason).toMatch(/a and b all claim to be primary/);
   });
 
+  it('should elect the first Galera member in the configured order, all of them taking writes', () => {
+    const member = (name: string, role: 'primary' | 'down') => ({ ...node(name, role), multiWriter: true });
+    expect(electPrimary([member('galera-1', 'primary'), member('galera-2', 'primary'), member('galera-3', 'primary')]).primary?.name).toBe('galera-1');
+    expect(electPrimary([member('galera-1', 'down'), member('galera-2', 'primary'), member('galera-3', 'primary')]).primary?.name).toBe('galera-2');
+  });
+
+  it('should still elect nobody when a writable node that is no Galera member claims the role beside one', () => {
+    expect(electPrimary([{ ...node('galera-1', 'primary'), multiWriter: true }, node('stray', 'primary')]).reason).toMatch(/all claim to be primary/);
+  });
+
   it('should prefer the claimant on the highest timeline', () => {
     expect(electPrimary([node('old', 'primary', 1), node('new', 'primary', 2), node('c', 'replica', 2)]).primary?.name).toBe('new');
   });

@@ -13,6 +13,8 @@ export interface RoleObservation {
   systemIdentifier?: string;
   /** What Patroni on the node says of it, where Patroni runs (DB_PATRONI_API_PORT) and the node takes writes; else not asked. */
   leadership?: Leadership;
+  /** A Galera member: writable alongside the others by design. */
+  multiWriter?: boolean;
 }
 
 export type Election = { primary: DatabaseNode; reason?: undefined } | { primary?: undefined; reason: string };
@@ -27,6 +29,8 @@ export type Election = { primary: DatabaseNode; reason?: undefined } | { primary
  * someone started where the replicas are found) never counts, whatever its timeline; nor does a writable node
  * whose Patroni does not confirm it leads (a PITR copy of this very cluster promoted on a later timeline has
  * the cluster's system identifier but not the leader key), and its timeline is not the cluster's either.
+ * Members of a Galera cluster all take writes, and their certification keeps them one history: the first of them
+ * in `observations`' order (the configured one) is the node the app writes to.
  */
 export function electPrimary(observations: RoleObservation[], systemIdentifier?: string): Election {
   const reachable = observations.filter((o) => o.reachable);
@@ -57,6 +61,7 @@ export function electPrimary(observations: RoleObservation[], systemIdentifier?:
   if (current.length === 0) {
     return { reason: `${claimants.map((o) => o.name).join(', ')} accepts writes on timeline ${claimants[0].timeline}, behind timeline ${highest}` };
   }
+  if (current.length > 1 && current.every((o) => o.multiWriter)) return { primary: current[0].node };
   if (current.length > 1) return { reason: `${current.map((o) => o.name).join(' and ')} all claim to be primary` };
   return { primary: current[0].node };
 }

@@ -32,13 +32,16 @@ async function isWritablePostgres(endpoint: NodeEndpoint, config: AppConfig): Pr
   }
 }
 
-/** MariaDB: a replica runs with read_only (the app's user cannot get past it); the primary without. */
+/**
+ * MariaDB: a replica runs with read_only (the app's user cannot get past it); the primary without. A Galera member
+ * takes writes only while Synced (a server without wsrep has no such status, and counts as synced).
+ */
 async function isWritableMariaDb(endpoint: NodeEndpoint, config: AppConfig): Promise<boolean> {
   const connection = await createConnection({ ...endpoint, user: config.DB_USER, password: config.DB_PASSWORD, database: config.DB_NAME, connectTimeout: 2000 }).catch(() => undefined);
   if (!connection) return false;
   connection.on('error', () => undefined);
   try {
-    const [rows] = await connection.query<RowDataPacket[]>('SELECT @@global.read_only = 0 AS writable');
+    const [rows] = await connection.query<RowDataPacket[]>(`SELECT @@global.read_only = 0 AND IFNULL((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT'), 'Synced') = 'Synced' AS writable`);
     return Number(rows[0].writable) === 1;
   } catch {
     return false;
@@ -49,7 +52,8 @@ async function isWritableMariaDb(endpoint: NodeEndpoint, config: AppConfig): Pro
 
 /**
  * The node that takes writes now, for one-shot jobs (migrate, seed): roles move on failover, so a job asks
- * every candidate rather than trusting DB_PRIMARY_HOST. Waits (up to `timeoutMs`) while there is no single one.
+ * every candidate rather than trusting DB_PRIMARY_HOST. Waits (up to `timeoutMs`) while there is no single one
+ * (on Galera, none).
  */
 export async function locatePrimary(config: AppConfig, timeoutMs = 60_000): Promise<NodeEndpoint> {
   const deadline = Date.now() + timeoutMs;
@@ -57,6 +61,8 @@ export async function locatePrimary(config: AppConfig, timeoutMs = 60_000): Prom
     const nodes = await candidates(config);
     const writable = (await Promise.all(nodes.map(async (node) => ((await isWritable(node, config)) ? node : null)))).filter((n) => n !== null);
     if (writable.length === 1) return writable[0];
+    // Galera: every synced member takes writes; the first in the configured order, as the app servers choose.
+    if (writable.length > 1 && config.DB_TOPOLOGY === 'galera') return writable[0];
     if (Date.now() > deadline) throw new Error(`no single writable node among ${nodes.map((n) => n.host).join(', ')} (found ${writable.length})`);
     console.log(`waiting for a primary (${writable.length} writable nodes among ${nodes.length})`);
     await new Promise((r) => setTimeout(r, 1000));

@@ -51,6 +51,8 @@ export class Session {
    */
   private distrust?: 'foreign-token';
   private wrote = false;
+  /** A write of the request committed: running the request again would repeat it. */
+  private committedWrite = false;
   /** Inside usePrimary(): reads go to the primary. */
   private primaryScopes = 0;
   /** The replica this request reads from: chosen by its first read, kept once a read was served there. */
@@ -91,6 +93,11 @@ export class Session {
 
   get wroteData(): boolean {
     return this.wrote;
+  }
+
+  /** Whether a write of the request committed (not only started, or failed, or rolled back). */
+  get committedData(): boolean {
+    return this.committedWrite;
   }
 
   distrustToken(reason: 'foreign-token'): void {
@@ -172,6 +179,12 @@ export class Session {
   /** A write is under way: every later read of the request goes to the primary. */
   startWrite(): void {
     this.wrote = true;
+  }
+
+  /** A write committed, whether or not its position is known (recordWrite). */
+  recordCommit(): void {
+    this.wrote = true;
+    this.committedWrite = true;
   }
 
   /** A write committed at `position` (null: committed, but the position could not be read). */

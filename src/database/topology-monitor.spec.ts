@@ -101,6 +101,35 @@ describe('TopologyMonitor (following the primary)', () => {
     expect(topology.hosts.byName('db-analytics')!.health).toMatchObject({ purpose: 'analytics', lagSeconds: 600 });
   });
 
+  it('should write to the first Galera member and read from the others, each judged by its lag behind the writer', async () => {
+    const member = (name: string, lsn: string) => probeRow(name, 'primary', { lsn, multi_writer: true });
+    const { topology, monitor } = cluster({ 'galera-1': member('galera-1', '0/20'), 'galera-2': member('galera-2', '0/20'), 'galera-3': member('galera-3', '0/18') });
+
+    for (let round = 0; round < 3; round++) await monitor.probeAll();
+
+    expect(topology.primary?.name).toBe('galera-1');
+    const health = Object.fromEntries(topology.hosts.all().map((h) => [h.name, { eligible: h.eligible, role: h.health.role, lagBytes: h.health.lagBytes }]));
+    expect(health).toEqual({
+      'galera-1': { eligible: false, role: 'primary', lagBytes: null },
+      'galera-2': { eligible: true, role: 'replica', lagBytes: 0 },
+      'galera-3': { eligible: true, role: 'replica', lagBytes: 8 },
+    });
+  });
+
+  it('should move the writes to the next Galera member once the writer stops answering, and keep it through one missed probe first', async () => {
+    const member = (name: string) => probeRow(name, 'primary', { multi_writer: true });
+    const { topology, monitor, answers } = cluster({ 'galera-1': member('galera-1'), 'galera-2': member('galera-2') });
+    await monitor.probeAll();
+
+    answers['galera-1'] = timedOut();
+    await monitor.probeAll();
+    const afterOne = topology.primary?.name;
+    await monitor.probeAll();
+
+    expect(afterOne).toBe('galera-1');
+    expect(topology.primary?.name).toBe('galera-2');
+  });
+
   it('should keep a primary through one failed probe, and drop it after a second', async () => {
     const { topology, monitor, answers } = cluster({ 'db-primary': probeRow('db-primary', 'primary'), 'db-replica-1': probeRow('db-replica-1', 'replica') });
     await monitor.probeAll();

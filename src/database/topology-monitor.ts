@@ -68,6 +68,8 @@ export class TopologyMonitor {
   private leaderUnanswered = 0;
   /** The primary's clock minus ours, as the last probe that reached it measured it. */
   private clockOffsetMs = 0;
+  /** Whether the current primary is a Galera member, as its last answered probe said. */
+  private primaryMultiWriter = false;
   private primaryPosition: PrimaryPosition = {
     name: null,
     reachable: false,
@@ -162,6 +164,7 @@ export class TopologyMonitor {
             timeline: row.timeline,
             systemIdentifier: row.system_identifier,
             leadership: row.leadership,
+            multiWriter: row.multi_writer,
           };
     });
     const current = this.topology.primary;
@@ -178,6 +181,7 @@ export class TopologyMonitor {
         readOnly: false,
         timeline: this.primaryPosition.timeline,
         systemIdentifier: this.clusterId,
+        multiWriter: this.primaryMultiWriter,
       };
       this.logger.warn(`${current!.name} missed a probe (${this.primaryMissed}/${PRIMARY_DROP_AFTER_PROBES}): still primary`);
     }
@@ -240,6 +244,7 @@ export class TopologyMonitor {
       // Kept through a missed probe (an Error here): its last known position and identity stand.
       if (!(row instanceof Error)) {
         if (row.clock_offset_ms !== undefined) this.clockOffsetMs = row.clock_offset_ms;
+        this.primaryMultiWriter = row.multi_writer ?? false;
         this.primaryPosition = {
           name: node.name,
           reachable: true,
@@ -271,12 +276,20 @@ export class TopologyMonitor {
     const verdict: ProbeVerdict =
       row instanceof Error
         ? { problem: `unreachable: ${row.message}`, observed: { reachable: false, role: 'unknown' } }
-        : judge(withTimelineKnown(row, replica.health.timeline), primaryLsn, this.thresholdsFor(replica), primaryTimeline, this.clusterId);
+        : judge(withTimelineKnown(asReadNode(row, replica.node === this.topology.primary), replica.health.timeline), primaryLsn, this.thresholdsFor(replica), primaryTimeline, this.clusterId);
     const wasEligible = replica.eligible;
     replica.recordProbe(verdict);
     if (!wasEligible && replica.eligible) this.logger.log(`${replica.name} admitted for reads`);
     if (wasEligible && !replica.eligible) this.logger.warn(`${replica.name} excluded from reads: ${verdict.problem}`);
   }
+}
+
+/**
+ * A Galera member the app does not write to serves reads as a replica does: behind the writer by the write sets
+ * it has yet to commit. Only the writer is judged as a primary.
+ */
+function asReadNode(row: NodeProbeRow, isPrimary: boolean): NodeProbeRow {
+  return row.multi_writer && !isPrimary ? { ...row, in_recovery: true, receiving: true } : row;
 }
 
 const NO_LAG_LIMIT: LagThresholds = { maxLagBytes: Infinity, maxLagSeconds: Infinity };

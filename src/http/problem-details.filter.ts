@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DatabaseNotConnectedError } from '../database/database-not-connected.error';
-import { isNodeFailure, isQueryCancelled } from '../database/node-failure';
+import { isNodeFailure, isQueryCancelled, isWriteConflict } from '../database/node-failure';
 import { PrimaryUnavailableError } from '../database/primary-unavailable.error';
 import { ReplicaUnavailableError } from '../database/replica-unavailable.error';
 import {
@@ -83,6 +83,10 @@ export function toProblem(thrown: unknown, requestId: string): ProblemDetails {
   }
   if (isQueryCancelled(error)) {
     return problem(HttpStatus.SERVICE_UNAVAILABLE, requestId, { detail: 'The database cancelled the query (its time limit); try again later.', code: 'query_cancelled' });
+  }
+  if (isWriteConflict(error)) {
+    const detail = 'The write conflicted with a concurrent one and was rolled back whole: nothing of it was saved. Send it again.';
+    return problem(HttpStatus.CONFLICT, requestId, { detail, code: 'write_conflict' });
   }
   if (isNodeFailure(error)) {
     return problem(HttpStatus.SERVICE_UNAVAILABLE, requestId, { detail: 'The database is unavailable; try again shortly.' });

@@ -1,3 +1,4 @@
+import { CertificationRetryCounters } from '../database/galera/certification-retry';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -14,7 +15,7 @@ const root = join(__dirname, '..', '..');
 function appMetrics(): { name: string; type: string }[] {
   const registry = new Registry();
   new HttpMetrics(registry);
-  new ReplicationMetrics(registry, topologyLedBy(fakeNode('db-primary')), { stats: {} } as ConsistencyTokens);
+  new ReplicationMetrics(registry, topologyLedBy(fakeNode('db-primary')), { stats: {} } as ConsistencyTokens, new CertificationRetryCounters());
   new CacheMetrics(registry, { stats: {} } as RedisCache);
   return registry.getMetricsAsArray().map(({ name, type }) => ({ name, type: String(type) }));
 }

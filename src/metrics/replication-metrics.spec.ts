@@ -1,3 +1,4 @@
+import { CertificationRetryCounters } from '../database/galera/certification-retry';
 import { Registry } from 'prom-client';
 import { ConsistencyTokens } from '../database/consistency-tokens';
 import { DatabaseTopology } from '../database/database-topology';
@@ -22,7 +23,7 @@ describe('ReplicationMetrics', () => {
     const registry = new Registry();
     const lagging = excludedReplica('db-replica-1', 20_000_000);
     const healthy = admittedReplica('db-replica-2', { lagBytes: 120, lagSeconds: 0.25 });
-    new ReplicationMetrics(registry, topologyWith(lagging, healthy), tokensWith());
+    new ReplicationMetrics(registry, topologyWith(lagging, healthy), tokensWith(), new CertificationRetryCounters());
 
     expect(await valuesOf(registry, 'app_replica_lag_bytes')).toEqual([
       { replica: 'db-replica-1', value: 20_000_000 },
@@ -41,7 +42,7 @@ describe('ReplicationMetrics', () => {
     unprobed.recordProbe({ problem: 'unreachable', observed: { reachable: false, lagBytes: null } });
     const leaving = admittedReplica('db-replica-3');
     const topology = topologyWith(unprobed, leaving);
-    new ReplicationMetrics(registry, topology, tokensWith());
+    new ReplicationMetrics(registry, topology, tokensWith(), new CertificationRetryCounters());
     await valuesOf(registry, 'app_replica_lag_bytes');
 
     topology.hosts.remove(leaving);
@@ -54,7 +55,7 @@ describe('ReplicationMetrics', () => {
     const registry = new Registry();
     const replica = admittedReplica('db-replica-1');
     Object.assign(replica.node, { pool: { total: 10, idle: 0, waiting: 4 } });
-    new ReplicationMetrics(registry, topologyWith(replica), tokensWith());
+    new ReplicationMetrics(registry, topologyWith(replica), tokensWith(), new CertificationRetryCounters());
 
     expect(await valuesOf(registry, 'app_db_pool_connections')).toEqual(
       expect.arrayContaining([
@@ -69,7 +70,7 @@ describe('ReplicationMetrics', () => {
   it('should copy the consistency token counts into counters at every scrape', async () => {
     const registry = new Registry();
     const tokens = tokensWith({ accepted: 5, issued: 9, invalid: 1 });
-    new ReplicationMetrics(registry, topologyWith(), tokens);
+    new ReplicationMetrics(registry, topologyWith(), tokens, new CertificationRetryCounters());
     await registry.metrics();
 
     tokens.stats.accepted = 7;
@@ -83,11 +84,25 @@ describe('ReplicationMetrics', () => {
     expect(await valuesOf(registry, 'app_consistency_tokens_issued_total')).toEqual([{ value: 9 }]);
   });
 
+  it('should count the requests run again after a write conflict, by outcome', async () => {
+    const registry = new Registry();
+    const conflicts = new CertificationRetryCounters();
+    new ReplicationMetrics(registry, topologyWith(), tokensWith(), conflicts);
+
+    Object.assign(conflicts, { retries: 4, absorbed: 3, exhausted: 1 });
+
+    expect(await valuesOf(registry, 'app_db_write_conflict_retries_total')).toEqual([
+      { outcome: 'retried', value: 4 },
+      { outcome: 'absorbed', value: 3 },
+      { outcome: 'exhausted', value: 1 },
+    ]);
+  });
+
   it('should count each node\'s position queries by how they travelled', async () => {
     const registry = new Registry();
     const replica = admittedReplica('db-replica-1');
     Object.assign(replica.node.positionQueries, { pipelined: 40, ownRoundTrip: 2 });
-    new ReplicationMetrics(registry, topologyWith(replica), tokensWith());
+    new ReplicationMetrics(registry, topologyWith(replica), tokensWith(), new CertificationRetryCounters());
 
     expect(await valuesOf(registry, 'app_db_position_queries_total')).toEqual(
       expect.arrayContaining([

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ConsistencyTokens } from '../database/consistency-tokens';
 import { DatabaseTopology } from '../database/database-topology';
+import { CertificationRetryCounters } from '../database/galera/certification-retry';
 import type { HostHealth } from '../database/host';
 
 /**
@@ -11,7 +12,7 @@ import type { HostHealth } from '../database/host';
  */
 @Injectable()
 export class ReplicationMetrics {
-  constructor(registry: Registry, topology: DatabaseTopology, tokens: ConsistencyTokens) {
+  constructor(registry: Registry, topology: DatabaseTopology, tokens: ConsistencyTokens, conflicts: CertificationRetryCounters) {
     // Every node but the current primary, as /health/replication lists them.
     const replicas = () =>
       topology.hosts
@@ -77,6 +78,17 @@ export class ReplicationMetrics {
         this.reset(); // the counts live in ConsistencyTokens.stats: copy them in
         const { accepted, expired, invalid, foreign } = tokens.stats;
         Object.entries({ accepted, expired, invalid, foreign }).forEach(([verdict, count]) => this.inc({ verdict }, count));
+      },
+    });
+    new Counter({
+      name: 'app_db_write_conflict_retries_total',
+      help: 'Requests run again after a write conflict (a Galera certification conflict, a deadlock): retried (each run again), absorbed (committed on a later run: the client never saw the conflict), exhausted (the client got 409)',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const { retries, absorbed, exhausted } = conflicts;
+        Object.entries({ retried: retries, absorbed, exhausted }).forEach(([outcome, count]) => this.inc({ outcome }, count));
       },
     });
     new Counter({

@@ -32,6 +32,8 @@ export interface CertificationRetryOptions {
   /** No delay is longer than this. */
   maxDelayMs?: number;
   counters?: CertificationRetryCounters;
+  /** Which errors may run the transaction again: certification conflicts (isCertificationConflict) by default. */
+  retryable?: (error: unknown) => boolean;
   /** [0, 1), Math.random by default: replaced in tests. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -49,7 +51,7 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
  * conflicted on a hot row would conflict again if both retried after the same delay.
  */
 export async function retryOnCertificationConflict<T>(work: (attempt: number) => Promise<T>, options: CertificationRetryOptions): Promise<T> {
-  const { attempts, baseDelayMs, maxDelayMs = 1_000, counters, random = Math.random, sleep = sleepFor } = options;
+  const { attempts, baseDelayMs, maxDelayMs = 1_000, counters, retryable = isCertificationConflict, random = Math.random, sleep = sleepFor } = options;
   if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`attempts must be a positive integer, not ${attempts}`);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -57,7 +59,7 @@ export async function retryOnCertificationConflict<T>(work: (attempt: number) =>
       if (attempt > 1 && counters) counters.absorbed++;
       return result;
     } catch (error) {
-      if (!isCertificationConflict(error)) throw error;
+      if (!retryable(error)) throw error;
       if (attempt >= attempts) {
         if (counters) counters.exhausted++;
         throw error;

@@ -1,4 +1,4 @@
-import { CallHandler } from '@nestjs/common';
+import { CallHandler, ExecutionContext } from '@nestjs/common';
 import { defer, lastValueFrom } from 'rxjs';
 import { RequestContext } from '../request-context/request-context';
 import { CONFLICT_RETRY, ConflictRetryInterceptor } from './conflict-retry.interceptor';
@@ -24,6 +24,9 @@ function handlerAnswering(outcomes: unknown[], onRun: (run: number) => void = ()
   return handler;
 }
 
+/** An HTTP request with `method`, as Nest hands interceptors one. */
+const request = (method = 'POST') => ({ switchToHttp: () => ({ getRequest: () => ({ method }) }) }) as unknown as ExecutionContext;
+
 const inRequest = <T>(work: (context: RequestContext) => Promise<T>) => {
   const context = new RequestContext('req-1');
   return RequestContext.run(context, () => work(context));
@@ -34,7 +37,7 @@ describe('ConflictRetryInterceptor', () => {
     const counters = new CertificationRetryCounters();
     const handler = handlerAnswering([certificationConflict(), certificationConflict(), { article: 'saved' }]);
 
-    const answer = await inRequest(() => lastValueFrom(new ConflictRetryInterceptor(counters).intercept(undefined, handler)));
+    const answer = await inRequest(() => lastValueFrom(new ConflictRetryInterceptor(counters).intercept(request(), handler)));
 
     expect(answer).toEqual({ article: 'saved' });
     expect(handler.runs).toBe(3);
@@ -45,7 +48,7 @@ describe('ConflictRetryInterceptor', () => {
     const counters = new CertificationRetryCounters();
     const handler = handlerAnswering([certificationConflict()], () => RequestContext.current()!.session.recordCommit());
 
-    const run = inRequest(() => lastValueFrom(new ConflictRetryInterceptor(counters).intercept(undefined, handler)));
+    const run = inRequest(() => lastValueFrom(new ConflictRetryInterceptor(counters).intercept(request(), handler)));
 
     await expect(run).rejects.toMatchObject({ driverError: { errno: 1213 } });
     expect(handler.runs).toBe(1);
@@ -55,16 +58,23 @@ describe('ConflictRetryInterceptor', () => {
     const counters = new CertificationRetryCounters();
     const handler = handlerAnswering(Array.from({ length: 10 }, certificationConflict));
 
-    await expect(inRequest(() => lastValueFrom(new ConflictRetryInterceptor(counters).intercept(undefined, handler)))).rejects.toThrow(/Deadlock/);
+    await expect(inRequest(() => lastValueFrom(new ConflictRetryInterceptor(counters).intercept(request(), handler)))).rejects.toThrow(/Deadlock/);
 
     expect(handler.runs).toBe(CONFLICT_RETRY.attempts);
     expect(counters).toMatchObject({ retries: CONFLICT_RETRY.attempts - 1, exhausted: 1 });
   });
 
+  it('should leave a GET alone: it writes nothing that could conflict', async () => {
+    const handler = handlerAnswering([certificationConflict()]);
+
+    await expect(inRequest(() => lastValueFrom(new ConflictRetryInterceptor(new CertificationRetryCounters()).intercept(request('GET'), handler)))).rejects.toThrow(/Deadlock/);
+    expect(handler.runs).toBe(1);
+  });
+
   it('should rethrow any other error at once', async () => {
     const handler = handlerAnswering([Object.assign(new Error('Duplicate entry'), { code: 'ER_DUP_ENTRY', errno: 1062 })]);
 
-    await expect(inRequest(() => lastValueFrom(new ConflictRetryInterceptor(new CertificationRetryCounters()).intercept(undefined, handler)))).rejects.toThrow(/Duplicate/);
+    await expect(inRequest(() => lastValueFrom(new ConflictRetryInterceptor(new CertificationRetryCounters()).intercept(request(), handler)))).rejects.toThrow(/Duplicate/);
     expect(handler.runs).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
-# One MariaDB node of docker-compose.yml's `mariadb` and `mariadb-ring` profiles, set up on its first start (an
-# empty data volume): the official image's entrypoint runs /docker-entrypoint-initdb.d/ on the temporary server it
-# starts for that, as root. This file is not executable, so the entrypoint sources it rather than running it:
+# One MariaDB node of docker-compose.yml's `mariadb` and `mariadb-ring` profiles, or the first node of its `galera`
+# profile (the joiners receive its users with their state transfer), set up on its first start (an empty data
+# volume): the official image's entrypoint runs /docker-entrypoint-initdb.d/ on the temporary server it starts for
+# that, as root. This file is not executable, so the entrypoint sources it rather than running it:
 # docker_process_sql and docker_sql_escape_string_literal are the entrypoint's own.
 #
 # The SQL is the native harnesses' (stack/mariadb/, mounted at /etc/mariadb-sql): users.sql on every node, then

@@ -1,6 +1,7 @@
 -- The app's database and its two users, the same on every MariaDB node: natively (createUsers in
 -- stack/native/mariadb.ts) and in compose (docker/mariadb/init-node.sh, the `mariadb` and `mariadb-ring`
--- profiles). Each side fills the ${PLACEHOLDERS} with its values, escaped for a string literal; one statement a line.
+-- profiles, and the `galera` profile's first node). Each side fills the ${PLACEHOLDERS} with its values, escaped for
+-- a string literal; one statement a line.
 --
 -- Outside the binary log (sql_log_bin=0): every node starts with the same data and an empty GTID history, so a
 -- replica or a ring replicates only what comes after, and no node replays another's CREATE USER.

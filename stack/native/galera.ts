@@ -50,7 +50,11 @@ const PROVIDER_OPTIONS = [
   'evs.install_timeout=PT4S',
 ].join(';');
 
-/** `galera-1..3` at .91–.93. Each node's own gtid_domain_id is for writes outside Galera (none here); write sets use GALERA_GTID_DOMAIN. */
+/**
+ * `galera-1..3` at .91–.93. Each node's own gtid_domain_id is for writes outside Galera (none here); write sets use
+ * GALERA_GTID_DOMAIN. docker-compose.yml's `galera` profile runs the same nodes under their own service names, and
+ * test/compose/galera-compose.spec.ts checks them against these.
+ */
 const members = [91, 92, 93].map((host, i) => ({ name: `galera-${i + 1}`, host, address: `${SUBNET_PREFIX}.${host}` }));
 export const galeraNodes: readonly MariaDbNode[] = members.map((member, i) =>
   mariaDbNode(member.name, member.host, {

@@ -58,7 +58,7 @@ const PATRONI_ENTRYPOINT = 'docker/patroni/entrypoint.sh';
 
 const STACK_SERVICES = SERVICES.filter((s) => !s.optional);
 const PROFILED_SERVICES = Object.keys(compose.services).filter((name) => !DEFAULT_COMPOSE_SERVICES.includes(name));
-const MARIADB_PROFILES = ['mariadb', 'mariadb-ring'];
+const MARIADB_PROFILES = ['mariadb', 'mariadb-ring', 'galera'];
 const namesOfKind = (...kinds: ServiceKind[]): string[] =>
   STACK_SERVICES.filter((s) => kinds.includes(s.kind)).map((s) => s.name);
 
@@ -205,7 +205,8 @@ describe('docker-compose.yml', () => {
 
   it('should keep Prometheus and Grafana in the observability profile, db-restore in the restore one, optional natively too', () => {
     const optionalInTopology = SERVICES.filter((s) => s.optional).map((s) => s.name);
-    // The MariaDB profiles run the second dialect's harnesses, no service of the stack: mariadb-compose.spec.ts.
+    // The MariaDB profiles run the second dialect's harnesses, no service of the stack: mariadb-compose.spec.ts and
+    // galera-compose.spec.ts.
     const ofTheStack = PROFILED_SERVICES.filter((name) => !composeService(name).profiles?.some((profile) => MARIADB_PROFILES.includes(profile)));
 
     expect(ofTheStack.sort()).toEqual([RESTORE_NODE, 'grafana', 'prometheus']);

@@ -48,9 +48,10 @@ export const stackRunning = (): boolean => SERVICES.some((s) => daemonPid(s.name
  * again), else PostgreSQL. A stack that runs is never started again in the other dialect: its services would be
  * half of each. A stopped one may be: each dialect's data lives apart (STACK_DIR/data, STACK_DIR/mariadb).
  */
-export function dialectForUp(asked: Dialect | undefined): Dialect {
-  const recorded = stackDialect();
-  if (asked !== undefined && asked !== recorded && stackRunning()) {
+export const dialectForUp = (asked: Dialect | undefined): Dialect => chooseDialect(asked, stackDialect(), stackRunning());
+
+export function chooseDialect(asked: Dialect | undefined, recorded: Dialect, running: boolean): Dialect {
+  if (asked !== undefined && asked !== recorded && running) {
     throw new Error(`the stack runs on ${recorded}, not ${asked}: nothing was started. Stop it first (npm run stack -- down), or run up without DB_DIALECT=${asked}`);
   }
   return asked ?? recorded;

@@ -22,9 +22,9 @@ import { REQUIRED_PACKAGES } from './packages';
 import { recordState, stackState } from './stack-state';
 
 /**
- * The native stack's database on MariaDB (`DB_DIALECT=mariadb npm run stack -- up`, docs/mariadb.md, "The native
- * stack on MariaDB"): db-primary, db-replica-1 and db-replica-2 as the GTID harness's servers (stack/native/
- * mariadb.ts) at the PostgreSQL nodes' addresses, one GTID domain, read_only replicas, the app user that read_only
+ * The native stack's database on MariaDB (`DB_DIALECT=mariadb npm run stack -- up`), as
+ * docs/mariadb.md, "The native stack on MariaDB" describes it: db-primary, db-replica-1 and db-replica-2 as the GTID
+ * harness's servers (stack/native/mariadb.ts) at the PostgreSQL nodes' addresses, one GTID domain, read_only replicas, the app user that read_only
  * binds. No manager watches them: `npm run stack -- promote` is the failover, and the stack's state records
  * which node is the primary now.
  */

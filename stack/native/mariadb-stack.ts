@@ -19,6 +19,7 @@ import {
   waitForReplication,
 } from './mariadb';
 import { REQUIRED_PACKAGES } from './packages';
+import type { Progress } from './stack';
 import { recordState, stackState } from './stack-state';
 
 /**
@@ -77,8 +78,6 @@ async function takeRole(node: MariaDbNode, primary: MariaDbNode): Promise<void> 
   if (source === undefined) await rejoinAsReplica(node, primary);
   else if (source !== primary.address) await replicateFrom(node, primary);
 }
-
-export type Progress = (line: string) => void;
 
 /**
  * Starts the database nodes. The first time (no data yet) each gets the app's database and users, db-primary

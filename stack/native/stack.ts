@@ -14,7 +14,6 @@ import { dialectForUp, recordState, requestedDialect, stackDialect, stackState }
 
 export { redisMaster } from './services';
 import { CommandError, run, StopWaiting, waitFor } from './shell';
-
 import { missingPackages, REQUIRED_PACKAGES } from './packages';
 
 export { missingPackages, REQUIRED_PACKAGES };
@@ -162,7 +161,7 @@ export function runMigrate(progress: Progress): void {
 export interface UpOptions {
   build?: boolean;
   progress?: Progress;
-  /** The database: DB_DIALECT's by default, else the running stack's, else PostgreSQL (dialectForUp). */
+  /** The database: DB_DIALECT's by default, else the one the stack recorded, else PostgreSQL (dialectForUp). */
   dialect?: Dialect;
 }
 

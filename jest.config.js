@@ -1,6 +1,7 @@
 // Three projects: `unit` (specs beside the code, no servers), `e2e` (the real native stack, started once
 // per run by test/e2e/global-setup.ts and stopped by global-teardown.ts, even when tests fail), and `mariadb`
-// (test/mariadb: each spec starts and removes its own MariaDB servers on stack index 9, no native stack).
+// (test/mariadb: each spec starts and removes its own MariaDB servers on stack index 9, no native stack; but
+// mariadb-stack.e2e-spec.ts, which runs the native stack on MariaDB on index 13: native-stack-index.ts).
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 module.exports = {

@@ -4,7 +4,9 @@
  *   up [--no-build] [--with-prometheus]
  *                            build the app, start every service, wait until all are healthy (idempotent);
  *                            --with-prometheus also starts the optional prometheus. Starts nothing, and says
- *                            whose it is, while another checkout's stack runs on the same STACK_INDEX
+ *                            whose it is, while another checkout's stack runs on the same STACK_INDEX.
+ *                            DB_DIALECT=mariadb: the same services on MariaDB (docs/mariadb.md); the other
+ *                            verbs follow the dialect `up` recorded, and `up` refuses another while it runs
  *   down [--volumes]         stop everything by pid, remove namespaces; --volumes also deletes the data.
  *                            Never stops another checkout's stack on the same STACK_INDEX
  *   status                   each service: pid, address, healthy or not, a node's role (database, Redis)
@@ -15,6 +17,10 @@
  *   psql <db-service> [-c SQL]   psql as postgres on that node
  *   exec <service> <command…>    run a command in the service's namespace (client: as the user)
  *   switchover <db-node>     planned switchover: Patroni makes that node the primary
+ *   promote [<db-node>]      MariaDB stack, once the primary is stopped: the replica that applied the most by
+ *                            GTID becomes the primary, the others replicate from it; refuses a <db-node> behind
+ *                            another, naming the one ahead
+ *   mariadb <db-node> [-e SQL]   MariaDB stack: the mariadb client as root on that node
  *   redis-failover <redis-node>  planned Redis failover: the Sentinels make that node the master
  *   patronictl <args…>       Patroni's own CLI for the cluster (list, edit-config, history, …)
  *   migrate | seed           run the one-shot jobs
@@ -29,10 +35,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { runsPostgres, SERVICES, service, STACK_INDEX } from './topology';
+import { runsMariaDb, runsPostgres, STACK_INDEX } from './topology';
 import { inNamespace } from './native/daemons';
 import { indexHolder } from './native/index-claim';
 import { paths } from './native/paths';
+import { MARIADB_CLIENT, socketOf } from './native/mariadb';
+import { promote } from './native/mariadb-stack';
+import { requestedDialect, stackDialect } from './native/stack-state';
 import { appEnv } from './native/services';
 import { pgbackrest } from './native/backups';
 import {
@@ -44,6 +53,8 @@ import {
   REQUIRED_PACKAGES,
   restore,
   runMigrate,
+  stackService,
+  stackServices,
   start,
   status,
   stop,
@@ -52,6 +63,9 @@ import {
   TEST_PACKAGES,
   up,
 } from './native/stack';
+
+/** The verbs that drive Patroni or pgBackRest, which the MariaDB stack does not run. */
+const POSTGRES_VERBS = ['psql', 'switchover', 'patronictl', 'backup', 'restore', 'pgbackrest'];
 
 /** The verbs, from this file's header comment. */
 const usage = () => (readFileSync(__filename, 'utf8').match(/\/\*\*([\s\S]*?)\*\//)?.[1] ?? '').replace(/^ \* ?/gm, '');
@@ -65,12 +79,13 @@ async function main(args: string[]): Promise<void> {
   const [verb, ...rest] = args;
   const flag = (name: string) => rest.includes(name);
   const target = () => {
-    if (!rest[0]) throw new Error(`usage: npm run stack -- ${verb} <service>; services: ${SERVICES.map((s) => s.name).join(', ')}`);
-    return service(rest[0]).name;
+    if (!rest[0]) throw new Error(`usage: npm run stack -- ${verb} <service>; services: ${stackServices().map((s) => s.name).join(', ')}`);
+    return stackService(rest[0]).name;
   };
+  if (POSTGRES_VERBS.includes(verb) && stackDialect() === 'mariadb') throw new Error(`${verb} is for the PostgreSQL stack; this one runs MariaDB (docs/mariadb.md)`);
   switch (verb) {
     case 'up':
-      await up({ build: !flag('--no-build') });
+      await up({ build: !flag('--no-build'), dialect: requestedDialect() });
       if (flag('--with-prometheus')) await start('prometheus');
       return;
     case 'down':
@@ -96,7 +111,7 @@ async function main(args: string[]): Promise<void> {
     }
     case 'psql': {
       const name = target();
-      if (!runsPostgres(service(name))) throw new Error(`${name} is not a PostgreSQL node`);
+      if (!runsPostgres(stackService(name))) throw new Error(`${name} is not a PostgreSQL node`);
       return exitWith(['psql', '-h', paths.socketDir(name), '-U', 'postgres', '-d', 'app', ...rest.slice(1)]);
     }
     case 'exec': {
@@ -104,13 +119,26 @@ async function main(args: string[]): Promise<void> {
       if (rest.length < 2) throw new Error('usage: npm run stack -- exec <service> <command…>');
       return exitWith(inNamespace(name, rest.slice(1)));
     }
+    case 'promote': {
+      if (stackDialect() !== 'mariadb') throw new Error('promote is for the MariaDB stack: on PostgreSQL, Patroni promotes (switchover <db-node> for a planned one)');
+      const promotion = await promote(rest[0] ? target() : undefined);
+      const positions = promotion.candidates.map((c) => `${c.node} ${c.position}`).join(', ');
+      console.log(`${promotion.promoted} is the primary (applied: ${positions}); replicating from it: ${promotion.repointed.join(', ') || 'none'}`);
+      if (promotion.unreachable.length > 0) console.log(`not answering, re-pointed when started: ${promotion.unreachable.join(', ')}`);
+      return;
+    }
+    case 'mariadb': {
+      const name = target();
+      if (!runsMariaDb(stackService(name))) throw new Error(`${name} is not a MariaDB node`);
+      return exitWith([MARIADB_CLIENT, '--no-defaults', `--socket=${socketOf(name)}`, '--user=root', 'app', ...rest.slice(1)]);
+    }
     case 'switchover':
       await switchover(target());
       console.log(`${rest[0]} is the primary`);
       return;
     case 'redis-failover': {
       const name = target();
-      if (!['redis', 'redis-replica'].includes(service(name).kind)) throw new Error(`${name} is not a Redis node`);
+      if (!['redis', 'redis-replica'].includes(stackService(name).kind)) throw new Error(`${name} is not a Redis node`);
       await redisFailover(name);
       console.log(`${name} is the Redis master`);
       return;

@@ -13,8 +13,9 @@
  * `redis` / `redis-replica` likewise: the Redis node that starts as the master, and the one that starts as its
  * replica; `redis-sentinel` watches them, promotes the replica when the master fails, and tells the apps where
  * the master is now.
- * `mariadb`: a MariaDB server that a harness of the second dialect starts in a namespace of its own (issue 13);
- * the stack itself runs none.
+ * `mariadb`: a MariaDB server that a harness of the second dialect starts in a namespace of its own (issue 13).
+ * `mariadb-primary` / `mariadb-replica`: the stack's database nodes on MariaDB (`DB_DIALECT=mariadb npm run stack
+ * -- up`), by the role each starts with; `npm run stack -- promote` moves the roles.
  */
 export type ServiceKind =
   | 'dns'
@@ -32,7 +33,9 @@ export type ServiceKind =
   | 'prometheus'
   | 'job'
   | 'client'
-  | 'mariadb';
+  | 'mariadb'
+  | 'mariadb-primary'
+  | 'mariadb-replica';
 
 export interface ServiceSpec {
   name: string;
@@ -118,10 +121,35 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: 'prometheus', kind: 'prometheus', address: `${SUBNET_PREFIX}.61`, port: 9090, optional: true },
 ];
 
-export function service(name: string): ServiceSpec {
-  const found = SERVICES.find((s) => s.name === name);
+/** The database the stack runs: the app's DB_DIALECT. */
+export type Dialect = 'postgres' | 'mariadb';
+export const DIALECTS: readonly Dialect[] = ['postgres', 'mariadb'];
+export const MARIADB_PORT = 3306;
+
+/** What only the PostgreSQL stack runs: Patroni's etcd, the analytics replica, pgBackRest, and its optional nodes. */
+const POSTGRES_ONLY: readonly ServiceKind[] = ['etcd', 'postgres-analytics', 'backup', 'restored-postgres'];
+
+/**
+ * The stack on MariaDB (docs/mariadb.md, "The native stack on MariaDB"): the same services under the same names
+ * and addresses, the database nodes MariaDB servers on 3306, and none of what only PostgreSQL needs.
+ */
+export const MARIADB_SERVICES: readonly ServiceSpec[] = SERVICES.filter(
+  (s) => !POSTGRES_ONLY.includes(s.kind) && !(s.kind === 'postgres-replica' && s.optional),
+).map((s) => {
+  if (s.kind === 'postgres-primary') return { ...s, kind: 'mariadb-primary', port: MARIADB_PORT };
+  if (s.kind === 'postgres-replica') return { ...s, kind: 'mariadb-replica', port: MARIADB_PORT };
+  return s;
+});
+
+export const servicesOf = (dialect: Dialect): readonly ServiceSpec[] => (dialect === 'mariadb' ? MARIADB_SERVICES : SERVICES);
+
+/** A database node of the MariaDB stack. */
+export const runsMariaDb = (spec: ServiceSpec): boolean => spec.kind === 'mariadb-primary' || spec.kind === 'mariadb-replica';
+
+export function service(name: string, services: readonly ServiceSpec[] = SERVICES): ServiceSpec {
+  const found = services.find((s) => s.name === name);
   if (!found) {
-    throw new Error(`unknown service "${name}"; services: ${SERVICES.map((s) => s.name).join(', ')}`);
+    throw new Error(`unknown service "${name}"; services: ${services.map((s) => s.name).join(', ')}`);
   }
   return found;
 }

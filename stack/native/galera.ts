@@ -14,7 +14,7 @@ import {
 } from './mariadb';
 import { paths } from './paths';
 import { runAsync, waitFor } from './shell';
-import { missingPackages } from './stack';
+import { missingPackages } from './packages';
 
 /**
  * A Galera cluster of three MariaDB 10.11 nodes (issue 13, part 3; docs/galera.md): every node takes writes, and a

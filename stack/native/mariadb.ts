@@ -1,11 +1,11 @@
 import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BRIDGE, hostVethOf, NAMESPACE_PREFIX, namespaceOf, STACK_INDEX, SUBNET_PREFIX, ServiceSpec } from '../topology';
+import { BRIDGE, hostVethOf, MARIADB_PORT, NAMESPACE_PREFIX, namespaceOf, STACK_INDEX, SUBNET_PREFIX, ServiceSpec } from '../topology';
 import { daemonPid, inNamespaceThroughMount, logTail, startDaemon, stopDaemon } from './daemons';
 import { claimIndex, heldElsewhereMessage, IndexTakenError, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, removeBridge, removeNamespace } from './netns';
 import { mkdirThroughMount, paths, REPO_ROOT, STACK_DIR, throughMount } from './paths';
-import { missingPackages } from './stack';
+import { missingPackages } from './packages';
 import { CommandError, run, runAsync, StopWaiting, succeeds, waitFor } from './shell';
 
 /**
@@ -20,7 +20,7 @@ import { CommandError, run, runAsync, StopWaiting, succeeds, waitFor } from './s
 export const MARIADBD = '/usr/sbin/mariadbd';
 export const MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db';
 export const MARIADB_CLIENT = '/usr/bin/mariadb';
-export const MARIADB_PORT = 3306;
+export { MARIADB_PORT };
 export const MARIADB_USER = 'mysql';
 
 /** Debian packages the harnesses need, by file, as stack.ts's REQUIRED_PACKAGES. */
@@ -160,6 +160,9 @@ export function mariadbdCommand(node: MariaDbNode): string[] {
   ];
 }
 
+/** The node has a data directory (installDataDir ran): its users and replication were set up when it was made. */
+export const isInstalled = (node: Pick<MariaDbNode, 'name'>): boolean => existsSync(join(dataDir(node.name), 'mysql'));
+
 /**
  * A new data directory (system tables, root@localhost by unix socket only, no test database) is a copy of one
  * that mariadb-install-db made once for all the nodes: a node's identity is in its command line (server_id,
@@ -168,7 +171,7 @@ export function mariadbdCommand(node: MariaDbNode): string[] {
 function installDataDir(node: MariaDbNode): void {
   mkdirThroughMount(runDir(node.name));
   ownedByMysql(runDir(node.name), 0o755);
-  if (existsSync(join(dataDir(node.name), 'mysql'))) return;
+  if (isInstalled(node)) return;
   if (!existsSync(TEMPLATE_DIR)) {
     // Installed beside it, then renamed: a spec running at the same time (Jest without --runInBand) never
     // copies a half-installed template.

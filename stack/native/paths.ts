@@ -40,6 +40,8 @@ export function mkdirThroughMount(dir: string): void {
 
 export const paths = {
   endpoints: join(STACK_DIR, 'endpoints.json'),
+  /** What the stack is (its dialect, on MariaDB its primary now), recorded by `up` for the other verbs: stack-state.ts. */
+  stackState: join(STACK_DIR, 'stack-state.json'),
   log: (service: string) => join(STACK_DIR, 'logs', `${service}.log`),
   pid: (service: string) => join(STACK_DIR, 'pids', `${service}.pid`),
   data: (service: string) => join(STACK_DIR, 'data', service),
@@ -60,6 +62,7 @@ export const paths = {
   /** Extra nginx servers, included when present: the benchmark's baselines (bench/). Empty otherwise. */
   nginxExtraConfDir: join(STACK_DIR, 'lb', 'conf.d'),
   appEnv: join(REPO_ROOT, 'stack', 'app.env'),
+  appEnvMariaDb: join(REPO_ROOT, 'stack', 'app.mariadb.env'),
   dnsmasqConf: join(REPO_ROOT, 'stack', 'native', 'dnsmasq.conf'),
   sentinelTemplate: join(REPO_ROOT, 'stack', 'redis', 'sentinel.conf'),
   nginxSiteConf: join(REPO_ROOT, 'nginx', 'conf.d', 'api.conf'),

@@ -7,6 +7,7 @@ import { PUBLIC_HOSTNAME, REDIS_MASTER_NAME, service, SERVICES, ServiceSpec } fr
 import { mkdirThroughMount, paths, PG_BIN, throughMount } from './paths';
 import { isRestoreComplete, restoredPostgresCommand } from './backups';
 import { isNodeHealthy, patroniCommand, patroniEnv } from './postgres';
+import { stackDialect } from './stack-state';
 
 /** How the native stack runs one kind of service: its command line, its user, and what "healthy" means. */
 export interface ServiceRunner {
@@ -20,10 +21,14 @@ export interface ServiceRunner {
   stopSignal?: NodeJS.Signals;
 }
 
-/** The app settings docker-compose.yml gives app-1/app-2/migrate, from the same file. */
+/**
+ * The app settings docker-compose.yml gives app-1/app-2/migrate, from the same file; on the MariaDB stack with
+ * stack/app.mariadb.env's over them (the dialect, its port, no Patroni, no analytics replica).
+ */
 export function appEnv(instance: string): NodeJS.ProcessEnv {
   const shared = parseEnv(readFileSync(paths.appEnv, 'utf8'));
-  return { PATH: process.env.PATH, ...shared, APP_INSTANCE: instance };
+  const dialect = stackDialect() === 'mariadb' ? parseEnv(readFileSync(paths.appEnvMariaDb, 'utf8')) : {};
+  return { PATH: process.env.PATH, ...shared, ...dialect, APP_INSTANCE: instance };
 }
 
 async function httpOk(url: string): Promise<boolean> {

@@ -1,39 +1,33 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { hostsFile, namespaceOf, PUBLIC_HOSTNAME, REDIS_MASTER_NAME, REPLICAS_NAME, runsPostgres, service, SERVICES, ServiceSpec, STACK_INDEX } from '../topology';
+import { Dialect, hostsFile, namespaceOf, PUBLIC_HOSTNAME, REDIS_MASTER_NAME, REPLICAS_NAME, runsMariaDb, runsPostgres, service, SERVICES, servicesOf, ServiceSpec, STACK_INDEX } from '../topology';
 import { daemonPid, inNamespace, killAndWait, logTail, startDaemon, stopDaemon } from './daemons';
 import { claimIndex, heldElsewhereMessage, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
-import { paths, PG_BIN, REPO_ROOT, STACK_DIR } from './paths';
+import { paths, REPO_ROOT, STACK_DIR } from './paths';
 import { holdsLeaderKey, isInitialised, isLeaderRole, isNodeHealthy, patroniState, prepareNode, withSuperuser } from './postgres';
 import { backup, BackupSet, BackupType, createStanza, removeRestoreNode, RESTORE_NODE, restoreData } from './backups';
 import { appEnv, redisCommand, runners, sentinelConfOf } from './services';
+import { MARIADB_STACK_PACKAGES, mariaDbNodeStatus, startMariaDbDatabase, startMariaDbDatabaseNode } from './mariadb-stack';
+import { socketOf } from './mariadb';
+import { dialectForUp, recordState, requestedDialect, stackDialect, stackState } from './stack-state';
 
 export { redisMaster } from './services';
 import { CommandError, run, StopWaiting, waitFor } from './shell';
+import { missingPackages, REQUIRED_PACKAGES } from './packages';
+
+export { missingPackages, REQUIRED_PACKAGES };
 
 export type Progress = (line: string) => void;
 
-const defaultServices = () => SERVICES.filter((s) => !s.optional);
-const replicaNames = () => defaultServices().filter((s) => s.kind === 'postgres-replica').map((s) => s.name);
+/** The services of the stack's dialect (stack-state.ts): SERVICES on PostgreSQL, MARIADB_SERVICES on MariaDB. */
+export const stackServices = (): readonly ServiceSpec[] => servicesOf(stackDialect());
+/** One of stackServices(), by name. */
+export const stackService = (name: string): ServiceSpec => service(name, stackServices());
+const defaultServices = () => stackServices().filter((s) => !s.optional);
+const replicaNames = () => defaultServices().filter((s) => s.kind === 'postgres-replica' || s.kind === 'mariadb-replica').map((s) => s.name);
 /** The nodes that clone the leader when a cluster starts: the replicas and the analytics replica. */
 const standbyNames = () => defaultServices().filter((s) => s.kind === 'postgres-replica' || s.kind === 'postgres-analytics').map((s) => s.name);
-
-/** Debian packages the native stack needs; `up` names the missing ones instead of installing them. */
-export const REQUIRED_PACKAGES: Record<string, string> = {
-  [`${PG_BIN}/postgres`]: 'postgresql-15',
-  '/usr/bin/redis-server': 'redis-server',
-  '/usr/sbin/nginx': 'nginx-light',
-  '/usr/sbin/dnsmasq': 'dnsmasq-base',
-  '/usr/sbin/ip': 'iproute2',
-  '/usr/bin/setpriv': 'util-linux',
-  '/usr/bin/patroni': 'patroni',
-  '/usr/bin/etcd': 'etcd-server',
-  // The client's tools: `npm run stack -- exec client curl …`.
-  '/usr/bin/curl': 'curl',
-  // WAL archiving (every node's archive_command), backups and restores: docs/backups.md.
-  '/usr/bin/pgbackrest': 'pgbackrest',
-};
 
 /**
  * What the tests need beyond the stack: Chromium (the status page's browser test), Prometheus (the optional
@@ -53,12 +47,8 @@ const OPTIONAL_PACKAGES: Partial<Record<ServiceSpec['kind'], Record<string, stri
   prometheus: { '/usr/bin/prometheus': 'prometheus' },
 };
 
-export function missingPackages(packages: Record<string, string> = REQUIRED_PACKAGES): string[] {
-  return [...new Set(Object.entries(packages).filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg))];
-}
-
-function assertPrerequisites(): void {
-  const missing = missingPackages();
+function assertPrerequisites(dialect: Dialect): void {
+  const missing = missingPackages(dialect === 'mariadb' ? MARIADB_STACK_PACKAGES : REQUIRED_PACKAGES);
   if (missing.length > 0) {
     throw new Error(`missing Debian packages: ${missing.join(' ')}\n  install them with: apt-get install -y ${missing.join(' ')}`);
   }
@@ -70,9 +60,9 @@ function assertPrerequisites(): void {
  * plus `adding`, minus `removing` (about to start or stop).
  */
 function writeDnsRecords({ adding = [] as string[], removing = [] as string[] } = {}): void {
-  const optionalRunning = SERVICES.filter((s) => s.optional && daemonPid(s.name)).map((s) => s.name);
+  const optionalRunning = stackServices().filter((s) => s.optional && daemonPid(s.name)).map((s) => s.name);
   const running = new Set([...replicaNames(), ...adding, ...optionalRunning].filter((name) => !removing.includes(name)));
-  const records = SERVICES.filter((s) => !s.optional || running.has(s.name)).map((s) =>
+  const records = stackServices().filter((s) => !s.optional || running.has(s.name)).map((s) =>
     s.aliases?.includes(REPLICAS_NAME) && !running.has(s.name) ? { ...s, aliases: s.aliases.filter((a) => a !== REPLICAS_NAME) } : s,
   );
   mkdirSync(dirname(paths.dnsHosts), { recursive: true });
@@ -171,14 +161,21 @@ export function runMigrate(progress: Progress): void {
 export interface UpOptions {
   build?: boolean;
   progress?: Progress;
+  /** The database: DB_DIALECT's by default, else the one the stack recorded, else PostgreSQL (dialectForUp). */
+  dialect?: Dialect;
 }
 
-/** Starts every service of the topology and waits until each is healthy; does nothing for those already up. */
-export async function up({ build = true, progress = console.log }: UpOptions = {}): Promise<void> {
-  assertPrerequisites();
+/**
+ * Starts every service of the topology and waits until each is healthy; does nothing for those already up.
+ * Refuses, starting nothing, a dialect other than the running stack's.
+ */
+export async function up({ build = true, progress = console.log, dialect: asked = requestedDialect() }: UpOptions = {}): Promise<void> {
+  const dialect = dialectForUp(asked);
+  assertPrerequisites(dialect);
   claimIndex();
+  if (stackDialect() !== dialect) recordState({ ...stackState(), dialect });
   const started = Date.now();
-  progress(`native stack in ${STACK_DIR}`);
+  progress(`native stack in ${STACK_DIR}${dialect === 'mariadb' ? ' (MariaDB)' : ''}`);
   if (build) {
     progress('  · building the app (npm run build)');
     run(['npm', 'run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -187,7 +184,7 @@ export async function up({ build = true, progress = console.log }: UpOptions = {
   for (const spec of defaultServices()) ensureNamespace(spec);
   writeDnsRecords();
   await startService(service('dns'), progress);
-  await Promise.all([startDatabase(progress), startRedis(progress)]);
+  await Promise.all([dialect === 'mariadb' ? startMariaDbDatabase(progress) : startDatabase(progress), startRedis(progress)]);
   runMigrate(progress);
   await Promise.all([startService(service('app-1'), progress), startService(service('app-2'), progress)]);
   await startService(service('lb'), progress);
@@ -198,12 +195,13 @@ export async function up({ build = true, progress = console.log }: UpOptions = {
 
 /** Starts one service (also an optional one such as db-replica-3, cloned on first start). */
 export async function start(name: string, progress: Progress = console.log): Promise<void> {
-  const spec = service(name);
+  const spec = stackService(name);
   if (spec.kind === 'job') return runMigrate(progress);
   const missing = missingPackages(OPTIONAL_PACKAGES[spec.kind] ?? {});
   if (missing.length > 0) throw new Error(`${name} needs Debian packages: apt-get install -y ${missing.join(' ')}`);
   claimIndex();
-  await startService(spec, progress);
+  if (runsMariaDb(spec)) await startMariaDbDatabaseNode(name, progress);
+  else await startService(spec, progress);
   if (spec.optional) writeDnsRecords({ adding: [name] });
   writeEndpoints();
 }
@@ -436,8 +434,9 @@ async function redisRole(spec: ServiceSpec): Promise<string | undefined> {
 
 export async function status(): Promise<ServiceStatus[]> {
   return Promise.all(
-    SERVICES.filter((s) => runners[s.kind] && (!s.optional || daemonPid(s.name))).map(async (spec) => {
+    stackServices().filter((s) => (runners[s.kind] || runsMariaDb(s)) && (!s.optional || daemonPid(s.name))).map(async (spec) => {
       const pid = daemonPid(spec.name);
+      if (runsMariaDb(spec)) return { name: spec.name, address: spec.address, pid, ...(await mariaDbNodeStatus(spec)) };
       const healthy = pid !== null && (await runners[spec.kind].healthy(spec).catch(() => false));
       const role =
         spec.kind === 'restored-postgres' ? 'restored' : spec.kind.startsWith('postgres') && pid !== null ? (await patroniState(spec.name))?.role : undefined;
@@ -450,7 +449,7 @@ export async function status(): Promise<ServiceStatus[]> {
 /** How to reach each service from this machine; the contract scripts and tests read. */
 export function writeEndpoints(): void {
   const services = Object.fromEntries(
-    SERVICES.filter((s) => !s.optional || daemonPid(s.name)).map((s) => [
+    stackServices().filter((s) => !s.optional || daemonPid(s.name)).map((s) => [
       s.name,
       {
         address: s.address,
@@ -460,6 +459,8 @@ export function writeEndpoints(): void {
         ownNamespace: namespaceOf(s.name),
         hostnames: [s.name, ...(s.aliases ?? [])],
         ...(runsPostgres(s) ? { socketDir: paths.socketDir(s.name) } : {}),
+        // root's login on a MariaDB node: `mariadb --socket=<socket> -u root`.
+        ...(runsMariaDb(s) ? { socket: socketOf(s.name) } : {}),
       },
     ]),
   );
@@ -469,6 +470,8 @@ export function writeEndpoints(): void {
     dns: { address: service('dns').address, port: 53 },
     client: { namespace: namespaceOf('client') },
     services,
+    /** Added with the MariaDB stack: which database the db-* services run, `postgres` or `mariadb`. */
+    dialect: stackDialect(),
   };
   mkdirSync(STACK_DIR, { recursive: true });
   writeFileSync(paths.endpoints, JSON.stringify(endpoints, null, 2) + '\n');

@@ -6,6 +6,7 @@ import { listNamespaces } from '../../stack/native/netns';
 import { runAsync } from '../../stack/native/shell';
 import { down, start, status, stop, up } from '../../stack/native/stack';
 import { MARIADB_SERVICES, PUBLIC_HOSTNAME, service } from '../../stack/topology';
+import { runRealWorldSuite } from '../realworld/realworld-suite';
 
 /**
  * The native stack on MariaDB (`DB_DIALECT=mariadb npm run stack -- up`, docs/mariadb.md): the same services
@@ -82,6 +83,22 @@ describe('The native stack on MariaDB: the same services, GTID replication, prom
     expect(read.status).toBe(200);
     expect(read.body.user.username).toBe(`ada-${runId}`);
   });
+
+  it("should pass RealWorld's suite from the client through lb by the public name, with both replicas 1 s behind", async () => {
+    const delayReplicas = (seconds: number) =>
+      Promise.all([replica1, replica2].map((replica) => sql(replica, `STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = ${seconds}; START SLAVE`)));
+    await delayReplicas(1);
+    let outcome;
+    try {
+      outcome = await runRealWorldSuite();
+    } finally {
+      await delayReplicas(0);
+    }
+    report(`RealWorld through the MariaDB stack's lb, replicas 1 s behind: ${outcome.failedAssertions}/${outcome.assertions} failed`);
+
+    expect(outcome.failures).toEqual([]);
+    expect(outcome).toMatchObject({ requests: 32, failedRequests: 0, failedAssertions: 0 });
+  }, 120_000);
 
   it('should keep both replicas read_only, refusing the app user a write there', async () => {
     for (const replica of [replica1, replica2]) {

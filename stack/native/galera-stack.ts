@@ -25,8 +25,8 @@ export const GALERA_STACK_PACKAGES: Record<string, string> = { ...MARIADB_STACK_
 
 /**
  * The members an app server lists, its writer first (DB_PRIMARY_HOST, then DB_REPLICA_HOSTS): app-N writes to
- * mariadb-galera-N, so the two app servers' writes land on different members (docs/galera.md, "The app on
- * Galera"); the migrate and seed jobs take app-1's order.
+ * mariadb-galera-N, so the two app servers' writes land on different members
+ * (docs/galera.md, "The app on Galera"); the migrate and seed jobs take app-1's order.
  */
 export function galeraHostsOf(instance: string): { DB_PRIMARY_HOST: string; DB_REPLICA_HOSTS: string } {
   const names = MEMBER_SPECS.map((s) => s.name);

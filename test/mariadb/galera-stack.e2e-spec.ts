@@ -7,10 +7,10 @@ import { down, start, status, stop, up } from '../../stack/native/stack';
 import { GALERA_SERVICES, PUBLIC_HOSTNAME, runsGalera, service } from '../../stack/topology';
 
 /**
- * The native stack on Galera (`DB_DIALECT=mariadb DB_TOPOLOGY=galera npm run stack -- up`, docs/galera.md, "The
- * native stack on Galera"): the MariaDB stack's services with mariadb-galera-1..3 in place of the primary and
- * replicas, app-1 writing to mariadb-galera-1 and app-2 to mariadb-galera-2. Each test continues from the state
- * the one before left.
+ * The native stack on Galera (`DB_DIALECT=mariadb DB_TOPOLOGY=galera npm run stack -- up`,
+ * docs/galera.md, "The native stack on Galera"): the MariaDB stack's services with mariadb-galera-1..3 in place
+ * of the primary and replicas, app-1 writing to mariadb-galera-1 and app-2 to mariadb-galera-2. Each test
+ * continues from the state the one before left.
  */
 const quiet = () => undefined;
 const report = (line: string) => process.stdout.write(`  ${line}\n`);

@@ -5,13 +5,17 @@
  *                            build the app, start every service, wait until all are healthy (idempotent);
  *                            --with-prometheus also starts the optional prometheus. Starts nothing, and says
  *                            whose it is, while another checkout's stack runs on the same STACK_INDEX.
- *                            DB_DIALECT=mariadb: the same services on MariaDB (docs/mariadb.md); the other
- *                            verbs follow the dialect `up` recorded, and `up` refuses another while it runs
+ *                            DB_DIALECT=mariadb: the same services on MariaDB (docs/mariadb.md);
+ *                            DB_DIALECT=mariadb DB_TOPOLOGY=galera: a three-member Galera cluster,
+ *                            mariadb-galera-1..3, in place of the primary and replicas (docs/galera.md). The
+ *                            other verbs follow the dialect and topology `up` recorded, and `up` refuses
+ *                            another while it runs
  *   down [--volumes]         stop everything by pid, remove namespaces; --volumes also deletes the data.
  *                            Never stops another checkout's stack on the same STACK_INDEX
  *   status                   each service: pid, address, healthy or not, a node's role (database, Redis)
  *   start <service>          start one service (db-replica-3 is cloned and added to db-replicas;
- *                            prometheus scrapes the apps at its address, port 9090)
+ *                            prometheus scrapes the apps at its address, port 9090; a Galera member
+ *                            rejoins the others from its recovered position, by IST)
  *   stop <service> [--hard]  stop one service (--hard: SIGKILL, like a crash)
  *   logs <service> [-f]      print (or follow) a service's log
  *   psql <db-service> [-c SQL]   psql as postgres on that node
@@ -19,8 +23,8 @@
  *   switchover <db-node>     planned switchover: Patroni makes that node the primary
  *   promote [<db-node>]      MariaDB stack, once the primary is stopped: the replica that applied the most by
  *                            GTID becomes the primary, the others replicate from it; refuses a <db-node> behind
- *                            another, naming the one ahead
- *   mariadb <db-node> [-e SQL]   MariaDB stack: the mariadb client as root on that node
+ *                            another, naming the one ahead; refused on Galera (every member takes writes)
+ *   mariadb <db-node> [-e SQL]   MariaDB stack: the mariadb client as root on that node (a Galera member too)
  *   redis-failover <redis-node>  planned Redis failover: the Sentinels make that node the master
  *   patronictl <args…>       Patroni's own CLI for the cluster (list, edit-config, history, …)
  *   migrate | seed           run the one-shot jobs
@@ -41,7 +45,7 @@ import { indexHolder } from './native/index-claim';
 import { paths } from './native/paths';
 import { MARIADB_CLIENT, socketOf } from './native/mariadb';
 import { promote } from './native/mariadb-stack';
-import { requestedDialect, stackDialect } from './native/stack-state';
+import { requestedDialect, requestedTopology, stackDialect } from './native/stack-state';
 import { appEnv } from './native/services';
 import { pgbackrest } from './native/backups';
 import {
@@ -85,7 +89,7 @@ async function main(args: string[]): Promise<void> {
   if (POSTGRES_VERBS.includes(verb) && stackDialect() === 'mariadb') throw new Error(`${verb} is for the PostgreSQL stack; this one runs MariaDB (docs/mariadb.md)`);
   switch (verb) {
     case 'up':
-      await up({ build: !flag('--no-build'), dialect: requestedDialect() });
+      await up({ build: !flag('--no-build'), dialect: requestedDialect(), topology: requestedTopology() });
       if (flag('--with-prometheus')) await start('prometheus');
       return;
     case 'down':

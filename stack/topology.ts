@@ -16,6 +16,7 @@
  * `mariadb`: a MariaDB server that a harness of the second dialect starts in a namespace of its own (issue 13).
  * `mariadb-primary` / `mariadb-replica`: the stack's database nodes on MariaDB (`DB_DIALECT=mariadb npm run stack
  * -- up`), by the role each starts with; `npm run stack -- promote` moves the roles.
+ * `mariadb-galera`: a member of the stack's Galera cluster (`DB_TOPOLOGY=galera`): no role, every member takes writes.
  */
 export type ServiceKind =
   | 'dns'
@@ -35,7 +36,8 @@ export type ServiceKind =
   | 'client'
   | 'mariadb'
   | 'mariadb-primary'
-  | 'mariadb-replica';
+  | 'mariadb-replica'
+  | 'mariadb-galera';
 
 export interface ServiceSpec {
   name: string;
@@ -141,10 +143,37 @@ export const MARIADB_SERVICES: readonly ServiceSpec[] = SERVICES.filter(
   return s;
 });
 
-export const servicesOf = (dialect: Dialect): readonly ServiceSpec[] => (dialect === 'mariadb' ? MARIADB_SERVICES : SERVICES);
+/**
+ * How the database nodes replicate: the app's DB_TOPOLOGY. `primary-replicas` on either dialect; `galera` on MariaDB
+ * only: a cluster of three writable members (docs/galera.md, "The native stack on Galera").
+ */
+export type Topology = 'primary-replicas' | 'galera';
+export const TOPOLOGIES: readonly Topology[] = ['primary-replicas', 'galera'];
 
-/** A database node of the MariaDB stack. */
-export const runsMariaDb = (spec: ServiceSpec): boolean => spec.kind === 'mariadb-primary' || spec.kind === 'mariadb-replica';
+/**
+ * The stack on Galera: the MariaDB stack's services with a three-member cluster in place of the primary and its
+ * replicas, named as docker-compose.yml's `galera` profile names them, at the Galera harness's host addresses
+ * (stack/native/galera.ts). No `db-replicas`: each app server lists the members itself (stack/app.galera.env).
+ */
+export const GALERA_SERVICES: readonly ServiceSpec[] = MARIADB_SERVICES.flatMap((s) => {
+  if (s.kind === 'mariadb-replica') return [];
+  if (s.kind !== 'mariadb-primary') return [s];
+  return [91, 92, 93].map((host, i) => ({ name: `mariadb-galera-${i + 1}`, kind: 'mariadb-galera' as const, address: `${SUBNET_PREFIX}.${host}`, port: MARIADB_PORT }));
+});
+
+export function servicesOf(dialect: Dialect, topology: Topology = 'primary-replicas'): readonly ServiceSpec[] {
+  if (dialect === 'postgres') return SERVICES;
+  return topology === 'galera' ? GALERA_SERVICES : MARIADB_SERVICES;
+}
+
+/** Every service name any stack of this index may run, once each: what `down` and stackRunning look for. */
+export const EVERY_SERVICE: readonly ServiceSpec[] = [...SERVICES, ...GALERA_SERVICES.filter((g) => !SERVICES.some((s) => s.name === g.name))];
+
+/** A database node of the MariaDB stack: a primary, a replica, or a Galera member. */
+export const runsMariaDb = (spec: ServiceSpec): boolean => spec.kind === 'mariadb-primary' || spec.kind === 'mariadb-replica' || spec.kind === 'mariadb-galera';
+
+/** A member of the stack's Galera cluster. */
+export const runsGalera = (spec: ServiceSpec): boolean => spec.kind === 'mariadb-galera';
 
 export function service(name: string, services: readonly ServiceSpec[] = SERVICES): ServiceSpec {
   const found = services.find((s) => s.name === name);

@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SUBNET_PREFIX } from '../topology';
 import { daemonPid, inNamespaceThroughMount, killAndWait } from './daemons';
 import {
   createUsers,
+  dataDir,
   MARIADB_PORT,
   MARIADB_USER,
   mariadbdCommand,
@@ -55,16 +57,24 @@ const PROVIDER_OPTIONS = [
  * GALERA_GTID_DOMAIN. docker-compose.yml's `galera` profile runs the same nodes under their own service names, and
  * test/compose/galera-compose.spec.ts checks them against these.
  */
-const members = [91, 92, 93].map((host, i) => ({ name: `galera-${i + 1}`, host, address: `${SUBNET_PREFIX}.${host}` }));
-export const galeraNodes: readonly MariaDbNode[] = members.map((member, i) =>
-  mariaDbNode(member.name, member.host, {
-    serverId: GALERA_SERVER_ID,
-    gtidDomainId: i + 1,
-    options: galeraOptions(member, members.map((m) => m.address)),
-    // rsync's daemon on a joiner looks up the donor's name: from the hosts file, not a DNS server that does not run here.
-    peers: members,
-  }),
-);
+const members = [91, 92, 93].map((host, i) => ({ name: `galera-${i + 1}`, address: `${SUBNET_PREFIX}.${host}` }));
+export const galeraNodes: readonly MariaDbNode[] = galeraClusterOf(members);
+
+/**
+ * The nodes of a cluster of `members` (each at `${SUBNET_PREFIX}.<host>`), in their order: the harness's, and the
+ * native stack's under compose's names (galera-stack.ts).
+ */
+export function galeraClusterOf(cluster: readonly Pick<MariaDbNode, 'name' | 'address'>[]): MariaDbNode[] {
+  return cluster.map((member, i) =>
+    mariaDbNode(member.name, Number(member.address.split('.').pop()), {
+      serverId: GALERA_SERVER_ID,
+      gtidDomainId: i + 1,
+      options: galeraOptions(member, cluster.map((m) => m.address)),
+      // rsync's daemon on a joiner looks up the donor's name: from the hosts file, not a DNS server that may not run.
+      peers: cluster,
+    }),
+  );
+}
 
 /**
  * A node's wsrep options, in a cluster of the nodes at `clusterAddresses`. rsync is the state transfer (SST) here: mariabackup's package is not
@@ -168,8 +178,46 @@ export async function recoveredPosition(node: MariaDbNode): Promise<string> {
  * incremental transfer (IST) of what it missed from a donor's gcache, when the gcache still holds it.
  */
 export async function restartGaleraNode(node: MariaDbNode): Promise<void> {
-  const position = await recoveredPosition(node);
-  await startMariaDbNodes([{ ...node, options: [...(node.options ?? []), `--wsrep-start-position=${position}`] }]);
+  await startMariaDbNodes([await fromRecoveredPosition(node)]);
+}
+
+const fromRecoveredPosition = async (node: MariaDbNode): Promise<MariaDbNode> => ({
+  ...node,
+  options: [...(node.options ?? []), `--wsrep-start-position=${await recoveredPosition(node)}`],
+});
+
+/** grastate.dat, Galera's saved state in the data directory: `seqno`, `safe_to_bootstrap`, … */
+const grastateOf = (node: Pick<MariaDbNode, 'name'>) => join(dataDir(node.name), 'grastate.dat');
+
+/**
+ * The node to start a stopped cluster again from. After a clean stop, the one Galera marked `safe_to_bootstrap: 1`:
+ * the last to leave, which holds every write. After every node crashed none is marked, and Galera's own procedure
+ * applies: the one whose InnoDB recovers the highest seqno, marked safe to bootstrap here.
+ */
+async function bootstrapCandidate(nodes: readonly MariaDbNode[]): Promise<MariaDbNode> {
+  const safe = nodes.find((node) => /^safe_to_bootstrap:\s*1\s*$/m.test(readFileSync(grastateOf(node), 'utf8')));
+  if (safe) return safe;
+  // A position reads `<cluster uuid>:<seqno>,<gtid>` (MariaDB 10.5+ adds the GTID).
+  const seqnos = await Promise.all(nodes.map(async (node) => Number(/:(-?\d+)/.exec(await recoveredPosition(node))?.[1] ?? -1)));
+  const best = nodes[seqnos.indexOf(Math.max(...seqnos))];
+  writeFileSync(grastateOf(best), readFileSync(grastateOf(best), 'utf8').replace(/^safe_to_bootstrap:.*$/m, 'safe_to_bootstrap: 1'));
+  return best;
+}
+
+/**
+ * Starts a stopped cluster again from its data: the bootstrapCandidate starts a new primary component from its
+ * recovered position, and the others rejoin it one at a time (restartGaleraNode), each by IST when the donor's gcache
+ * still holds what it missed. Returns once all are Synced in one primary component.
+ */
+export async function restartGaleraCluster(nodes: readonly MariaDbNode[]): Promise<void> {
+  const first = await bootstrapCandidate(nodes);
+  await startMariaDbNodes([bootstrapping(await fromRecoveredPosition(first))]);
+  const joined = [first];
+  for (const node of nodes.filter((n) => n !== first)) {
+    await restartGaleraNode(node);
+    joined.push(node);
+    await waitForSynced(joined, joined.length);
+  }
 }
 
 /** SIGKILL to the node's server, as when it crashes: no shutdown and no leave message, only its connections closing with it. */

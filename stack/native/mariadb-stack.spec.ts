@@ -1,6 +1,6 @@
 import { MARIADB_SERVICES, SERVICES, servicesOf } from '../topology';
 import { MARIADB_STACK_PACKAGES, mariaDbNodeOf } from './mariadb-stack';
-import { chooseDialect, requestedDialect } from './stack-state';
+import { chooseDatabase, requestedDialect, requestedTopology } from './stack-state';
 
 describe('MARIADB_SERVICES', () => {
   it("should keep the PostgreSQL stack's names and addresses, without etcd, the analytics replica, backups or db-replica-3", () => {
@@ -46,17 +46,29 @@ describe('MARIADB_STACK_PACKAGES', () => {
   });
 });
 
-describe('chooseDialect', () => {
-  it('should start the recorded dialect when none is asked for: up after down starts the same stack', () => {
-    expect(chooseDialect(undefined, 'mariadb', false)).toBe('mariadb');
+describe('chooseDatabase', () => {
+  const mariadb = { dialect: 'mariadb', topology: 'primary-replicas' } as const;
+  const galera = { dialect: 'mariadb', topology: 'galera' } as const;
+
+  it('should start the recorded dialect and topology when none is asked for: up after down starts the same stack', () => {
+    expect(chooseDatabase({}, galera, false)).toEqual(galera);
   });
 
   it('should start another dialect once the stack is stopped', () => {
-    expect(chooseDialect('postgres', 'mariadb', false)).toBe('postgres');
+    expect(chooseDatabase({ dialect: 'postgres' }, mariadb, false)).toEqual({ dialect: 'postgres', topology: 'primary-replicas' });
   });
 
   it('should refuse another dialect while the stack runs', () => {
-    expect(() => chooseDialect('postgres', 'mariadb', true)).toThrow(/runs on mariadb, not postgres: nothing was started/);
+    expect(() => chooseDatabase({ dialect: 'postgres' }, mariadb, true)).toThrow(/runs on mariadb, not postgres: nothing was started/);
+  });
+
+  it('should read DB_DIALECT without DB_TOPOLOGY as the default topology, and refuse it while Galera runs', () => {
+    expect(chooseDatabase({ dialect: 'mariadb' }, galera, false)).toEqual(mariadb);
+    expect(() => chooseDatabase({ dialect: 'mariadb' }, galera, true)).toThrow(/runs on mariadb \(Galera\), not mariadb: nothing was started/);
+  });
+
+  it('should refuse Galera on PostgreSQL', () => {
+    expect(() => chooseDatabase({ topology: 'galera' }, { dialect: 'postgres', topology: 'primary-replicas' }, false)).toThrow(/galera needs DB_DIALECT=mariadb/);
   });
 });
 
@@ -65,5 +77,13 @@ describe('requestedDialect', () => {
     expect(requestedDialect({ DB_DIALECT: 'mariadb' })).toBe('mariadb');
     expect(requestedDialect({ DB_DIALECT: '' })).toBeUndefined();
     expect(() => requestedDialect({ DB_DIALECT: 'mysql' })).toThrow(/expected one of postgres, mariadb/);
+  });
+});
+
+describe('requestedTopology', () => {
+  it('should read DB_TOPOLOGY, empty as unset, and refuse an unknown one', () => {
+    expect(requestedTopology({ DB_TOPOLOGY: 'galera' })).toBe('galera');
+    expect(requestedTopology({ DB_TOPOLOGY: '' })).toBeUndefined();
+    expect(() => requestedTopology({ DB_TOPOLOGY: 'ring' })).toThrow(/expected one of primary-replicas, galera/);
   });
 });

@@ -20,7 +20,7 @@ import {
 } from './mariadb';
 import { REQUIRED_PACKAGES } from './packages';
 import type { Progress } from './stack';
-import { recordState, stackState } from './stack-state';
+import { recordState, stackState, stackTopology } from './stack-state';
 
 /**
  * The native stack's database on MariaDB (`DB_DIALECT=mariadb npm run stack -- up`), as
@@ -131,9 +131,13 @@ export class PromotionRefusedError extends Error {}
  * replicas at it (promoteMostAdvanced), then records it. The primary must be stopped first (`stop db-primary`):
  * nothing fences a running one, and the apps would find two writable nodes. `<node>`, when given, must be
  * among the most advanced: promoting one behind would drop what only the others applied, and the error names
- * them. A stopped former primary rejoins as a replica when it is started again (takeRole).
+ * them. A stopped former primary rejoins as a replica when it is started again (takeRole). Refused on Galera, which
+ * has no primary.
  */
 export async function promote(name?: string): Promise<Promotion> {
+  if (stackTopology() === 'galera') {
+    throw new PromotionRefusedError('promote is for a primary and replicas: on Galera every member takes writes already, and a stopped one rejoins with npm run stack -- start <member>');
+  }
   const current = mariaDbPrimary();
   if (name === current) throw new PromotionRefusedError(`${name} is the primary already`);
   if (daemonPid(current) !== null) {

@@ -82,7 +82,8 @@ const specOf = (node: MariaDbNode): ServiceSpec => ({ name: node.name, kind: 'ma
 /** Everything the harnesses write: one directory per node, deleted by removeMariaDbNodes. */
 export const MARIADB_DIR = join(STACK_DIR, 'mariadb');
 const nodeDir = (name: string) => join(MARIADB_DIR, name);
-const dataDir = (name: string) => join(nodeDir(name), 'data');
+/** A node's data directory (Galera keeps its saved state there too: grastate.dat). */
+export const dataDir = (name: string): string => join(nodeDir(name), 'data');
 const runDir = (name: string) => join(nodeDir(name), 'run');
 export const socketOf = (name: string): string => join(runDir(name), 'mariadb.sock');
 /** The data directory every node's is copied from (installDataDir). */

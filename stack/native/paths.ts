@@ -40,7 +40,7 @@ export function mkdirThroughMount(dir: string): void {
 
 export const paths = {
   endpoints: join(STACK_DIR, 'endpoints.json'),
-  /** What the stack is (its dialect, on MariaDB its primary now), recorded by `up` for the other verbs: stack-state.ts. */
+  /** What the stack is (its dialect and topology, on MariaDB's primary and replicas its primary now), recorded by `up` for the other verbs: stack-state.ts. */
   stackState: join(STACK_DIR, 'stack-state.json'),
   log: (service: string) => join(STACK_DIR, 'logs', `${service}.log`),
   pid: (service: string) => join(STACK_DIR, 'pids', `${service}.pid`),
@@ -63,6 +63,7 @@ export const paths = {
   nginxExtraConfDir: join(STACK_DIR, 'lb', 'conf.d'),
   appEnv: join(REPO_ROOT, 'stack', 'app.env'),
   appEnvMariaDb: join(REPO_ROOT, 'stack', 'app.mariadb.env'),
+  appEnvGalera: join(REPO_ROOT, 'stack', 'app.galera.env'),
   dnsmasqConf: join(REPO_ROOT, 'stack', 'native', 'dnsmasq.conf'),
   sentinelTemplate: join(REPO_ROOT, 'stack', 'redis', 'sentinel.conf'),
   nginxSiteConf: join(REPO_ROOT, 'nginx', 'conf.d', 'api.conf'),

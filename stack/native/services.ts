@@ -7,7 +7,8 @@ import { PUBLIC_HOSTNAME, REDIS_MASTER_NAME, service, SERVICES, ServiceSpec } fr
 import { mkdirThroughMount, paths, PG_BIN, throughMount } from './paths';
 import { isRestoreComplete, restoredPostgresCommand } from './backups';
 import { isNodeHealthy, patroniCommand, patroniEnv } from './postgres';
-import { stackDialect } from './stack-state';
+import { galeraHostsOf } from './galera-stack';
+import { stackDialect, stackTopology } from './stack-state';
 
 /** How the native stack runs one kind of service: its command line, its user, and what "healthy" means. */
 export interface ServiceRunner {
@@ -23,12 +24,14 @@ export interface ServiceRunner {
 
 /**
  * The app settings docker-compose.yml gives app-1/app-2/migrate, from the same file; on the MariaDB stack with
- * stack/app.mariadb.env's over them (the dialect, its port, no Patroni, no analytics replica).
+ * stack/app.mariadb.env's over them (the dialect, its port, no Patroni, no analytics replica), and on Galera
+ * stack/app.galera.env's over those, with each app server's own order of the members (galeraHostsOf).
  */
 export function appEnv(instance: string): NodeJS.ProcessEnv {
   const shared = parseEnv(readFileSync(paths.appEnv, 'utf8'));
   const dialect = stackDialect() === 'mariadb' ? parseEnv(readFileSync(paths.appEnvMariaDb, 'utf8')) : {};
-  return { PATH: process.env.PATH, ...shared, ...dialect, APP_INSTANCE: instance };
+  const topology = stackTopology() === 'galera' ? { ...parseEnv(readFileSync(paths.appEnvGalera, 'utf8')), ...galeraHostsOf(instance) } : {};
+  return { PATH: process.env.PATH, ...shared, ...dialect, ...topology, APP_INSTANCE: instance };
 }
 
 async function httpOk(url: string): Promise<boolean> {

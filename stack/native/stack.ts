@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Dialect, hostsFile, namespaceOf, PUBLIC_HOSTNAME, REDIS_MASTER_NAME, REPLICAS_NAME, runsMariaDb, runsPostgres, service, SERVICES, servicesOf, ServiceSpec, STACK_INDEX } from '../topology';
+import { EVERY_SERVICE, hostsFile, namespaceOf, PUBLIC_HOSTNAME, REDIS_MASTER_NAME, REPLICAS_NAME, runsGalera, runsMariaDb, runsPostgres, service, SERVICES, servicesOf, ServiceSpec, STACK_INDEX } from '../topology';
 import { daemonPid, inNamespace, killAndWait, logTail, startDaemon, stopDaemon } from './daemons';
 import { claimIndex, heldElsewhereMessage, indexHolder, releaseIndex } from './index-claim';
 import { ensureBridge, ensureNamespace, listNamespaces, namespaceExists, namespacePids, removeBridge, removeNamespace } from './netns';
@@ -10,7 +10,8 @@ import { backup, BackupSet, BackupType, createStanza, removeRestoreNode, RESTORE
 import { appEnv, redisCommand, runners, sentinelConfOf } from './services';
 import { MARIADB_STACK_PACKAGES, mariaDbNodeStatus, startMariaDbDatabase, startMariaDbDatabaseNode } from './mariadb-stack';
 import { socketOf } from './mariadb';
-import { dialectForUp, recordState, requestedDialect, stackDialect, stackState } from './stack-state';
+import { GALERA_STACK_PACKAGES, galeraMemberStatus, startGaleraDatabase, startGaleraMember } from './galera-stack';
+import { databaseForUp, recordState, requestedDialect, requestedTopology, StackDatabase, stackDialect, stackState, stackTopology } from './stack-state';
 
 export { redisMaster } from './services';
 import { CommandError, run, StopWaiting, waitFor } from './shell';
@@ -20,10 +21,15 @@ export { missingPackages, REQUIRED_PACKAGES };
 
 export type Progress = (line: string) => void;
 
-/** The services of the stack's dialect (stack-state.ts): SERVICES on PostgreSQL, MARIADB_SERVICES on MariaDB. */
-export const stackServices = (): readonly ServiceSpec[] => servicesOf(stackDialect());
+/**
+ * The services of the stack's dialect and topology (stack-state.ts): SERVICES on PostgreSQL, MARIADB_SERVICES on
+ * MariaDB, GALERA_SERVICES on Galera.
+ */
+export const stackServices = (): readonly ServiceSpec[] => servicesOf(stackDialect(), stackTopology());
 /** One of stackServices(), by name. */
 export const stackService = (name: string): ServiceSpec => service(name, stackServices());
+/** A service of this stack, else of any other (`down` stops what another dialect or topology left running). */
+const anyService = (name: string): ServiceSpec => stackServices().find((s) => s.name === name) ?? service(name, EVERY_SERVICE);
 const defaultServices = () => stackServices().filter((s) => !s.optional);
 const replicaNames = () => defaultServices().filter((s) => s.kind === 'postgres-replica' || s.kind === 'mariadb-replica').map((s) => s.name);
 /** The nodes that clone the leader when a cluster starts: the replicas and the analytics replica. */
@@ -47,8 +53,9 @@ const OPTIONAL_PACKAGES: Partial<Record<ServiceSpec['kind'], Record<string, stri
   prometheus: { '/usr/bin/prometheus': 'prometheus' },
 };
 
-function assertPrerequisites(dialect: Dialect): void {
-  const missing = missingPackages(dialect === 'mariadb' ? MARIADB_STACK_PACKAGES : REQUIRED_PACKAGES);
+function assertPrerequisites({ dialect, topology }: StackDatabase): void {
+  const packages = dialect === 'postgres' ? REQUIRED_PACKAGES : topology === 'galera' ? GALERA_STACK_PACKAGES : MARIADB_STACK_PACKAGES;
+  const missing = missingPackages(packages);
   if (missing.length > 0) {
     throw new Error(`missing Debian packages: ${missing.join(' ')}\n  install them with: apt-get install -y ${missing.join(' ')}`);
   }
@@ -161,21 +168,24 @@ export function runMigrate(progress: Progress): void {
 export interface UpOptions {
   build?: boolean;
   progress?: Progress;
-  /** The database: DB_DIALECT's by default, else the one the stack recorded, else PostgreSQL (dialectForUp). */
-  dialect?: Dialect;
+  /** The database: DB_DIALECT's by default, else the one the stack recorded, else PostgreSQL (databaseForUp). */
+  dialect?: StackDatabase['dialect'];
+  /** How its nodes replicate: DB_TOPOLOGY's by default (databaseForUp). */
+  topology?: StackDatabase['topology'];
 }
 
 /**
  * Starts every service of the topology and waits until each is healthy; does nothing for those already up.
- * Refuses, starting nothing, a dialect other than the running stack's.
+ * Refuses, starting nothing, a dialect or topology other than the running stack's.
  */
-export async function up({ build = true, progress = console.log, dialect: asked = requestedDialect() }: UpOptions = {}): Promise<void> {
-  const dialect = dialectForUp(asked);
-  assertPrerequisites(dialect);
+export async function up({ build = true, progress = console.log, dialect: askedDialect = requestedDialect(), topology: askedTopology = requestedTopology() }: UpOptions = {}): Promise<void> {
+  const database = databaseForUp({ dialect: askedDialect, topology: askedTopology });
+  const { dialect, topology } = database;
+  assertPrerequisites(database);
   claimIndex();
-  if (stackDialect() !== dialect) recordState({ ...stackState(), dialect });
+  if (stackDialect() !== dialect || stackTopology() !== topology) recordState({ ...stackState(), dialect, topology });
   const started = Date.now();
-  progress(`native stack in ${STACK_DIR}${dialect === 'mariadb' ? ' (MariaDB)' : ''}`);
+  progress(`native stack in ${STACK_DIR}${dialect === 'mariadb' ? (topology === 'galera' ? ' (MariaDB, Galera)' : ' (MariaDB)') : ''}`);
   if (build) {
     progress('  · building the app (npm run build)');
     run(['npm', 'run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -184,7 +194,8 @@ export async function up({ build = true, progress = console.log, dialect: asked 
   for (const spec of defaultServices()) ensureNamespace(spec);
   writeDnsRecords();
   await startService(service('dns'), progress);
-  await Promise.all([dialect === 'mariadb' ? startMariaDbDatabase(progress) : startDatabase(progress), startRedis(progress)]);
+  const startDatabaseNodes = dialect === 'postgres' ? startDatabase : topology === 'galera' ? startGaleraDatabase : startMariaDbDatabase;
+  await Promise.all([startDatabaseNodes(progress), startRedis(progress)]);
   runMigrate(progress);
   await Promise.all([startService(service('app-1'), progress), startService(service('app-2'), progress)]);
   await startService(service('lb'), progress);
@@ -200,7 +211,8 @@ export async function start(name: string, progress: Progress = console.log): Pro
   const missing = missingPackages(OPTIONAL_PACKAGES[spec.kind] ?? {});
   if (missing.length > 0) throw new Error(`${name} needs Debian packages: apt-get install -y ${missing.join(' ')}`);
   claimIndex();
-  if (runsMariaDb(spec)) await startMariaDbDatabaseNode(name, progress);
+  if (runsGalera(spec)) await startGaleraMember(name, progress);
+  else if (runsMariaDb(spec)) await startMariaDbDatabaseNode(name, progress);
   else await startService(spec, progress);
   if (spec.optional) writeDnsRecords({ adding: [name] });
   writeEndpoints();
@@ -217,7 +229,7 @@ export async function stop(name: string, { hard = false } = {}): Promise<boolean
 }
 
 async function stopService(name: string, { hard = false } = {}): Promise<boolean> {
-  const spec = service(name);
+  const spec = anyService(name);
   if (spec.optional) writeDnsRecords({ removing: [name] }); // drain: leave DNS first
   if (!hard) return stopDaemon(name, runners[spec.kind]?.stopSignal ?? 'SIGTERM', 60_000);
   const running = daemonPid(name) !== null;
@@ -239,8 +251,11 @@ export async function down({ volumes = false, progress = console.log }: { volume
     progress(heldElsewhereMessage(holder, STACK_INDEX));
   } else {
     if (holder.by === 'another checkout') progress(`stopping the stack of ${holder.checkout}, a checkout that no longer exists`);
-    for (const spec of [...SERVICES].reverse()) {
-      if (await stopService(spec.name).catch(() => false)) progress(`  ✔ ${spec.name} stopped`);
+    // This stack's services in reverse order (on Galera mariadb-galera-1 leaves last, so it starts the cluster
+    // again: restartGaleraCluster), then whatever another dialect or topology left running.
+    const stackNames = stackServices().map((s) => s.name);
+    for (const name of [...stackNames.reverse(), ...EVERY_SERVICE.map((s) => s.name).filter((n) => !stackNames.includes(n)).reverse()]) {
+      if (await stopService(name).catch(() => false)) progress(`  ✔ ${name} stopped`);
     }
     for (const ns of listNamespaces()) {
       for (const pid of namespacePids(ns)) await killAndWait(pid, 'SIGKILL', 5000);
@@ -422,7 +437,10 @@ export interface ServiceStatus {
   address: string;
   pid: number | null;
   healthy: boolean;
-  /** Database nodes: the role Patroni gives the node now; Redis nodes: master or replica (roles move on failover). */
+  /**
+   * Database nodes: the role Patroni gives the node now (on MariaDB, primary or replica; on Galera, the member's state,
+   * e.g. Synced); Redis nodes: master or replica (roles move on failover).
+   */
   role?: string;
 }
 
@@ -436,6 +454,7 @@ export async function status(): Promise<ServiceStatus[]> {
   return Promise.all(
     stackServices().filter((s) => (runners[s.kind] || runsMariaDb(s)) && (!s.optional || daemonPid(s.name))).map(async (spec) => {
       const pid = daemonPid(spec.name);
+      if (runsGalera(spec)) return { name: spec.name, address: spec.address, pid, ...(await galeraMemberStatus(spec)) };
       if (runsMariaDb(spec)) return { name: spec.name, address: spec.address, pid, ...(await mariaDbNodeStatus(spec)) };
       const healthy = pid !== null && (await runners[spec.kind].healthy(spec).catch(() => false));
       const role =
@@ -472,6 +491,8 @@ export function writeEndpoints(): void {
     services,
     /** Added with the MariaDB stack: which database the db-* services run, `postgres` or `mariadb`. */
     dialect: stackDialect(),
+    /** Added with the stack on Galera: `primary-replicas` (db-primary, db-replicas) or `galera` (mariadb-galera-1..3). */
+    topology: stackTopology(),
   };
   mkdirSync(STACK_DIR, { recursive: true });
   writeFileSync(paths.endpoints, JSON.stringify(endpoints, null, 2) + '\n');

@@ -5,7 +5,7 @@ import { detectDivergence, MARIADB_DIR, MARIADB_PORT, mariadbCredentials, namesp
 import { runAsync } from '../../stack/native/shell';
 import { ConduitClient } from '../e2e/support/conduit';
 import { runRealWorldSuite } from '../realworld/realworld-suite';
-import { Served, startApp, startNginx, startRedis } from './support/app-servers';
+import { readBackAcrossAppServers, Served, startApp, startNginx, startRedis } from './support/app-servers';
 
 /**
  * The app on Galera (DB_TOPOLOGY=galera, issue 13 part 3): two app servers behind nginx over three writable nodes,
@@ -134,22 +134,8 @@ describe('The app on Galera: two app servers behind nginx writing to different m
   }, 120_000);
 
   it('should read every write back on the other app server, from a member that waited for its token: 300 pairs, 0 stale', async () => {
-    const author = await ConduitClient.registered({}, { baseUrl: apps[0].url });
-    const { slug } = await author.publish();
-    let stale = 0;
-    const routes: Record<string, number> = {};
-    for (let i = 0; i < 300; i++) {
-      const [writer, reader] = i % 2 === 0 ? apps : [apps[1], apps[0]];
-      const body = `version ${i}`;
-      const written = await author.at(writer.url).send('PUT', `/api/articles/${slug}`, { article: { body } });
-      expect(written.status).toBe(200);
-      author.consistencyToken = written.headers['x-consistency-token'] as string;
-      const read = await author.at(reader.url).send('GET', `/api/articles/${slug}`);
-      if (read.json().article?.body !== body) stale++;
-      const route = `${String(read.headers['x-db-route'] ?? 'cache')}`;
-      routes[route] = (routes[route] ?? 0) + 1;
-    }
-    report(`300 write→read pairs across the two app servers: ${stale} stale; routes ${JSON.stringify(routes)}`);
+    const { stale, tally } = await readBackAcrossAppServers(apps, { pairs: 300, tally: 'x-db-route' });
+    report(`300 write→read pairs across the two app servers: ${stale} stale; routes ${JSON.stringify(tally)}`);
 
     expect(stale).toBe(0);
   }, 120_000);

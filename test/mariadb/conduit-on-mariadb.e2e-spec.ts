@@ -19,7 +19,7 @@ import { closeClient } from '../../stack/native/http-client';
 import { runAsync } from '../../stack/native/shell';
 import { ConduitClient } from '../e2e/support/conduit';
 import { runRealWorldSuite } from '../realworld/realworld-suite';
-import { Served, startApp, startNginx, startRedis } from './support/app-servers';
+import { readBackAcrossAppServers, Served, startApp, startNginx, startRedis } from './support/app-servers';
 
 /**
  * The app itself on MariaDB (DB_DIALECT=mariadb, issue 13): two app servers behind nginx, over the GTID
@@ -129,22 +129,8 @@ describe('The app on MariaDB: two app servers behind nginx over a GTID primary a
   }, 120_000);
 
   it('should read every write back on the other app server with its token: 300 pairs, 0 stale', async () => {
-    const author = await ConduitClient.registered({}, { baseUrl: apps[0].url });
-    const { slug } = await author.publish();
-    let stale = 0;
-    const readFrom: Record<string, number> = {};
-    for (let i = 0; i < 300; i++) {
-      const [writer, reader] = i % 2 === 0 ? apps : [apps[1], apps[0]];
-      const body = `version ${i}`;
-      const written = await author.at(writer.url).send('PUT', `/api/articles/${slug}`, { article: { body } });
-      expect(written.status).toBe(200);
-      author.consistencyToken = written.headers['x-consistency-token'] as string;
-      const read = await author.at(reader.url).send('GET', `/api/articles/${slug}`);
-      if (read.json().article?.body !== body) stale++;
-      const node = String(read.headers['x-db-node'] ?? 'cache');
-      readFrom[node] = (readFrom[node] ?? 0) + 1;
-    }
-    report(`300 write→read pairs across the two app servers: ${stale} stale; reads served by ${JSON.stringify(readFrom)}`);
+    const { stale, tally } = await readBackAcrossAppServers(apps, { pairs: 300, tally: 'x-db-node' });
+    report(`300 write→read pairs across the two app servers: ${stale} stale; reads served by ${JSON.stringify(tally)}`);
 
     expect(stale).toBe(0);
   }, 120_000);

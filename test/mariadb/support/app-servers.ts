@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../../stack/native/paths';
 import { runAsync } from '../../../stack/native/shell';
 import { freePort } from '../../support/free-port';
+import { ConduitClient } from '../../e2e/support/conduit';
 
 /**
  * The processes a MariaDB spec puts in front of the harness's servers, as the stack would: app servers
@@ -124,4 +125,33 @@ ${apps.map((app) => `    server ${new URL(app.url).host} max_fails=1 fail_timeou
   };
   await untilReady(nginx, async () => (await fetch(`${nginx.url}/health/live`, { signal: AbortSignal.timeout(1000) })).status === 200);
   return nginx;
+}
+
+export interface ReadBack {
+  stale: number;
+  /** How many reads each value of the response header `tally` had ('cache' when the header was missing). */
+  tally: Record<string, number>;
+}
+
+/**
+ * `pairs` write→read pairs by one author: an update of one article through one app server, then a read of it
+ * through the other with the update's consistency token, the two servers swapping roles at each pair. A read
+ * that does not show its pair's update is stale.
+ */
+export async function readBackAcrossAppServers(apps: readonly Served[], { pairs, tally }: { pairs: number; tally: 'x-db-node' | 'x-db-route' }): Promise<ReadBack> {
+  const author = await ConduitClient.registered({}, { baseUrl: apps[0].url });
+  const { slug } = await author.publish();
+  const result: ReadBack = { stale: 0, tally: {} };
+  for (let i = 0; i < pairs; i++) {
+    const [writer, reader] = i % 2 === 0 ? [apps[0], apps[1]] : [apps[1], apps[0]];
+    const body = `version ${i}`;
+    const written = await author.at(writer.url).send('PUT', `/api/articles/${slug}`, { article: { body } });
+    if (written.status !== 200) throw new Error(`the update of pair ${i} answered ${written.status}: ${written.body}`);
+    author.consistencyToken = written.headers['x-consistency-token'] as string;
+    const read = await author.at(reader.url).send('GET', `/api/articles/${slug}`);
+    if (read.json().article?.body !== body) result.stale++;
+    const value = String(read.headers[tally] ?? 'cache');
+    result.tally[value] = (result.tally[value] ?? 0) + 1;
+  }
+  return result;
 }

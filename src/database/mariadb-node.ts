@@ -130,8 +130,7 @@ export interface MariaDbSettings extends NodeSettings {
  * MariaDB has no recovery state: a replica is a node with read_only=ON (the app's user cannot bypass it). The
  * probe reads it and the node's applied position (APPLIED_POSITION) without privileges beyond the app's (SHOW SLAVE STATUS would need
  * SLAVE MONITOR), so lag is the primary's sequence number minus the replica's: transactions, where PostgreSQL
- * counts bytes. Positions show in LSN notation (`0/39` is sequence 57) until the health output learns each
- * dialect's own.
+ * counts bytes. Positions show in LSN notation (`0/39` is sequence 57); /health/replication's `positions` says so.
  */
 export class MariaDbNode implements DatabaseNode {
   name: string;

@@ -67,6 +67,17 @@ export class HealthController {
       maxLagSeconds: this.config.REPLICA_MAX_LAG_SECONDS,
       replicasFromDns: this.config.DB_REPLICAS_FROM_DNS ?? null,
     };
-    return { status, primary, replicas, analytics, routing, consistencyTokens: this.tokens.stats, cache: this.cacheStore.stats };
+    return { status, positions: this.positions(), primary, replicas, analytics, routing, consistencyTokens: this.tokens.stats, cache: this.cacheStore.stats };
+  }
+
+  /**
+   * What the positions and lags above count: WAL bytes on PostgreSQL; on MariaDB the sequence numbers of one GTID
+   * domain, so `lagBytes` counts transactions (write sets on Galera), and an LSN-notation position such as `0/39`
+   * is sequence 57.
+   */
+  private positions() {
+    const { DB_DIALECT, DB_TOPOLOGY, DB_GTID_DOMAIN_ID } = this.config;
+    if (DB_DIALECT === 'postgres') return { dialect: DB_DIALECT, counts: 'wal-bytes' };
+    return { dialect: DB_DIALECT, topology: DB_TOPOLOGY, counts: 'transactions', gtidDomainId: DB_GTID_DOMAIN_ID };
   }
 }

@@ -122,6 +122,7 @@ describe('The app on real streaming replication', () => {
     it('should report the primary and every replica by name with their LSNs', async () => {
       const health = (await app.get('/health/replication')).json();
 
+      expect(health.positions).toEqual({ dialect: 'postgres', counts: 'wal-bytes' });
       expect(health.primary).toMatchObject({ name: 'db-primary', reachable: true, currentLsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/), timeline: expect.any(Number) });
       expect(health.replicas.map((r: { name: string }) => r.name).sort()).toEqual(['db-replica-1', 'db-replica-2']);
       for (const replica of health.replicas) {

@@ -75,13 +75,14 @@ describe('The app on Galera: two app servers behind nginx writing to different m
   }, 120_000);
 
   it('should write to its own member on each app server and read from the other two', async () => {
-    type View = { primary: { name: string }; replicas: { name: string; eligible: boolean }[] };
+    type View = { positions: unknown; primary: { name: string }; replicas: { name: string; eligible: boolean }[] };
     const views = await Promise.all(apps.map(async (server) => (await (await fetch(`${server.url}/health/replication`)).json()) as View));
     const shape = views.map((view) => ({
       writer: view.primary.name,
       readers: view.replicas.map((replica) => [replica.name, replica.eligible]).sort(),
     }));
 
+    expect(views.map((view) => view.positions)).toEqual(Array(2).fill({ dialect: 'mariadb', topology: 'galera', counts: 'transactions', gtidDomainId: GALERA_GTID_DOMAIN }));
     expect(shape).toEqual([
       { writer: one.address, readers: [[two.address, true], [three.address, true]] },
       { writer: two.address, readers: [[one.address, true], [three.address, true]] },

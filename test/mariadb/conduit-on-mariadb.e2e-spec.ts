@@ -85,9 +85,10 @@ describe('The app on MariaDB: two app servers behind nginx over a GTID primary a
 
   it('should elect the writable node and report both replicas with their lag in transactions', async () => {
     const response = await fetch(`${lb.url}/health/replication`);
-    const body = (await response.json()) as { primary: { name: string }; replicas: { name: string; eligible: boolean; lagBytes: number }[] };
+    const body = (await response.json()) as { positions: unknown; primary: { name: string }; replicas: { name: string; eligible: boolean; lagBytes: number }[] };
 
     expect(response.status).toBe(200);
+    expect(body.positions).toEqual({ dialect: 'mariadb', topology: 'primary-replicas', counts: 'transactions', gtidDomainId: 0 });
     expect(body.primary.name).toBe(gtidPrimary.address);
     expect(body.replicas.map((r) => [r.name, r.eligible, r.lagBytes])).toEqual(gtidReplicas.map((r) => [r.address, true, 0]));
   });

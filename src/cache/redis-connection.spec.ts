@@ -1,5 +1,6 @@
 import { AppConfig } from '../config/app-config';
-import { redisOptions } from './redis-connection';
+import { EventEmitter } from 'node:events';
+import { reconnectWhenEnded, redisOptions } from './redis-connection';
 
 describe('redisOptions', () => {
   it('should connect to REDIS_URL when no Sentinel is set', () => {
@@ -32,5 +33,33 @@ describe('redisOptions', () => {
 
     expect(reconnect(new Error("READONLY You can't write against a read only replica."))).toBe(true);
     expect(reconnect(new Error('ERR unknown command'))).toBe(false);
+  });
+});
+
+describe('reconnectWhenEnded', () => {
+  /** What ioredis shows of a connection: its status, its events, connect(). */
+  const connection = () => Object.assign(new EventEmitter(), { status: 'ready', connect: jest.fn(async () => undefined) });
+
+  it('should connect again a connection that ioredis ended on its own, after the delay', async () => {
+    const redis = connection();
+    reconnectWhenEnded(redis as never, 10);
+
+    redis.status = 'end';
+    redis.emit('end');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+
+    expect(redis.connect).toHaveBeenCalledTimes(1);
+  });
+
+  it('should leave an ended connection alone once stopped (the app shutting down)', async () => {
+    const redis = connection();
+    const stop = reconnectWhenEnded(redis as never, 10);
+
+    stop();
+    redis.status = 'end';
+    redis.emit('end');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+
+    expect(redis.connect).not.toHaveBeenCalled();
   });
 });

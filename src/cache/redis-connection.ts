@@ -33,6 +33,30 @@ export function redisOptions(config: AppConfig): { url?: string; options: RedisO
 }
 
 /**
+ * Connects `redis` again whenever it ends while the app runs. ioredis ends a connection for good, without asking
+ * retryStrategy, when its connector fails before there is a stream: with Sentinels, a disconnect while they are
+ * being asked where the master is (the failover detector's, on +switch-master, races a reconnect), or every
+ * Sentinel unreachable. Seen in the Redis failover test: one app server's cache stayed 'end' for good. Returns
+ * the function that stops it.
+ */
+export function reconnectWhenEnded(redis: Pick<Redis, 'on' | 'connect' | 'status'>, delayMs = RETRY_MS): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  redis.on('end', () => {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (!stopped && redis.status === 'end') redis.connect().catch(() => undefined);
+    }, delayMs);
+    timer.unref();
+  });
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+/**
  * The app's one connection to the Redis master, shared by the cache and sticking (src/database/sticking.ts),
  * and the valid-from of the Redis process behind it: a restart, or a failover to a replica that had not
  * received the last writes, loses write markers and remembered positions alike, so both read that bound from
@@ -45,11 +69,13 @@ export class RedisConnection implements OnApplicationShutdown {
   readonly redis: Redis;
   readonly validFrom: ValidFrom;
   private readonly retryTimer: NodeJS.Timeout;
+  private readonly stopReconnecting: () => void;
 
   constructor(config: AppConfig, topology: DatabaseTopology) {
     const { url, options } = redisOptions(config);
     this.redis = url ? new Redis(url, options) : new Redis(options);
     this.validFrom = new ValidFrom(this.redis, topology);
+    this.stopReconnecting = reconnectWhenEnded(this.redis);
     const judged = config.REPLICA_ROUTING === 'aware';
     let lastError = '';
     this.redis.on('error', (error: Error) => {
@@ -71,6 +97,7 @@ export class RedisConnection implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     clearInterval(this.retryTimer);
+    this.stopReconnecting();
     this.redis.disconnect();
   }
 }

@@ -103,5 +103,11 @@ export interface DatabaseNode extends PositionSource {
    * positionAfter() until the wait's budget is spent.
    */
   waitForPosition?(position: Lsn, timeoutMs: number): Promise<boolean>;
+  /**
+   * The position read behind a read may count a transaction whose commit is not visible yet (MariaDB writes its
+   * binary log before the commit): an upper bound of what the read saw, right for a client's token, but not a
+   * replay position to route other reads by.
+   */
+  readonly readPositionsMayRunAhead?: boolean;
   close(): Promise<void>;
 }

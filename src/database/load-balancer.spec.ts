@@ -33,6 +33,7 @@ function balancer(
     primary = {} as FakeNode | null,
     primaryTimeline = undefined as number | undefined,
     analyticsWaitMs = 0,
+    writersInterchangeable = false,
   } = {},
 ) {
   const topology = new DatabaseTopology(() => {
@@ -41,7 +42,7 @@ function balancer(
   replicas.forEach((r) => topology.hosts.add(r));
   topology.setPrimary(primary ? fakeNode('primary', primary) : undefined, 'no reachable node accepts writes');
   const position = { primaryLsn: undefined, primaryTimeline, probeAll: async () => undefined };
-  return new LoadBalancer(topology, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true, analyticsWaitMs }, position);
+  return new LoadBalancer(topology, { fallback, fallbackMaxLagBytes: 1000, tokenWaitMs, trackPositions: true, analyticsWaitMs, writersInterchangeable }, position);
 }
 
 /** Two healthy replicas; `failing` makes nodes fail their statements. */
@@ -608,5 +609,34 @@ describe('LoadBalancer', () => {
       await expect(inRequest(() => read(leastLagging))).resolves.toBe('r1');
       await expect(inRequest(() => read(noPrimary))).rejects.toBeInstanceOf(PrimaryUnavailableError);
     });
+  });
+});
+
+describe('LoadBalancer on Galera (writers interchangeable)', () => {
+  it('should move a write that cannot connect to its member to another synced member, at once', async () => {
+    const lb = balancer([admittedReplica('galera-2'), admittedReplica('galera-3')], { primary: { connectFailure: refused() }, writersInterchangeable: true });
+
+    expect(await inRequest(() => write(lb))).toBe('galera-2');
+  });
+
+  it('should not move a write off an unreachable primary and replicas (one writer): the write fails', async () => {
+    const lb = balancer([admittedReplica('r1')], { primary: { connectFailure: refused() } });
+
+    await expect(inRequest(() => write(lb))).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('LoadBalancer (what a read tells of its replica)', () => {
+  it("should take the position read behind a read as the replica's replay, unless the node's read positions may run ahead of its commits (MariaDB)", async () => {
+    const exact = admittedReplica('pg-replica', { replayLsn: '0/100', position: parseLsn('0/200') });
+    const ahead = admittedReplica('mariadb-replica', { replayLsn: '0/100', position: parseLsn('0/200') });
+    Object.assign(ahead.node, { readPositionsMayRunAhead: true });
+
+    for (const replica of [exact, ahead]) {
+      await inRequest(() => read(balancer([replica])));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    expect([exact.knownReplayLsn, ahead.knownReplayLsn]).toEqual([parseLsn('0/200'), parseLsn('0/100')]);
   });
 });

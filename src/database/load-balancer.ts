@@ -142,10 +142,11 @@ export class LoadBalancer {
         this.primaryFailed(error);
         throw error;
       }
-      // Nothing was sent yet: another member can take this write.
-      await this.primaryPosition.probeAll();
-      const next = this.topology.primary;
-      if (!next || next === primary) throw error;
+      // Nothing was sent yet: another synced member takes this write now, before the probes give the writer up
+      // (they keep a writer through one missed round).
+      void this.primaryPosition.probeAll();
+      const next = this.hosts.oltp().find((host) => host.eligible && host.node !== primary)?.node;
+      if (!next) throw error;
       return { connection: await next.connect(kind), node: next, reason: 'primary:write-moved', tracked: this.tracks(session) };
     }
   }
@@ -201,13 +202,12 @@ export class LoadBalancer {
   recordLease(lease: Lease, session: Session | undefined, outcome: 'read' | 'committed' | 'not-committed', position: Promise<Lsn | null>): void {
     RequestContext.current()?.recordDbNode(lease.node.name, lease.reason);
     const { replica } = lease;
-    if (replica && lease.tracked) {
+    if (replica && lease.tracked && !lease.node.readPositionsMayRunAhead) {
       void position.then((lsn) => lsn !== null && replica.observeReplay(lsn, replica.health.timeline));
     }
     if (!session) return;
     if (outcome !== 'read') {
       // Nothing committed (it failed, or rolled back): no position to claim, but later reads still want the primary.
-      if (outcome === 'committed') session.recordCommit();
       if (outcome === 'committed' && lease.tracked) session.recordWrite(position);
       else session.startWrite();
       return;

@@ -140,6 +140,7 @@ export class MariaDbNode implements DatabaseNode {
   private positionQuery?: { startedAt: number; result: Promise<Lsn | null> };
   /** The node's server_id, from its probes: Galera's wait names a GTID whole, server_id included. */
   private serverId = 0;
+  readonly readPositionsMayRunAhead = true;
   readonly positionQueries = { pipelined: 0, ownRoundTrip: 0 };
 
   constructor(
@@ -176,6 +177,9 @@ export class MariaDbNode implements DatabaseNode {
     if (galera && answer.wsrep_state !== 'Synced') throw new Error(`${this.name} is not a synced Galera member (${answer.wsrep_state ?? 'no wsrep'})`);
     this.serverId = Number(answer.server_id);
     const sequence = positionIn(answer.position, this.settings.gtidDomainId);
+    // A member's binary log runs ahead of its commits by the write sets being committed: the position is reported
+    // once they are visible, or reads routed by it could miss them.
+    if (galera && sequence > 0n) await this.probes.promise().query('SELECT WSREP_SYNC_WAIT_UPTO_GTID(?, 1)', [this.gtidOf(sequence)]);
     const readOnly = Number(answer.read_only) === 1;
     return {
       multi_writer: galera,
@@ -242,12 +246,15 @@ export class MariaDbNode implements DatabaseNode {
    */
   private async waitForWriteSet(position: Lsn, timeoutMs: number): Promise<boolean> {
     try {
-      const gtid = `${this.settings.gtidDomainId}-${this.serverId}-${position}`;
-      await this.poolFor('reads').promise().query('SELECT WSREP_SYNC_WAIT_UPTO_GTID(?, ?)', [gtid, Math.max(1, Math.ceil(timeoutMs / 1000))]);
+      await this.poolFor('reads').promise().query('SELECT WSREP_SYNC_WAIT_UPTO_GTID(?, ?)', [this.gtidOf(position), Math.max(1, Math.ceil(timeoutMs / 1000))]);
       return true;
     } catch {
       return false;
     }
+  }
+
+  private gtidOf(position: Lsn): string {
+    return `${this.settings.gtidDomainId}-${this.serverId}-${position}`;
   }
 
   private poolFor(kind: PoolKind): Pool {

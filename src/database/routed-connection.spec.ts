@@ -192,6 +192,38 @@ describe('RoutedConnection', () => {
     expect(after).toEqual({ writeLsn: undefined, reads: 'primary:after-write' });
   });
 
+  it("should count a request's commit as soon as it answers, before the connection is released", async () => {
+    const { lb } = setUp([admittedReplica('r1')]);
+
+    const seen = await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'primary', context.session);
+      await connection.query('START TRANSACTION');
+      await connection.query('UPDATE 1');
+      const inTransaction = context.session.committedData;
+      await connection.query('COMMIT');
+      return { inTransaction, afterCommit: context.session.committedData };
+    });
+
+    expect(seen).toEqual({ inTransaction: false, afterCommit: true });
+  });
+
+  it("should not count save()'s load on the primary before its transaction as a commit, nor a failed COMMIT", async () => {
+    const { lb, primary } = setUp([admittedReplica('r1')]);
+
+    const committed = await inRequest(async (context) => {
+      const connection = new RoutedConnection(lb, 'primary', context.session);
+      await connection.query('SELECT "article"."id" FROM "conduit_article" "article" WHERE "article"."id" = 1');
+      await connection.query('START TRANSACTION');
+      await connection.query('UPDATE 1');
+      (primary.node as unknown as FakeNode).failure = Object.assign(new Error('Deadlock found'), { code: 'ER_LOCK_DEADLOCK', errno: 1213 });
+      await connection.query('COMMIT').catch(() => undefined);
+      connection.release();
+      return context.session.committedData;
+    });
+
+    expect(committed).toBe(false);
+  });
+
   it('should destroy, not pool, a connection released inside a transaction, and give each connection back once', async () => {
     const { lb, primary } = setUp([admittedReplica('r1')]);
 

@@ -18,6 +18,12 @@ export type ConnectionRole = 'primary' | 'replica' | 'startup';
 
 const BEGIN = /^\s*(START\s+TRANSACTION|BEGIN)\b/i;
 const ROLLBACK = /^\s*ROLLBACK\b/i;
+/**
+ * Statements that write nothing when they run on their own: a request that ran only these has nothing a second run
+ * would repeat (TypeORM's save() loads an entity on the primary before its transaction). Anything else counts as a
+ * write, conservatively.
+ */
+const WRITES_NOTHING = /^\s*(SELECT|SHOW|SET)\b/i;
 // Not `ROLLBACK TO SAVEPOINT`: TypeORM's nested transactions stay inside the outer one.
 const END = /^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i;
 
@@ -99,6 +105,8 @@ export abstract class RoutedConnectionCore extends EventEmitter {
       try {
         const result = await execute(lease);
         if (commits) this.committed = true;
+        // At once, not when the connection is released: a conflict elsewhere in the request is judged against it.
+        if (commits && !WRITES_NOTHING.test(text)) this.session?.recordCommit();
         return result;
       } catch (error) {
         if (this.role === 'primary') throw await this.balancer.statementFailedOnPrimary(error, lease.node);

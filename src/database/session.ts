@@ -181,7 +181,7 @@ export class Session {
     this.wrote = true;
   }
 
-  /** A write committed, whether or not its position is known (recordWrite). */
+  /** A statement that may have written committed (RoutedConnection tells, as each one answers). */
   recordCommit(): void {
     this.wrote = true;
     this.committedWrite = true;

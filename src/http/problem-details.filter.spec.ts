@@ -3,6 +3,7 @@ import { QueryFailedError } from 'typeorm';
 import { DatabaseNotConnectedError } from '../database/database-not-connected.error';
 import { PrimaryUnavailableError } from '../database/primary-unavailable.error';
 import { ReplicaUnavailableError } from '../database/replica-unavailable.error';
+import { RequestContext } from '../request-context/request-context';
 import { AlreadyTakenError, AuthenticationRequiredError, InvalidTokenError, NotTheAuthorError, ResourceNotFoundError } from '../errors/domain-errors';
 import { asRealWorldProblem, toProblem } from './problem-details.filter';
 
@@ -35,6 +36,18 @@ describe('toProblem', () => {
     const timedOut = new QueryFailedError('SELECT …', [], Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
 
     expect(toProblem(timedOut, 'r')).toMatchObject({ status: 503, code: 'query_cancelled' });
+  });
+
+  it('should answer a write conflict 409, saying whether an earlier write of the request was saved', () => {
+    const conflict = Object.assign(new Error('Deadlock found'), { code: 'ER_LOCK_DEADLOCK', errno: 1213 });
+    const context = new RequestContext('req-3');
+
+    const whole = RequestContext.run(context, () => toProblem(conflict, 'req-3'));
+    context.session.recordCommit();
+    const partial = RequestContext.run(context, () => toProblem(conflict, 'req-3'));
+
+    expect(whole).toMatchObject({ status: 409, code: 'write_conflict', detail: expect.stringMatching(/nothing of it was saved/) });
+    expect(partial).toMatchObject({ status: 409, code: 'write_conflict_partial', detail: expect.stringMatching(/earlier writes of it were saved/) });
   });
 
   it('should keep the rest of the API’s validation errors a 400 with an errors list', () => {

@@ -5,6 +5,7 @@ import { DatabaseNotConnectedError } from '../database/database-not-connected.er
 import { isNodeFailure, isQueryCancelled, isWriteConflict } from '../database/node-failure';
 import { PrimaryUnavailableError } from '../database/primary-unavailable.error';
 import { ReplicaUnavailableError } from '../database/replica-unavailable.error';
+import { RequestContext } from '../request-context/request-context';
 import {
   AlreadyTakenError,
   AuthenticationRequiredError,
@@ -85,6 +86,11 @@ export function toProblem(thrown: unknown, requestId: string): ProblemDetails {
     return problem(HttpStatus.SERVICE_UNAVAILABLE, requestId, { detail: 'The database cancelled the query (its time limit); try again later.', code: 'query_cancelled' });
   }
   if (isWriteConflict(error)) {
+    // After one of the request's writes committed, the retry could not run it again: part of it stands.
+    if (RequestContext.current()?.session.committedData) {
+      const detail = 'A write of this request conflicted with a concurrent one and was rolled back, after earlier writes of it were saved. Read the resource again before sending anything again.';
+      return problem(HttpStatus.CONFLICT, requestId, { detail, code: 'write_conflict_partial' });
+    }
     const detail = 'The write conflicted with a concurrent one and was rolled back whole: nothing of it was saved. Send it again.';
     return problem(HttpStatus.CONFLICT, requestId, { detail, code: 'write_conflict' });
   }

@@ -1,10 +1,10 @@
 import './galera-stack-index';
-import { inNamespace, isAlive } from '../../stack/native/daemons';
+import { isAlive } from '../../stack/native/daemons';
 import { galeraClusterOf, galeraStatus, stateTransfersOf } from '../../stack/native/galera';
 import { listNamespaces } from '../../stack/native/netns';
-import { runAsync } from '../../stack/native/shell';
 import { down, start, status, stop, up } from '../../stack/native/stack';
-import { GALERA_SERVICES, PUBLIC_HOSTNAME, runsGalera, service } from '../../stack/topology';
+import { GALERA_SERVICES, runsGalera, service } from '../../stack/topology';
+import { fromClient, register } from './support/stack-client';
 
 /**
  * The native stack on Galera (`DB_DIALECT=mariadb DB_TOPOLOGY=galera npm run stack -- up`,
@@ -16,25 +16,6 @@ const quiet = () => undefined;
 const report = (line: string) => process.stdout.write(`  ${line}\n`);
 const members = galeraClusterOf(GALERA_SERVICES.filter(runsGalera));
 const [galera1] = members;
-
-interface ClientResponse {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-/** A request as the stack's user makes it: curl in the client's namespace, to the public name, through lb. */
-async function fromClient(method: string, path: string, { body, token }: { body?: unknown; token?: string } = {}): Promise<ClientResponse> {
-  const argv = ['curl', '-s', '-X', method, '-w', '\n%{http_code}', '-H', 'content-type: application/json'];
-  if (token) argv.push('-H', `Authorization: Token ${token}`);
-  if (body !== undefined) argv.push('-d', JSON.stringify(body));
-  const output = await runAsync(inNamespace('client', [...argv, `http://${PUBLIC_HOSTNAME}${path}`]));
-  const newline = output.lastIndexOf('\n');
-  const text = output.slice(0, newline);
-  return { status: Number(output.slice(newline + 1)), body: text ? JSON.parse(text) : undefined };
-}
-
-const register = (username: string) =>
-  fromClient('POST', '/api/users', { body: { user: { username, email: `${username}@example.test`, password: 'password123' } } });
 
 /** An app server's /health/replication, asked at its own address: the member it writes to, and those it reads from. */
 async function routingOf(app: string): Promise<{ writer: string; readers: [string, boolean][] }> {

@@ -1,12 +1,12 @@
 import './native-stack-index';
-import { inNamespace, isAlive } from '../../stack/native/daemons';
+import { isAlive } from '../../stack/native/daemons';
 import { appLogin, PromotionWouldLoseTransactionsError, sql, SqlError, sqlValue } from '../../stack/native/mariadb';
 import { mariaDbNodeOf, promote } from '../../stack/native/mariadb-stack';
 import { listNamespaces } from '../../stack/native/netns';
-import { runAsync } from '../../stack/native/shell';
 import { down, start, status, stop, up } from '../../stack/native/stack';
-import { MARIADB_SERVICES, PUBLIC_HOSTNAME, service } from '../../stack/topology';
+import { MARIADB_SERVICES, service } from '../../stack/topology';
 import { runRealWorldSuite } from '../realworld/realworld-suite';
+import { ClientResponse, fromClient, register } from './support/stack-client';
 
 /**
  * The native stack on MariaDB (`DB_DIALECT=mariadb npm run stack -- up`, docs/mariadb.md): the same services
@@ -16,25 +16,6 @@ import { runRealWorldSuite } from '../realworld/realworld-suite';
 const quiet = () => undefined;
 const report = (line: string) => process.stdout.write(`  ${line}\n`);
 const [replica1, replica2] = ['db-replica-1', 'db-replica-2'].map((name) => mariaDbNodeOf(service(name, MARIADB_SERVICES)));
-
-interface ClientResponse {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-/** A request as the stack's user makes it: curl in the client's namespace, to the public name, through lb. */
-async function fromClient(method: string, path: string, { body, token }: { body?: unknown; token?: string } = {}): Promise<ClientResponse> {
-  const argv = ['curl', '-s', '-X', method, '-w', '\n%{http_code}', '-H', 'content-type: application/json'];
-  if (token) argv.push('-H', `Authorization: Token ${token}`);
-  if (body !== undefined) argv.push('-d', JSON.stringify(body));
-  const output = await runAsync(inNamespace('client', [...argv, `http://${PUBLIC_HOSTNAME}${path}`]));
-  const newline = output.lastIndexOf('\n');
-  const text = output.slice(0, newline);
-  return { status: Number(output.slice(newline + 1)), body: text ? JSON.parse(text) : undefined };
-}
-
-const register = (username: string) =>
-  fromClient('POST', '/api/users', { body: { user: { username, email: `${username}@example.test`, password: 'password123' } } });
 
 const runId = Date.now().toString(36);
 let pidsWhileUp: number[] = [];

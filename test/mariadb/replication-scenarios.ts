@@ -113,7 +113,8 @@ export async function saveThenFind(
 }
 
 /**
- * A read's phase is the one in which it was sent. `stopping` runs from the SIGTERM to mariadbd's exit, `stopped`
+ * A read's phase is the one in which it was sent, but a read sent before the SIGTERM and answered after it counts
+ * in `stopping`. `stopping` runs from the SIGTERM to mariadbd's exit, `stopped`
  * from then to the start command: only a read sent while `stopped` is sure to find no server. `starting` runs until
  * the replica answers, replicates and has caught up; `after` is the plan's recoveryMs from then.
  */
@@ -244,6 +245,9 @@ async function readLoop(
     } catch (error) {
       read.error = error;
     }
+    // Sent before the SIGTERM and still in flight after it: the read overlapped the stop (a connection the
+    // shutting-down server closed under it), so it is one of the stop's, not of the replica running normally.
+    if (read.phase === 'before' && phase() !== 'before') read.phase = 'stopping';
     reads.push(read);
     await sleep(next - Date.now());
   }

@@ -10,7 +10,7 @@ import { readBackAcrossAppServers, Served, startApp, startNginx, startRedis } fr
 /**
  * The app on Galera (DB_TOPOLOGY=galera, issue 13 part 3): two app servers behind nginx over three writable nodes,
  * app-1 writing to galera-1 and app-2 to galera-2, each reading from the other two members with its clients' tokens
- * (WSREP_SYNC_WAIT_UPTO_GTID). A certification conflict runs the request again (ConflictRetryInterceptor).
+ * (GALERA_TOKEN_WAIT). A certification conflict runs the request again (ConflictRetryInterceptor).
  */
 const nodes = galeraNodes;
 const [one, two, three] = nodes;

@@ -220,8 +220,14 @@ export class RedisCache implements OnApplicationShutdown {
   private async loadAndFill<T>(key: string, ttlSeconds: number, load: () => Promise<T>, invalidations: InvalidationCount | undefined, field?: string): Promise<Entry<T>> {
     const session = RequestContext.current()?.session;
     const history = this.historyNow();
-    const mark = session?.readMark();
-    const value = await load();
+    // Its reads get their positions read behind them: a fill is judged by an upper bound of what they saw.
+    const mark = session?.beginLoad();
+    let value: T;
+    try {
+      value = await load();
+    } finally {
+      session?.endLoad();
+    }
     await session?.settled();
     // Judged fills need an upper bound of what their reads saw; blind ones (other routings) none.
     if (this.judged && session && mark !== undefined) await session.boundReadsSince(mark);

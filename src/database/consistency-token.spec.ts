@@ -20,6 +20,24 @@ describe('ConsistencyTokenCodec', () => {
     expect(codec.decode(lowered, 1_000_500).status).toBe('bad-signature');
   });
 
+  it('should name the replica the client read from, with or without a cache floor, under the signature', () => {
+    const named = token({ seenOn: 'db-replica-2' });
+    const both = token({ cacheFloor: parseLsn('0/3000100'), seenOn: 'db-replica-2' });
+    const moved = codec.encode(named).replace('@db-replica-2', '@db-replica-1');
+
+    expect(codec.decode(codec.encode(named), 1_000_500)).toEqual({ status: 'valid', token: named });
+    expect(codec.decode(codec.encode(both), 1_000_500)).toEqual({ status: 'valid', token: both });
+    expect(codec.encode(named)).toContain('.@db-replica-2.');
+    expect(codec.decode(moved, 1_000_500).status).toBe('bad-signature');
+  });
+
+  it('should refuse a replica name it could not have written, and two floors', () => {
+    const text = codec.encode(token({ seenOn: 'db-replica-2' }));
+
+    expect(codec.decode(text.replace('@db-replica-2', '@db replica'), 1_000_500).status).toBe('malformed');
+    expect(codec.decode(text.replace('@db-replica-2', '0/1.0/2'), 1_000_500).status).toBe('malformed');
+  });
+
   it('should reject a token with one character changed', () => {
     const text = codec.encode(token());
     const lsnAt = text.indexOf('3000060');

@@ -74,6 +74,19 @@ describe('ConsistencyTokens', () => {
       expect(decoded).toMatchObject({ status: 'valid', token: { systemId: cluster.systemIdentifier, timeline: 2, lsn: parseLsn('0/900') } });
     });
 
+    it('should name the replica a read went to without a position, and take the name back from the client', async () => {
+      const context = new RequestContext('r');
+      context.recordDbNode('db-replica-2', 'replica');
+      context.session.recordDeferredRead({ positionAfter: async () => parseLsn('0/900') }, parseLsn('0/600'), 'db-replica-2');
+
+      const issued = await tokens().issue(context);
+      const next = new RequestContext('r2');
+      tokens().accept(issued, next);
+
+      expect(new ConsistencyTokenCodec(SECRET, 60_000).decode(issued!)).toMatchObject({ status: 'valid', token: { lsn: parseLsn('0/600'), seenOn: 'db-replica-2' } });
+      expect({ claim: next.session.replicaClaim, required: next.session.minimumPosition() }).toEqual({ claim: 'db-replica-2', required: parseLsn('0/600') });
+    });
+
     it('should carry the cache floor of a write whose invalidation failed, and give one position in one second one token', async () => {
       const service = tokens();
       const context = new RequestContext('r');

@@ -65,7 +65,7 @@ export class ConsistencyTokens {
       return;
     }
     this.stats.accepted++;
-    context.session.requireToken({ position: token.lsn, issuedAt: token.issuedAt, cacheFloor: token.cacheFloor });
+    context.session.requireToken({ position: token.lsn, issuedAt: token.issuedAt, cacheFloor: token.cacheFloor, seenOn: token.seenOn });
   }
 
   /** The token for this response: at or past everything the request read, wrote, or took from the cache. */
@@ -74,7 +74,7 @@ export class ConsistencyTokens {
     const { systemIdentifier, timeline } = this.monitor.primaryState;
     if (systemIdentifier === null || timeline === null) return undefined;
     const { session } = context;
-    const lsn = await session.positionSeen();
+    const { lsn, seenOn } = await session.outgoingPosition();
     if (lsn === undefined) return undefined;
     this.stats.issued++;
     const { cacheFloor } = session;
@@ -83,6 +83,6 @@ export class ConsistencyTokens {
     // A position lost after a write keeps its first date: its holder reads from the primary until then + TTL.
     const carriesUnknown = lsn === UNKNOWN_POSITION && required?.position === UNKNOWN_POSITION;
     const issuedAt = carriesUnknown ? required.issuedAt : Math.floor(this.monitor.databaseNow() / 1000) * 1000;
-    return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt, ...(cacheFloor === undefined ? {} : { cacheFloor }) });
+    return this.codec.encode({ systemId: systemIdentifier, timeline, lsn, issuedAt, ...(cacheFloor === undefined ? {} : { cacheFloor }), ...(seenOn === undefined ? {} : { seenOn }) });
   }
 }

@@ -391,6 +391,60 @@ describe('LoadBalancer', () => {
   });
 
   // Issue 14, item 11: a write that lands on a node in recovery (demoted since the last probe) answered 500.
+  describe('a token that names the replica the client read from (seenOn)', () => {
+    /** Replicas whose positionAfter() calls are logged by name. */
+    function askedReplicas(replicas: Host[]): string[] {
+      const asked: string[] = [];
+      for (const replica of replicas) {
+        const node = replica.node as unknown as { positionAfter: (moment: number) => Promise<bigint | null> };
+        const answer = node.positionAfter.bind(node);
+        node.positionAfter = (moment) => (asked.push(replica.name), answer(moment));
+      }
+      return asked;
+    }
+
+    it('should read on the named replica again, out of turn, asking no position', async () => {
+      const replicas = [admittedReplica('r1', { replayLsn: '0/300' }), admittedReplica('r2', { replayLsn: '0/300' })];
+      const asked = askedReplicas(replicas);
+      const lb = balancer(replicas);
+
+      const served = await inRequest(async (context) => [await read(lb), (await context.session.outgoingPosition()).seenOn], { token: { position: parseLsn('0/200'), seenOn: 'r2' } });
+
+      expect({ served, asked }).toEqual({ served: ['r2', 'r2'], asked: [] });
+    });
+
+    it("should read elsewhere only once it has the named replica's position, when that replica left the rotation", async () => {
+      const left = excludedReplica('r2', 10_000_000);
+      (left.node as unknown as FakeNode).position = parseLsn('0/500');
+      const replicas = [admittedReplica('behind', { replayLsn: '0/400' }), left];
+      const lb = balancer(replicas);
+      const asked = askedReplicas(replicas);
+
+      const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: parseLsn('0/200'), seenOn: 'r2' } });
+
+      // r2 first, then the token wait asks 'behind', which has not replayed what the client may have seen on r2
+      // (0/500): with a budget of 0, the primary.
+      expect({ routes, asked }).toEqual({ routes: ['primary', 'primary:token-ahead'], asked: ['r2', 'behind'] });
+    });
+
+    it("should bound what the client saw on a replica that is gone by the primary's position", async () => {
+      const lb = balancer([admittedReplica('r1', { replayLsn: '0/600' })], { primary: { position: parseLsn('0/500') } });
+
+      const outgoing = await inRequest(async (context) => (await read(lb), context.session.outgoingPosition()), { token: { position: parseLsn('0/200'), seenOn: 'gone' } });
+
+      expect(outgoing).toEqual({ lsn: parseLsn('0/600'), seenOn: 'r1' });
+    });
+
+    it('should send a client with an unresolvable claim to the primary, when neither the replica nor the primary answers', async () => {
+      const left = excludedReplica('r2', 10_000_000);
+      const lb = balancer([admittedReplica('r1', { replayLsn: '0/600' }), left], { primary: { position: undefined } });
+
+      const routes = await inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: parseLsn('0/200'), seenOn: 'r2' } });
+
+      expect(routes).toEqual(['primary', 'primary:token-ahead']);
+    });
+  });
+
   describe('a write refused as read-only (SQLSTATE 25006)', () => {
     const readOnly = () => Object.assign(new Error('cannot execute INSERT in a read-only transaction'), { code: '25006' });
 
@@ -633,7 +687,7 @@ describe('LoadBalancer (what a read tells of its replica)', () => {
     Object.assign(ahead.node, { readPositionsMayRunAhead: true });
 
     for (const replica of [exact, ahead]) {
-      await inRequest(() => read(balancer([replica])));
+      await inRequest((context) => (context.session.beginLoad(), read(balancer([replica]))));
       await new Promise((resolve) => setImmediate(resolve));
     }
 

@@ -49,8 +49,13 @@ export interface Lease {
   reason: string;
   /** What the node had replayed before the read started: the read saw at least this. */
   lowerBound?: Lsn;
-  /** Read a position behind statements (false with REPLICA_ROUTING=fixed). */
+  /** Read a position behind statements (false with REPLICA_ROUTING=fixed, and for a deferred read). */
   tracked: boolean;
+  /**
+   * A replica read with no position behind it, by choice: the response's token names the replica instead
+   * (Session.recordDeferredRead). Not for a cache load's reads, which need an upper bound of what they saw.
+   */
+  deferred?: boolean;
   /**
    * Reads on the primary: no position behind each statement. A request reads there after its write, or on a
    * strong route: several statements, often. The primary's position only moves forward, so one asked after the
@@ -109,9 +114,11 @@ export class LoadBalancer {
       const { replica } = route;
       // Taken before the read starts: a position observed later might be past what the read saw.
       const lowerBound = replica.knownReplayLsn;
+      // MariaDB's reads are positioned at the end of their lease, by an upper bound the token needs as it is.
+      const deferred = this.tracks(session) && !session!.positionsWanted && replica.purpose !== 'analytics' && !replica.node.readPositionsMayRunAhead;
       try {
         const connection = await replica.node.connect(kind);
-        return { connection, node: replica.node, replica, reason: route.reason, lowerBound, tracked: this.tracks(session) };
+        return { connection, node: replica.node, replica, reason: route.reason, lowerBound, tracked: this.tracks(session) && !deferred, deferred };
       } catch (error) {
         if (!isNodeFailure(error)) throw error;
         // Every connection of the analytics replica holds a report: wait for one, rather than spill reports onto the
@@ -206,6 +213,7 @@ export class LoadBalancer {
       void position.then((lsn) => lsn !== null && replica.observeReplay(lsn, replica.health.timeline));
     }
     if (!session) return;
+    if (lease.deferred && replica) return session.recordDeferredRead(lease.node, lease.lowerBound, replica.name);
     if (outcome !== 'read') {
       // Nothing committed (it failed, or rolled back): no position to claim, but later reads still want the primary.
       if (outcome === 'committed' && lease.tracked) session.recordWrite(position);
@@ -262,6 +270,7 @@ export class LoadBalancer {
    * fast instead of being served stale.
    */
   private async leaseDuringFailover(session: Session | undefined, wanted: string, kind: PoolKind): Promise<Lease> {
+    if (session?.replicaClaim !== undefined) await this.resolveReplicaClaim(session);
     // Its token, the resources it reads, and all it has seen and written (a read after its own write).
     const required = session?.minimumPosition();
     const candidates = this.onLatestTimeline(this.hosts.oltp().filter((h) => h.health.reachable && h.health.role === 'replica' && !h.draining))
@@ -298,8 +307,14 @@ export class LoadBalancer {
   }
 
   private chooseRoute(session: Session | undefined, tried: ReadonlySet<Host>): Route | Promise<Route> {
-    if (session?.consistency.kind === 'analytics' && !session.mustSeeLatest) return this.analyticsRoute(session, tried);
     const primaryReason = session?.primaryReason();
+    // A report or a bounded-staleness read goes wherever its rule says: the claimed replica's position first, so
+    // that the client's next token still covers what it saw there.
+    const kind = session?.consistency.kind;
+    if (!primaryReason && session?.replicaClaim !== undefined && (kind === 'analytics' || kind === 'bounded-staleness')) {
+      return this.resolveReplicaClaim(session).then(() => this.chooseRoute(session, tried));
+    }
+    if (session?.consistency.kind === 'analytics' && !session.mustSeeLatest) return this.analyticsRoute(session, tried);
     if (primaryReason) return { reason: primaryReason };
     const sticky = session?.stickyReplica;
     if (sticky) {
@@ -321,6 +336,7 @@ export class LoadBalancer {
       return replica ? { replica, reason: 'replica:bounded-staleness' } : { reason: 'primary:staleness-bound' };
     }
     if (session?.tokenDistrust) return { reason: `primary:${session.tokenDistrust}` };
+    if (session?.replicaClaim !== undefined) return this.routeByClaim(session, tried);
     const required = session?.minimumPosition();
     if (required !== undefined) return this.routeToPosition(required, tried);
     const replica = this.hosts.next(tried);
@@ -341,6 +357,41 @@ export class LoadBalancer {
     const replica = this.hosts.next(tried);
     if (replica) return { replica, reason: 'replica:analytics-fallback' };
     throw new ReplicaUnavailableError('no analytics replica and no replica can take the report');
+  }
+
+  /**
+   * The client's token names the replica it last read from: the read goes there again if it can, needing no
+   * position (the replica only replays forward). Elsewhere, only once that replica's position is known.
+   */
+  private routeByClaim(session: Session, tried: ReadonlySet<Host>): Route | Promise<Route> {
+    const claimed = this.hosts.byName(session.replicaClaim!);
+    const required = session.minimumPosition();
+    const timeline = this.primaryPosition.primaryTimeline;
+    const usable =
+      claimed?.eligible &&
+      claimed.purpose !== 'analytics' &&
+      !tried.has(claimed) &&
+      (required === undefined || (claimed.knownReplayLsn ?? -1n) >= required) &&
+      (timeline === undefined || claimed.health.timeline === timeline);
+    if (usable) return { replica: claimed, reason: 'replica' };
+    return this.resolveReplicaClaim(session).then(() => this.chooseRoute(session, tried));
+  }
+
+  /**
+   * What the claimed replica has replayed, asked now (after the client's reads there): at or past all it showed
+   * the client. Unreachable, the primary's position bounds it (no replica is ahead of the primary); neither
+   * answering, the position is unknown and the request reads on the primary.
+   */
+  private async resolveReplicaClaim(session: Session): Promise<void> {
+    const claimed = this.hosts.byName(session.replicaClaim!);
+    const now = performance.now();
+    const deadline = now + this.policy.tokenWaitMs;
+    const askWithin = (node: DatabaseNode | undefined) =>
+      node ? Promise.race([node.positionAfter(now), untilOrAfter(undefined, deadline - performance.now()).then(() => null)]) : Promise.resolve(null);
+    const fromReplica = claimed?.health.reachable ? await askWithin(claimed.node) : null;
+    const position = fromReplica ?? (await askWithin(this.topology.primary)) ?? UNKNOWN_POSITION;
+    if (fromReplica !== null) claimed!.observeReplay(fromReplica, claimed!.health.timeline);
+    session.resolveReplicaClaim(position);
   }
 
   /** Read-your-writes: a replica known to have replayed `required`, else wait a little for one, else the primary. */

@@ -72,13 +72,14 @@ describe('RoutedConnection', () => {
     ]);
   });
 
-  it("should read a position behind each replica read but a page's ids, which TypeORM follows with the page's rows", async () => {
+  it("should read a position behind each replica read of a cache load but a page's ids, which TypeORM follows with the page's rows", async () => {
     const r1 = recordingNode('r1');
     const host = new Host(r1.node, { excludeAfter: 1, readmitAfter: 1 });
     host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true } });
     const { lb } = setUp([host]);
 
     await inRequest(async (context) => {
+      context.session.beginLoad();
       const connection = new RoutedConnection(lb, 'replica', context.session);
       await connection.query('SELECT DISTINCT "distinctAlias"."a_id" AS "ids_a_id" FROM (SELECT 1) "distinctAlias"');
       await connection.query('SELECT "a"."id" FROM "a" WHERE "a"."id" IN (1)');
@@ -86,6 +87,28 @@ describe('RoutedConnection', () => {
     });
 
     expect(r1.log.map(({ followed }) => followed)).toEqual([false, true]);
+  });
+
+  it('should read no position behind a replica read outside a cache load: the token names the replica instead', async () => {
+    const r1 = recordingNode('r1');
+    const host = new Host(r1.node, { excludeAfter: 1, readmitAfter: 1 });
+    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true, replayLsn: '0/80' } });
+    const { lb } = setUp([host]);
+    let asked = 0;
+    r1.node.positionAfter = async () => (asked++, parseLsn('0/100'));
+
+    const outgoing = await inRequest(async (context) => {
+      for (const text of ['SELECT 1', 'SELECT 2']) {
+        const connection = new RoutedConnection(lb, 'replica', context.session);
+        await connection.query(text);
+        connection.release();
+      }
+      return context.session.outgoingPosition();
+    });
+
+    expect(r1.log.map(({ followed }) => followed)).toEqual([false, false]);
+    expect(asked).toBe(0);
+    expect(outgoing).toEqual({ lsn: parseLsn('0/80'), seenOn: 'r1' });
   });
 
   it("should read no position behind a read on the primary, and ask the primary once for the request's token", async () => {

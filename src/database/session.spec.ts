@@ -75,4 +75,65 @@ describe('Session', () => {
 
     expect(session.readsSince(mark).bounded).toBe(false);
   });
+
+  describe('reads with no position behind them, by choice (the token names their replica)', () => {
+    const asking = (position: string) => {
+      const asked: number[] = [];
+      return { asked, node: { positionAfter: async (moment: number) => (asked.push(moment), parseLsn(position)) } };
+    };
+
+    it('should name the replica in the outgoing token and ask it nothing', async () => {
+      const session = new Session();
+      const replica = asking('0/500');
+      session.recordDeferredRead(replica.node, parseLsn('0/300'), 'r1');
+      session.recordDeferredRead(replica.node, parseLsn('0/310'), 'r1');
+
+      expect(await session.outgoingPosition()).toEqual({ lsn: parseLsn('0/310'), seenOn: 'r1' });
+      expect(replica.asked).toEqual([]);
+    });
+
+    it("should let a write's position bound the replica reads done before it: no replica named, nothing asked", async () => {
+      const session = new Session();
+      const replica = asking('0/500');
+      session.recordDeferredRead(replica.node, parseLsn('0/300'), 'r1');
+      session.startWrite();
+      session.recordWrite(Promise.resolve(parseLsn('0/900')));
+
+      expect(await session.outgoingPosition()).toEqual({ lsn: parseLsn('0/900') });
+      expect(replica.asked).toEqual([]);
+    });
+
+    it('should ask the replica for a read done after the write began (run alongside it), which the write does not bound', async () => {
+      const session = new Session();
+      const replica = asking('0/A00');
+      session.startWrite();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      session.recordDeferredRead(replica.node, parseLsn('0/300'), 'r1');
+      session.recordWrite(Promise.resolve(parseLsn('0/900')));
+
+      expect(await session.outgoingPosition()).toEqual({ lsn: parseLsn('0/A00') });
+      expect(replica.asked).toHaveLength(1);
+    });
+
+    it("should carry the client's claim on a request that read no replica (a cache hit), and drop it once resolved", async () => {
+      const carried = new Session();
+      carried.requireToken({ position: parseLsn('0/200'), issuedAt: 1, seenOn: 'r2' });
+      const resolved = new Session();
+      resolved.requireToken({ position: parseLsn('0/200'), issuedAt: 1, seenOn: 'r2' });
+      resolved.resolveReplicaClaim(parseLsn('0/450'));
+
+      expect(await carried.outgoingPosition()).toEqual({ lsn: parseLsn('0/200'), seenOn: 'r2' });
+      expect(resolved.minimumPosition()).toBe(parseLsn('0/450'));
+      expect(await resolved.outgoingPosition()).toEqual({ lsn: parseLsn('0/450') });
+    });
+
+    it('should read with positions while a cache load is under way, and without once it ends', () => {
+      const session = new Session();
+
+      const during = (session.beginLoad(), session.positionsWanted);
+      session.endLoad();
+
+      expect([during, session.positionsWanted]).toEqual([true, false]);
+    });
+  });
 });

@@ -18,10 +18,22 @@ export interface TokenRequirement {
   position: Lsn;
   issuedAt: number;
   cacheFloor?: Lsn;
+  /** The replica the client last read from without a position (ConsistencyToken.seenOn). */
+  seenOn?: string;
+}
+
+/** A read, with what it saw at least and whether an upper bound of what it saw is known (see Session.reads). */
+interface ReadRecord {
+  lowerBound?: Lsn;
+  positioned: boolean;
+  node?: PositionSource;
+  doneAt?: number;
+  /** Deliberately read without a position: the replica's name, which the token may carry instead (deferRead). */
+  deferredOn?: string;
 }
 
 /** The nodes of the reads that had no position behind them, each with when the last of those reads was done. */
-function latestUnpositioned(reads: readonly { positioned: boolean; node?: PositionSource; doneAt?: number }[]): Map<PositionSource, number> {
+function latestUnpositioned(reads: readonly ReadRecord[]): Map<PositionSource, number> {
   const nodes = new Map<PositionSource, number>();
   for (const read of reads) if (!read.positioned) nodes.set(read.node!, Math.max(nodes.get(read.node!) ?? 0, read.doneAt!));
   return nodes;
@@ -51,6 +63,15 @@ export class Session {
    */
   private distrust?: 'foreign-token';
   private wrote = false;
+  /** When the request's first write started: a replica read done before it is bounded by the write's position. */
+  private writeStartedAt?: number;
+  /**
+   * The replica the client's token says it last read from without a position, until the request reads there or
+   * has that replica's position (resolveReplicaClaim): only then may a read go to another node.
+   */
+  private claim?: string;
+  /** Cache loads under way: their reads need an upper bound of what they saw, so positions are read behind them. */
+  private loadsOpen = 0;
   /** A write of the request committed: running the request again would repeat it. */
   private committedWrite = false;
   /** Inside usePrimary(): reads go to the primary. */
@@ -63,7 +84,7 @@ export class Session {
    * Each read's lower bound (what its node had replayed before it), and whether its position was read behind it;
    * when not, the node and when the read was done, for a position asked after the fact (see latestUnpositioned).
    */
-  private readonly reads: { lowerBound?: Lsn; positioned: boolean; node?: PositionSource; doneAt?: number }[] = [];
+  private readonly reads: ReadRecord[] = [];
   /** Entries read before this position are not served to this client (a write of its own could not invalidate). */
   private floor?: Lsn;
   private seen?: Lsn;
@@ -75,6 +96,20 @@ export class Session {
   requireToken(token: TokenRequirement): void {
     if (this.token === undefined || token.position > this.token.position) this.token = token;
     this.floor = higher(this.floor, token.cacheFloor);
+    // Tokens that name a replica come from requests that only read (a write's position bounds its reads): at most
+    // the client's own. Were there two, the second's replica is known no better than by a position asked there.
+    this.claim ??= token.seenOn;
+  }
+
+  /** The replica the client last read from, whose position is still unknown to this request (see `claim`). */
+  get replicaClaim(): string | undefined {
+    return this.claim;
+  }
+
+  /** The claimed replica's position, asked after the client's reads there (or UNKNOWN_POSITION): a bound for every node. */
+  resolveReplicaClaim(position: Lsn): void {
+    this.claim = undefined;
+    this.observe(position);
   }
 
   /** The request's reads from now on must see `lsn` (the last write to a resource it is about to read). */
@@ -178,17 +213,20 @@ export class Session {
 
   /** A write is under way: every later read of the request goes to the primary. */
   startWrite(): void {
+    this.writeStartedAt ??= performance.now();
     this.wrote = true;
   }
 
   /** A statement that may have written committed (RoutedConnection tells, as each one answers). */
   recordCommit(): void {
+    this.writeStartedAt ??= performance.now();
     this.wrote = true;
     this.committedWrite = true;
   }
 
   /** A write committed at `position` (null: committed, but the position could not be read). */
   recordWrite(position: Promise<Lsn | null>): void {
+    this.writeStartedAt ??= performance.now();
     this.wrote = true;
     this.track(
       position.then((lsn) => {
@@ -210,7 +248,7 @@ export class Session {
       this.sticky = replica;
       this.stickyServed = true;
     }
-    const read: Session['reads'][number] = { lowerBound, positioned: true };
+    const read: ReadRecord = { lowerBound, positioned: true };
     this.reads.push(read);
     const doneAt = performance.now();
     this.track(
@@ -219,6 +257,35 @@ export class Session {
         Object.assign(read, { positioned: false, node, doneAt });
       }),
     );
+  }
+
+  /**
+   * A read on `replica` with no position behind it, by choice (no cache load needed one): the outgoing token names
+   * the replica instead (`seenOn`), and the client's next read there needs no position either, since a replica only
+   * replays forward. Its lower bound is what the client has seen at least.
+   */
+  recordDeferredRead(node: PositionSource, lowerBound: Lsn | undefined, replica: string): void {
+    this.sticky = replica;
+    this.stickyServed = true;
+    this.reads.push({ lowerBound, positioned: false, node, doneAt: performance.now(), deferredOn: replica });
+    this.observe(lowerBound);
+    // The client read where its token said: that claim now travels as this read's.
+    if (this.claim === replica) this.claim = undefined;
+  }
+
+  /** Whether reads must have their positions read behind them now (a cache load is under way). */
+  get positionsWanted(): boolean {
+    return this.loadsOpen > 0;
+  }
+
+  /** A cache load begins: its reads get positions behind them until endLoad(). Returns its readMark(). */
+  beginLoad(): number {
+    this.loadsOpen++;
+    return this.readMark();
+  }
+
+  endLoad(): void {
+    this.loadsOpen = Math.max(0, this.loadsOpen - 1);
   }
 
   /**
@@ -289,9 +356,27 @@ export class Session {
 
   /** The highest position the client has now seen: the outgoing token's. */
   async positionSeen(): Promise<Lsn | undefined> {
+    return (await this.outgoingPosition()).lsn;
+  }
+
+  /**
+   * What the outgoing token says: the highest position the client has now seen, and the replica it read from
+   * without a position (`seenOn`), when there is one to name. A node is asked for its position (a query that
+   * starts after the read, shared with concurrent requests) only for reads that neither carry one nor are bounded
+   * otherwise: a replica read done before the request's first write is below that write's position.
+   */
+  async outgoingPosition(): Promise<{ lsn: Lsn | undefined; seenOn?: string }> {
     await this.settled();
-    const after = await Promise.all([...latestUnpositioned(this.reads)].map(([node, doneAt]) => node.positionAfter(doneAt)));
-    return after.reduce<Lsn | undefined>((lsn, position) => higher(lsn, position), higher(this.token?.position, this.seen));
+    const deferred = this.reads.filter((read) => read.deferredOn !== undefined && !read.positioned);
+    const boundedByWrite = (read: ReadRecord) => this.writeStartedAt !== undefined && read.doneAt! <= this.writeStartedAt;
+    // Named only when the request wrote nothing: a write's token must bound all its reads by itself (it is the one
+    // remembered for the client's identity, see Sticking).
+    // The client's claim still unresolved: the request read nowhere else on a replica (LoadBalancer.routeByClaim).
+    const seenOn = this.wrote ? undefined : (this.claim ?? deferred.at(-1)?.deferredOn);
+    const asked = this.reads.filter((read) => !read.positioned && !(read.deferredOn !== undefined && (read.deferredOn === seenOn || boundedByWrite(read))));
+    const after = await Promise.all([...latestUnpositioned(asked)].map(([node, doneAt]) => node.positionAfter(doneAt)));
+    const lsn = after.reduce<Lsn | undefined>((max, position) => higher(max, position), higher(this.token?.position, this.seen));
+    return seenOn === undefined ? { lsn } : { lsn, seenOn };
   }
 
   private track(work: Promise<unknown>): void {

@@ -326,6 +326,18 @@ describe('LoadBalancer', () => {
       expect({ routes, asked }).toEqual({ routes: ['r1', 'replica:token-wait'], asked: ['r1'] });
     });
 
+    it('should share one position query among the reads waiting on a replica at once', async () => {
+      const catchingUp = admittedReplica('r1', { replayLsn: '0/100' });
+      let asked = 0;
+      (catchingUp.node as unknown as { positionAfter: () => Promise<bigint> }).positionAfter = () => (asked++, new Promise((resolve) => setTimeout(() => resolve(parseLsn('0/300')), 20)));
+      const lb = balancer([catchingUp], { tokenWaitMs: 500 });
+      const waitingRead = () => inRequest(async (context) => [await read(lb), ...context.routes], { token: { position: parseLsn('0/200') } });
+
+      const routes = await Promise.all([waitingRead(), waitingRead(), waitingRead()]);
+
+      expect({ routes, asked }).toEqual({ routes: Array(3).fill(['r1', 'replica:token-wait']), asked: 1 });
+    });
+
     // Issue 14, item 9: a frozen replica (it accepts connections, never answers) that is still eligible until
     // its next probes must not hold the wait past its budget (the position query's own timeout is seconds).
     it('should keep to the budget when an eligible replica never answers the position query', async () => {

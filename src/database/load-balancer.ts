@@ -81,6 +81,8 @@ export class LoadBalancer {
   private readonly logger = new Logger(LoadBalancer.name);
 
   private readonly hosts: HostList;
+  /** Each replica's position query in flight for token waits: every read waiting on that replica shares it. */
+  private readonly replayPolls = new Map<Host, Promise<void>>();
 
   constructor(
     private readonly topology: DatabaseTopology,
@@ -411,14 +413,13 @@ export class LoadBalancer {
     // next one of the rotation alone first, rather than every replica (a query each), then all of them.
     const next = this.hosts.next(tried);
     if (next) {
-      await untilOrAfter(askReplay(next, performance.now(), required, deadline), deadline - performance.now());
+      await untilOrAfter(this.askReplay(next, required, deadline), deadline - performance.now());
       if (caughtUp(next) && next.eligible) return { replica: next, reason: 'replica:token-wait' };
     }
     while (performance.now() < deadline) {
       const candidates = this.hosts.oltp().filter((h) => h.eligible && !tried.has(h));
       if (candidates.length === 0) break;
-      const started = performance.now();
-      const answers = Promise.all(candidates.map((h) => askReplay(h, started, required, deadline)));
+      const answers = Promise.all(candidates.map((h) => this.askReplay(h, required, deadline)));
       // Never past the budget: a frozen replica, eligible until its next probes, would hold the wait until the
       // position query's own timeout (seconds) — issue 14, item 9.
       await untilOrAfter(answers, deadline - performance.now());
@@ -427,6 +428,28 @@ export class LoadBalancer {
       await untilOrAfter(undefined, Math.min(TOKEN_WAIT_POLL_MS, deadline - performance.now()));
     }
     return { reason: 'primary:token-ahead' };
+  }
+
+  /**
+   * Asks `host` what it has replayed and records the answer on it. The query in flight, if any, answers every read
+   * waiting there (any answer at or past a read's position proves it, whenever the query began; one below it means
+   * another poll). A node that can wait for `required` itself is asked to, until `deadline`.
+   */
+  private async askReplay(host: Host, required: Lsn, deadline: number): Promise<void> {
+    const { node } = host;
+    if (node.waitForPosition) {
+      if (await node.waitForPosition(required, deadline - performance.now())) host.observeReplay(required, host.health.timeline);
+      return;
+    }
+    let poll = this.replayPolls.get(host);
+    if (!poll) {
+      poll = node
+        .positionAfter(performance.now())
+        .then((lsn) => host.observeReplay(lsn, host.health.timeline))
+        .finally(() => this.replayPolls.delete(host));
+      this.replayPolls.set(host, poll);
+    }
+    return poll;
   }
 
   /**
@@ -452,15 +475,6 @@ export class LoadBalancer {
   }
 }
 
-/**
- * Asks `host` what it has replayed (a query that starts after `moment`) and records the answer on it; a node that
- * can wait for `required` itself is asked to, until `deadline`.
- */
-async function askReplay(host: Host, moment: number, required: Lsn, deadline: number): Promise<void> {
-  const { node } = host;
-  if (!node.waitForPosition) return host.observeReplay(await node.positionAfter(moment), host.health.timeline);
-  if (await node.waitForPosition(required, deadline - performance.now())) host.observeReplay(required, host.health.timeline);
-}
 
 /** Resolves when `work` settles or `ms` have passed, whichever comes first (without `work`: after `ms`). */
 function untilOrAfter(work: Promise<unknown> | undefined, ms: number): Promise<void> {

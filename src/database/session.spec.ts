@@ -103,6 +103,16 @@ describe('Session', () => {
       expect(replica.asked).toEqual([]);
     });
 
+    it("should keep naming the replica when the request's write committed nothing (it failed): no position bounds those reads", async () => {
+      const session = new Session();
+      const replica = asking('0/500');
+      session.recordDeferredRead(replica.node, parseLsn('0/300'), 'r1');
+      session.startWrite();
+
+      expect(await session.outgoingPosition()).toEqual({ lsn: parseLsn('0/300'), seenOn: 'r1' });
+      expect(replica.asked).toEqual([]);
+    });
+
     it('should ask the replica for a read done after the write began (run alongside it), which the write does not bound', async () => {
       const session = new Session();
       const replica = asking('0/A00');

@@ -363,16 +363,18 @@ export class Session {
    * What the outgoing token says: the highest position the client has now seen, and the replica it read from
    * without a position (`seenOn`), when there is one to name. A node is asked for its position (a query that
    * starts after the read, shared with concurrent requests) only for reads that neither carry one nor are bounded
-   * otherwise: a replica read done before the request's first write is below that write's position.
+   * otherwise: a replica read done before the request's first write is below that write's committed position.
    */
   async outgoingPosition(): Promise<{ lsn: Lsn | undefined; seenOn?: string }> {
     await this.settled();
+    // A commit's position (known, or UNKNOWN_POSITION) bounds every read done before the write began.
+    const committed = this.writePosition !== undefined;
+    const boundedByWrite = (read: ReadRecord) => committed && read.doneAt! <= this.writeStartedAt!;
+    // A request that committed names no replica: its token bounds its reads by itself (and is the one remembered
+    // for the client's identity, see Sticking). Otherwise the client's claim, if the request read nowhere else on
+    // a replica (LoadBalancer.routeByClaim), or the replica its own reads went to.
     const deferred = this.reads.filter((read) => read.deferredOn !== undefined && !read.positioned);
-    const boundedByWrite = (read: ReadRecord) => this.writeStartedAt !== undefined && read.doneAt! <= this.writeStartedAt;
-    // Named only when the request wrote nothing: a write's token must bound all its reads by itself (it is the one
-    // remembered for the client's identity, see Sticking).
-    // The client's claim still unresolved: the request read nowhere else on a replica (LoadBalancer.routeByClaim).
-    const seenOn = this.wrote ? undefined : (this.claim ?? deferred.at(-1)?.deferredOn);
+    const seenOn = committed ? undefined : (this.claim ?? deferred.at(-1)?.deferredOn);
     const asked = this.reads.filter((read) => !read.positioned && !(read.deferredOn !== undefined && (read.deferredOn === seenOn || boundedByWrite(read))));
     const after = await Promise.all([...latestUnpositioned(asked)].map(([node, doneAt]) => node.positionAfter(doneAt)));
     const lsn = after.reduce<Lsn | undefined>((max, position) => higher(max, position), higher(this.token?.position, this.seen));

@@ -60,10 +60,11 @@ export class Sticking {
     }
   }
 
-  /** After the response's token is made: remembered for the request's identity when the request wrote. */
+  /** After the response's token is made: remembered for the request's identity when a write of the request committed. */
   async remember(context: RequestContext, token: string | undefined): Promise<void> {
     const identity = context.session.identifiedAs;
-    if (!token || !identity || !context.session.wroteData) return;
+    // Only a commit's token: one that names a replica (no commit) would be a second claim beside the client's own.
+    if (!token || !identity || !context.session.committedData) return;
     const position = await context.session.positionSeen();
     if (position === undefined) return;
     try {

@@ -20,6 +20,14 @@ describe('BENCH_SERVERS', () => {
     expect(VARIANTS['app-typeorm']).toBe(peer);
   });
 
+  // A shared cache would measure each variant with the others' entries: the fixed and TypeORM variants fill entries
+  // without positions, which the app does not serve (a miss for it), while they serve the app's.
+  it('should give each app variant a cache of its own (a Redis database apart from the app’s 0)', () => {
+    const databases = BENCH_SERVERS.filter((s) => s.name.startsWith('app-')).map((s) => s.env('app-1').REDIS_DB ?? '0');
+
+    expect(new Set(['0', ...databases]).size).toBe(databases.length + 1);
+  });
+
   it('should scrape metrics from the app variants only', () => {
     expect(BENCH_SERVERS.filter((s) => s.metricsUrls.length > 0).map((s) => s.name)).toEqual(['app-fixed', 'app-typeorm']);
   });

@@ -19,6 +19,14 @@ describe('redisOptions', () => {
     expect(options).toMatchObject({ sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], name: 'cache' });
   });
 
+  it('should select REDIS_DB whichever way it connects, and leave the database to REDIS_URL when it is unset', () => {
+    for (const env of [{ REDIS_DB: '3' }, { REDIS_DB: '3', REDIS_SENTINELS: 's1' }]) {
+      expect(redisOptions(AppConfig.fromEnv(env)).options.db).toBe(3);
+    }
+    expect(redisOptions(AppConfig.fromEnv({ REDIS_URL: 'redis://cache.internal:6380/2' })).options).not.toHaveProperty('db');
+    expect(() => AppConfig.fromEnv({ REDIS_DB: '16' })).toThrow(/REDIS_DB/);
+  });
+
   it('should fail fast while no master answers, whichever way it connects (the cache fails open)', () => {
     for (const env of [{}, { REDIS_SENTINELS: 's1' }]) {
       const { options } = redisOptions(AppConfig.fromEnv(env));

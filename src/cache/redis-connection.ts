@@ -18,6 +18,7 @@ export function redisOptions(config: AppConfig): { url?: string; options: RedisO
     // A master demoted under us (a failover that did not close the connection) answers writes with READONLY:
     // reconnect, and the Sentinels name the new one.
     reconnectOnError: (error) => error.message.includes('READONLY'),
+    ...(config.REDIS_DB === undefined ? {} : { db: config.REDIS_DB }),
   };
   if (config.REDIS_SENTINELS.length === 0) return { url: config.REDIS_URL, options };
   return {

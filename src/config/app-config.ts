@@ -122,6 +122,11 @@ export const configSchema = z.object({
   REDIS_SENTINELS: hostList.default([]),
   /** The name the Sentinels monitor the master under (`sentinel monitor <name> …`). */
   REDIS_SENTINEL_MASTER: z.string().regex(/^[A-Za-z0-9._-]+$/).default('redis-master'),
+  /**
+   * The Redis logical database (SELECT) for the cache and sticking; unset: REDIS_URL's path, else 0. Apps that share
+   * a Redis but must not share entries (the bench's variants) each take their own.
+   */
+  REDIS_DB: integer(0, 15).optional(),
   REDIS_COMMAND_TIMEOUT_MS: integer(10).default(150),
   CACHE_TTL_SECONDS: integer(1).default(60),
   CACHE_LIST_TTL_SECONDS: integer(1).default(15),

@@ -60,6 +60,7 @@ export interface Lease {
    * Reads on the primary: no position behind each statement. A request reads there after its write, or on a
    * strong route: several statements, often. The primary's position only moves forward, so one asked after the
    * request's last read bounds them all (Session.positionSeen), and that query is shared by concurrent requests.
+   * Not a cache load's reads: its fill needs their bound before it can go to Redis.
    */
   readsPrimary?: boolean;
 }
@@ -259,7 +260,8 @@ export class LoadBalancer {
     // No primary (a failover in progress): a replica's data beats no data for a read that only wanted fresh.
     if (!primary) return this.leaseDuringFailover(session, reason, kind);
     try {
-      return { connection: await primary.connect(kind), node: primary, reason, tracked: this.tracks(session), readsPrimary: true };
+      // A cache load's reads keep their positions: its fill needs their bound at once, and asking after is a trip.
+      return { connection: await primary.connect(kind), node: primary, reason, tracked: this.tracks(session), readsPrimary: !session?.positionsWanted };
     } catch (error) {
       this.primaryFailed(error);
       throw error;

@@ -60,7 +60,8 @@ export interface Lease {
    * Reads on the primary: no position behind each statement. A request reads there after its write, or on a
    * strong route: several statements, often. The primary's position only moves forward, so one asked after the
    * request's last read bounds them all (Session.positionSeen), and that query is shared by concurrent requests.
-   * Not a cache load's reads: its fill needs their bound before it can go to Redis.
+   * Not a cache load's reads (its fill needs their bound before it can go to Redis), nor the reads after the
+   * request's commit (usually its response's few rows): there a position behind each costs less than a trip.
    */
   readsPrimary?: boolean;
 }
@@ -260,8 +261,10 @@ export class LoadBalancer {
     // No primary (a failover in progress): a replica's data beats no data for a read that only wanted fresh.
     if (!primary) return this.leaseDuringFailover(session, reason, kind);
     try {
-      // A cache load's reads keep their positions: its fill needs their bound at once, and asking after is a trip.
-      return { connection: await primary.connect(kind), node: primary, reason, tracked: this.tracks(session), readsPrimary: !session?.positionsWanted };
+      // Positions behind statements, in their round trips, for a cache load's reads (its fill needs their bound at
+      // once) and for the few reads after the request's commit; asked afterwards, either costs a trip of its own.
+      const askAfter = !session?.positionsWanted && !session?.committedData;
+      return { connection: await primary.connect(kind), node: primary, reason, tracked: this.tracks(session), readsPrimary: askAfter };
     } catch (error) {
       this.primaryFailed(error);
       throw error;

@@ -133,6 +133,27 @@ describe('RoutedConnection', () => {
     expect({ seen, asked }).toEqual({ seen: parseLsn('0/A00'), asked: 1 });
   });
 
+  // After its commit a request usually reads little more on the primary (the response's own rows): a position behind
+  // each of those statements rides in its round trip, where the token's question afterwards took one of its own.
+  it("should read a position behind each read on the primary once the request has committed, and not ask the primary for the token", async () => {
+    const { lb, primary } = setUp([admittedReplica('r1')]);
+    let asked = 0;
+    primary.node.positionAfter = async () => (asked++, parseLsn('0/A00'));
+
+    const seen = await inRequest(async (context) => {
+      context.session.recordCommit();
+      for (const text of ['SELECT 1', 'SELECT 2']) {
+        const connection = new RoutedConnection(lb, 'replica', context.session);
+        await connection.query(text);
+        connection.release();
+      }
+      return context.session.positionSeen();
+    });
+
+    expect(primary.log.map(({ followed }) => followed)).toEqual([true, true]);
+    expect({ seen, asked }).toEqual({ seen: parseLsn('0/900'), asked: 0 });
+  });
+
   // A fill needs its reads' bound before it can go to Redis: asked after the fact, that is a round trip of its own.
   it("should read a position behind a cache load's reads on the primary, in their round trip, and not ask the primary after", async () => {
     const { lb, primary } = setUp([admittedReplica('r1')]);

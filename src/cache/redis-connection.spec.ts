@@ -24,6 +24,8 @@ describe('redisOptions', () => {
       expect(redisOptions(AppConfig.fromEnv(env)).options.db).toBe(3);
     }
     expect(redisOptions(AppConfig.fromEnv({ REDIS_URL: 'redis://cache.internal:6380/2' })).options).not.toHaveProperty('db');
+    // ioredis takes the URL's database over its options' db: REDIS_DB must replace it there.
+    expect(redisOptions(AppConfig.fromEnv({ REDIS_URL: 'redis://:secret@cache.internal:6380/2', REDIS_DB: '1' })).url).toBe('redis://:secret@cache.internal:6380/1');
     expect(() => AppConfig.fromEnv({ REDIS_DB: '16' })).toThrow(/REDIS_DB/);
   });
 

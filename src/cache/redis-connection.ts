@@ -7,6 +7,14 @@ import { ValidFrom } from './valid-from';
 const RETRY_MS = 1000;
 const SENTINEL_PORT = 26379;
 
+/** REDIS_DB in the URL's path: ioredis takes a database named there over the one in its options. */
+function withDatabase(url: string, database: number | undefined): string {
+  if (database === undefined) return url;
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
 /** Where the master is: REDIS_URL, or wherever the Sentinels say (it moves on failover). */
 export function redisOptions(config: AppConfig): { url?: string; options: RedisOptions } {
   const options: RedisOptions = {
@@ -20,7 +28,7 @@ export function redisOptions(config: AppConfig): { url?: string; options: RedisO
     reconnectOnError: (error) => error.message.includes('READONLY'),
     ...(config.REDIS_DB === undefined ? {} : { db: config.REDIS_DB }),
   };
-  if (config.REDIS_SENTINELS.length === 0) return { url: config.REDIS_URL, options };
+  if (config.REDIS_SENTINELS.length === 0) return { url: withDatabase(config.REDIS_URL, config.REDIS_DB), options };
   return {
     options: {
       ...options,

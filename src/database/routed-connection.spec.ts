@@ -89,6 +89,25 @@ describe('RoutedConnection', () => {
     expect(r1.log.map(({ followed }) => followed)).toEqual([false, true]);
   });
 
+  // A runner held by the caller can run a page's ids after another read: the lease's position is the one behind its
+  // last tracked statement, which would then be older than what the ids' query saw.
+  it("should read a position behind a page's ids when an earlier read on the runner already had one", async () => {
+    const r1 = recordingNode('r1');
+    const host = new Host(r1.node, { excludeAfter: 1, readmitAfter: 1 });
+    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true } });
+    const { lb } = setUp([host]);
+
+    await inRequest(async (context) => {
+      context.session.beginLoad();
+      const connection = new RoutedConnection(lb, 'replica', context.session);
+      await connection.query('SELECT "b"."id" FROM "b"');
+      await connection.query('SELECT DISTINCT "distinctAlias"."a_id" AS "ids_a_id" FROM (SELECT 1) "distinctAlias"');
+      connection.release();
+    });
+
+    expect(r1.log.map(({ followed }) => followed)).toEqual([true, true]);
+  });
+
   it('should read no position behind a replica read outside a cache load: the token names the replica instead', async () => {
     const r1 = recordingNode('r1');
     const host = new Host(r1.node, { excludeAfter: 1, readmitAfter: 1 });

@@ -29,8 +29,10 @@ const END = /^\s*(COMMIT|END|ROLLBACK)\s*;?\s*$/i;
 
 /**
  * TypeORM's first query of a paginated read with joins (the page's ids): it runs the rows' query next on the same
- * runner when it found any. No position behind it: the next one's bounds both (one node, which only replays
- * forward), and with no next one, the read's position is asked after the fact (Session.recordRead).
+ * runner when it found any. No position behind it when it opens the lease: the next one's bounds both (one node,
+ * which only replays forward), and with no next one, the read's position is asked after the fact
+ * (Session.recordRead). After a tracked read (a runner the caller holds) it has one, or the lease's last position
+ * would be the older read's.
  */
 const PAGE_IDS = /^SELECT DISTINCT ["`]distinctAlias["`]\./;
 
@@ -128,8 +130,10 @@ export abstract class RoutedConnectionCore extends EventEmitter {
         this.current = lease;
         lease.connection.on('error', this.onConnectionError);
         // On the primary: behind each statement that commits (autocommit, or COMMIT); on a replica: behind each
-        // but a page's ids.
-        if (positionsBehindStatements(lease)) lease.connection.trackPositions(this.role === 'primary' ? () => !this.inTransaction : (text) => !PAGE_IDS.test(text));
+        // but a page's ids that opens the lease (after a tracked read, the last position must cover the ids too).
+        let tracking = false;
+        const afterRead = (text: string) => (tracking ||= !PAGE_IDS.test(text));
+        if (positionsBehindStatements(lease)) lease.connection.trackPositions(this.role === 'primary' ? () => !this.inTransaction : afterRead);
         return lease;
       },
       (error: unknown) => {

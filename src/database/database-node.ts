@@ -109,5 +109,10 @@ export interface DatabaseNode extends PositionSource {
    * replay position to route other reads by.
    */
   readonly readPositionsMayRunAhead?: boolean;
+  /**
+   * A read's position costs a round trip of its own as its lease ends (MariaDB's protocol has no pipeline for it to
+   * ride in): reads on the primary then leave it to one question after the request's reads, shared with others.
+   */
+  readonly readPositionsCostATrip?: boolean;
   close(): Promise<void>;
 }

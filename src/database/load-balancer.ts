@@ -263,7 +263,8 @@ export class LoadBalancer {
     try {
       // Positions behind statements, in their round trips, for a cache load's reads (its fill needs their bound at
       // once) and for the few reads after the request's commit; asked afterwards, either costs a trip of its own.
-      const askAfter = !session?.positionsWanted && !session?.committedData;
+      // Not where each lease's position is a trip anyway (MariaDB): one question after the reads costs less.
+      const askAfter = primary.readPositionsCostATrip === true || (!session?.positionsWanted && !session?.committedData);
       return { connection: await primary.connect(kind), node: primary, reason, tracked: this.tracks(session), readsPrimary: askAfter };
     } catch (error) {
       this.primaryFailed(error);

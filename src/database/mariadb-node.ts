@@ -151,6 +151,7 @@ export class MariaDbNode implements DatabaseNode {
   /** The node's server_id, from its probes: Galera's wait names a GTID whole, server_id included. */
   private serverId = 0;
   readonly readPositionsMayRunAhead = true;
+  readonly readPositionsCostATrip = true;
   readonly positionQueries = { pipelined: 0, ownRoundTrip: 0 };
 
   constructor(

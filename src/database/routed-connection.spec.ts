@@ -173,6 +173,27 @@ describe('RoutedConnection', () => {
     expect({ seen, asked }).toEqual({ seen: parseLsn('0/900'), asked: 0 });
   });
 
+  it('should leave reads on the primary after the commit to one question afterwards where each position is a trip (MariaDB)', async () => {
+    const { lb, primary } = setUp([admittedReplica('r1')]);
+    Object.assign(primary.node, { readPositionsCostATrip: true });
+    let asked = 0;
+    primary.node.positionAfter = async () => (asked++, parseLsn('0/A00'));
+
+    await inRequest(async (context) => {
+      context.session.recordCommit();
+      context.session.beginLoad();
+      for (const text of ['SELECT 1', 'SELECT 2']) {
+        const connection = new RoutedConnection(lb, 'replica', context.session);
+        await connection.query(text);
+        connection.release();
+      }
+      return context.session.positionSeen();
+    });
+
+    expect(primary.log.map(({ followed }) => followed)).toEqual([false, false]);
+    expect(asked).toBe(1);
+  });
+
   // A fill needs its reads' bound before it can go to Redis: asked after the fact, that is a round trip of its own.
   it("should read a position behind a cache load's reads on the primary, in their round trip, and not ask the primary after", async () => {
     const { lb, primary } = setUp([admittedReplica('r1')]);

@@ -36,6 +36,14 @@ function recordingNode(name: string, position = parseLsn('0/100')) {
   return { node, log, kinds, releases };
 }
 
+/** A recording replica admitted by one good probe (replaying at `replayLsn`, when given). */
+function admittedRecordingReplica(name: string, replayLsn: string | null = null) {
+  const recording = recordingNode(name);
+  const host = new Host(recording.node, { excludeAfter: 1, readmitAfter: 1 });
+  host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true, ...(replayLsn === null ? {} : { replayLsn }) } });
+  return { ...recording, host };
+}
+
 function setUp(replicas: Host[]) {
   const primary = recordingNode('primary', parseLsn('0/900'));
   const topology = new DatabaseTopology(() => {
@@ -73,10 +81,8 @@ describe('RoutedConnection', () => {
   });
 
   it("should read a position behind each replica read of a cache load but a page's ids, which TypeORM follows with the page's rows", async () => {
-    const r1 = recordingNode('r1');
-    const host = new Host(r1.node, { excludeAfter: 1, readmitAfter: 1 });
-    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true } });
-    const { lb } = setUp([host]);
+    const r1 = admittedRecordingReplica('r1');
+    const { lb } = setUp([r1.host]);
 
     await inRequest(async (context) => {
       context.session.beginLoad();
@@ -92,10 +98,8 @@ describe('RoutedConnection', () => {
   // A runner held by the caller can run a page's ids after another read: the lease's position is the one behind its
   // last tracked statement, which would then be older than what the ids' query saw.
   it("should read a position behind a page's ids when an earlier read on the runner already had one", async () => {
-    const r1 = recordingNode('r1');
-    const host = new Host(r1.node, { excludeAfter: 1, readmitAfter: 1 });
-    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true } });
-    const { lb } = setUp([host]);
+    const r1 = admittedRecordingReplica('r1');
+    const { lb } = setUp([r1.host]);
 
     await inRequest(async (context) => {
       context.session.beginLoad();
@@ -109,10 +113,8 @@ describe('RoutedConnection', () => {
   });
 
   it('should read no position behind a replica read outside a cache load: the token names the replica instead', async () => {
-    const r1 = recordingNode('r1');
-    const host = new Host(r1.node, { excludeAfter: 1, readmitAfter: 1 });
-    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true, replayLsn: '0/80' } });
-    const { lb } = setUp([host]);
+    const r1 = admittedRecordingReplica('r1', '0/80');
+    const { lb } = setUp([r1.host]);
     let asked = 0;
     r1.node.positionAfter = async () => (asked++, parseLsn('0/100'));
 
@@ -261,10 +263,8 @@ describe('RoutedConnection', () => {
   });
 
   it('should give a stream a connection of its own from the node\'s stream pool, and refuse one inside a transaction', async () => {
-    const replica = recordingNode('r1');
-    const host = new Host(replica.node, { excludeAfter: 1, readmitAfter: 1 });
-    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true } });
-    const { lb } = setUp([host]);
+    const replica = admittedRecordingReplica('r1');
+    const { lb } = setUp([replica.host]);
     const stream = () => Object.assign(new Readable({ read() {} }), { submit: () => undefined });
 
     const result = await inRequest(async (context) => {
@@ -347,10 +347,8 @@ describe('RoutedConnection', () => {
   });
 
   it('should give a stream\'s connection back when the consumer destroyed the stream before it started', async () => {
-    const replica = recordingNode('r1');
-    const host = new Host(replica.node, { excludeAfter: 1, readmitAfter: 1 });
-    host.recordProbe({ problem: null, observed: { reachable: true, role: 'replica', inRecovery: true } });
-    const { lb } = setUp([host]);
+    const replica = admittedRecordingReplica('r1');
+    const { lb } = setUp([replica.host]);
 
     await inRequest(async (context) => {
       const connection = new RoutedConnection(lb, 'replica', context.session);

@@ -1,10 +1,9 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import { ConflictRetryInterceptor } from './conflict-retry.interceptor';
 import { CertificationRetryCounters } from './galera/certification-retry';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
-import { ConsistencyInterceptor } from './consistency';
 import { ConsistencyTokens } from './consistency-tokens';
 import { DatabaseConnection } from './database-connection';
 import { DatabaseTopology, parseEndpoint } from './database-topology';
@@ -14,6 +13,7 @@ import { RoutingDriver } from './routing-driver';
 import { Sticking } from './sticking';
 import { TopologyMonitor } from './topology-monitor';
 import { TopologyWatch } from './topology-watch';
+import { WriteRouteRetries } from './write-route-retries';
 
 /** The module TypeORM is given as its `driver`: the dialect's client library, with pools that route. */
 export type DialectDriver = RoutingDriver | MariaDbRoutingDriver;
@@ -107,6 +107,7 @@ export class DatabaseModule implements OnApplicationShutdown {
     return {
       module: DatabaseModule,
       imports: [
+        DiscoveryModule,
         routing,
         TypeOrmModule.forRootAsync({
           imports: [routing],
@@ -119,8 +120,8 @@ export class DatabaseModule implements OnApplicationShutdown {
         ConsistencyTokens,
         Sticking,
         { provide: CertificationRetryCounters, useValue: new CertificationRetryCounters() },
-        { provide: APP_INTERCEPTOR, useClass: ConflictRetryInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: ConsistencyInterceptor },
+        ConflictRetryInterceptor,
+        WriteRouteRetries,
       ],
       exports: [routing, DatabaseConnection, ConsistencyTokens, Sticking, CertificationRetryCounters],
     };

@@ -37,6 +37,12 @@ describe('redisOptions', () => {
     }
   });
 
+  it("should send concurrent requests' commands in shared writes, whichever way it connects", () => {
+    for (const env of [{}, { REDIS_SENTINELS: 's1' }]) {
+      expect(redisOptions(AppConfig.fromEnv(env)).options.enableAutoPipelining).toBe(true);
+    }
+  });
+
   it('should reconnect when a demoted master answers READONLY, and not on other errors', () => {
     const { options } = redisOptions(AppConfig.fromEnv({ REDIS_SENTINELS: 's1' }));
     const reconnect = options.reconnectOnError as (error: Error) => boolean;

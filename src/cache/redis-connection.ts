@@ -26,6 +26,9 @@ export function redisOptions(config: AppConfig): { url?: string; options: RedisO
     // A master demoted under us (a failover that did not close the connection) answers writes with READONLY:
     // reconnect, and the Sentinels name the new one.
     reconnectOnError: (error) => error.message.includes('READONLY'),
+    // Commands that concurrent requests issue in the same tick share one socket write: each write through the
+    // stack's network also delivers the packet, charged to the writer (a cached GET reads Redis twice).
+    enableAutoPipelining: true,
     ...(config.REDIS_DB === undefined ? {} : { db: config.REDIS_DB }),
   };
   if (config.REDIS_SENTINELS.length === 0) return { url: withDatabase(config.REDIS_URL, config.REDIS_DB), options };

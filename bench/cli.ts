@@ -15,20 +15,21 @@ import { down, missingPackages } from '../stack/native/stack';
 import { SERVICES } from '../stack/topology';
 import { ARTICLES, fillCeilingCache, seedArticles, signInBenchUsers } from './bench-data';
 import { evaluateGoals, GoalResult } from './goals';
-import { measure, MeasurementContext, RunResult, warmUp } from './measurement';
+import { cpuByRole, cpuSecondsByRole, measure, MeasurementContext, RunResult, warmUp } from './measurement';
 import { installBenchServers, removeBenchServers } from './nginx-bench-servers';
 import { BenchOptions, parseOptions } from './options';
 import { prepareStack, waitForEligibleReplicas } from './prepared-stack';
 import { missingBenchPackages } from './prerequisites';
-import { edgeTable, goalsTable, resultsTable, versusTable } from './report';
+import { backgroundTable, edgeTable, goalsTable, resultsTable, versusTable } from './report';
 import { HOT_ARTICLES, Scenario, scenarios } from './scenarios';
 import { StatementCounter } from './statement-counter';
 import { ScenarioSummary, summarize } from './summary';
-import { APP_BEHIND_NGINX, BENCH_SERVERS, startBenchServers, stopBenchServers, VARIANTS } from './variants';
+import type { Role } from './serving-processes';
+import { APP_BEHIND_NGINX, BENCH_SERVERS, startBenchServers, stopBenchServers, Variant, VARIANTS } from './variants';
 
 const RESULTS_DIR = join(__dirname, 'results');
 const DB_NODES = SERVICES.filter((s) => s.kind.startsWith('postgres') && !s.optional).map((s) => s.name);
-const BACKGROUND_SECONDS = 3;
+const BACKGROUND_SECONDS = 5;
 
 const progress = (line: string) => console.log(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,11 +39,18 @@ function assertPrerequisites(): void {
   if (missing.length) throw new Error(`missing Debian packages: ${missing.join(' ')}\n  install them with: apt-get install -y ${missing.join(' ')}`);
 }
 
-async function backgroundStatementsPerSecond(statements: StatementCounter): Promise<number> {
+/** Statements, and each variant's CPU by role, per second while nothing is under load. */
+async function measureBackground(statements: StatementCounter, variants: readonly Variant[]): Promise<Pick<MeasurementContext, 'backgroundStatementsPerSecond' | 'backgroundCpu'>> {
   const total = async () => Object.values(await statements.count()).reduce((a, b) => a + b, 0);
   const before = await total();
+  const cpuBefore = variants.map(cpuByRole);
   await sleep(BACKGROUND_SECONDS * 1000);
-  return ((await total()) - before) / BACKGROUND_SECONDS;
+  const cpuAfter = variants.map(cpuByRole);
+  const perSecond = (cpu: Record<Role, number>) => Object.fromEntries(Object.entries(cpu).map(([role, seconds]) => [role, seconds / BACKGROUND_SECONDS])) as Record<Role, number>;
+  return {
+    backgroundStatementsPerSecond: ((await total()) - before) / BACKGROUND_SECONDS,
+    backgroundCpu: Object.fromEntries(variants.map((variant, i) => [variant.name, perSecond(cpuSecondsByRole(cpuBefore[i], cpuAfter[i]))])),
+  };
 }
 
 /** At most this long, before each measured run. */
@@ -116,7 +124,7 @@ async function main(argv: string[]): Promise<void> {
       load: { connections: options.connections, threads: options.threads, durationSeconds: options.durationSeconds },
       signedIn: users.map((user) => user.accessToken),
       statements,
-      backgroundStatementsPerSecond: await backgroundStatementsPerSecond(statements),
+      ...(await measureBackground(statements, [...new Set(selected.flatMap((s) => s.variants))].map((name) => VARIANTS[name]))),
     };
 
     const runs: RunResult[] = [];
@@ -136,11 +144,12 @@ async function main(argv: string[]): Promise<void> {
     const versusPeer = `The app against TypeORM's own replication (app-typeorm): medians, ratios of paired runs\n${versusTable(summaries, 'app-typeorm')}`;
     const edge = edgeTable(summaries);
     const edgeGain = edge.split('\n').length > 2 ? `\n\nnginx's edge cache: the same anonymous reads with it (app-edge) and each reaching an app (app)\n${edge}` : '';
-    console.log(`\n${conditions}\n\n${resultsTable(summaries)}\n\n${versusPeer}${edgeGain}\n\n${goalsTable(goals)}`);
+    const background = `Idle background, left out of CPU ms/req: CPU ms per second with nothing under load (${BACKGROUND_SECONDS} s before the scenarios)\n${backgroundTable(context.backgroundCpu)}`;
+    console.log(`\n${conditions}\n\n${resultsTable(summaries)}\n\n${background}\n\n${versusPeer}${edgeGain}\n\n${goalsTable(goals)}`);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     const finishedAt = new Date();
-    writeFileSync(file, JSON.stringify({ startedAt, finishedAt, conditions, machine: { ...machine, loadAverageAtEnd: loadavg() }, options, summaries, goals, runs }, null, 2) + '\n');
+    writeFileSync(file, JSON.stringify({ startedAt, finishedAt, conditions, machine: { ...machine, loadAverageAtEnd: loadavg() }, options, background: { statementsPerSecond: context.backgroundStatementsPerSecond, cpuSecondsPerSecond: context.backgroundCpu }, summaries, goals, runs }, null, 2) + '\n');
     progress(`\n${file} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
   } finally {
     await statements?.close();

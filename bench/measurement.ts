@@ -23,6 +23,7 @@ export interface RunResult {
   cacheHitRatio: number | null;
   /** X-Edge-Cache: HIT ÷ every response: the share nginx answered from its edge cache. */
   edgeHitShare: number;
+  /** CPU seconds of each role during the run, less its idle background (see MeasurementContext). */
   cpuSeconds: Record<Role, number>;
   cpuMsPerRequest: number;
   /** The highest peak RSS of the variant's server processes during the run. */
@@ -40,15 +41,30 @@ export interface MeasurementContext {
   statements: StatementCounter;
   /** Statements per second while nothing is under load (the lag monitors' probes). */
   backgroundStatementsPerSecond: number;
+  /**
+   * CPU seconds per second of each variant's processes, by role, while nothing is under load: the topology
+   * monitors' probes (the app's, and the PostgreSQL backends answering them), the pools' upkeep. They run at the
+   * same rate whatever the load, so a run's CPU per request is counted without them, as its statements are.
+   */
+  backgroundCpu: Partial<Record<VariantName, Record<Role, number>>>;
+}
+
+/** Each role's CPU seconds in a run of `seconds`, less what it spends idle in that time. */
+export function lessBackground(cpuSeconds: Record<Role, number>, idlePerSecond: Record<Role, number> | undefined, seconds: number): Record<Role, number> {
+  return Object.fromEntries(Object.entries(cpuSeconds).map(([role, used]) => [role, used - (idlePerSecond?.[role as Role] ?? 0) * seconds])) as Record<Role, number>;
 }
 
 export const urlOf = (variant: Variant) => `http://${PUBLIC_HOSTNAME}${variant.lbPort === 80 ? '' : `:${variant.lbPort}`}/`;
 
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
-function cpuByRole(variant: Variant): Record<Role, CpuSnapshot> {
+export function cpuByRole(variant: Variant): Record<Role, CpuSnapshot> {
   const processes = servingProcesses(variant.pids());
   return Object.fromEntries(Object.entries(processes).map(([role, pids]) => [role, cpuSnapshot(pids)])) as Record<Role, CpuSnapshot>;
+}
+
+export function cpuSecondsByRole(before: Record<Role, CpuSnapshot>, after: Record<Role, CpuSnapshot>): Record<Role, number> {
+  return Object.fromEntries(Object.keys(after).map((role) => [role, cpuSecondsBetween(before[role as Role], after[role as Role])])) as Record<Role, number>;
 }
 
 /** Runs wrk once, discarding the figures: JIT, connection pools, caches and nginx's keepalive warm up. */
@@ -69,7 +85,7 @@ export async function measure(scenario: Scenario, variant: Variant, round: numbe
   const pipelined = (await pipelinedPositionQueries(variant)) - pipelinedBefore;
   scenario.ran?.(report);
 
-  const cpuSeconds = Object.fromEntries(Object.keys(cpuAfter).map((role) => [role, cpuSecondsBetween(cpuBefore[role as Role], cpuAfter[role as Role])])) as Record<Role, number>;
+  const cpuSeconds = lessBackground(cpuSecondsByRole(cpuBefore, cpuAfter), context.backgroundCpu[variant.name], report.durationSeconds);
   const { HIT = 0, MISS = 0 } = report.cache;
   const background = context.backgroundStatementsPerSecond * report.durationSeconds;
   const statementsRun = statementsAfter - statementsBefore - background;

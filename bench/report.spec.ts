@@ -1,4 +1,4 @@
-import { edgeTable, shortNodeName, table, versusTable } from './report';
+import { backgroundTable, edgeTable, shortNodeName, table, versusTable } from './report';
 import type { ScenarioSummary, VariantSummary } from './summary';
 import type { VariantName } from './variants';
 
@@ -72,5 +72,18 @@ describe('edgeTable', () => {
     const summary: ScenarioSummary = { scenario: 'cached-get', variants: [variant('app', 1000, 0)], comparisons: [] };
 
     expect(edgeTable([summary]).split('\n')).toHaveLength(2);
+  });
+});
+
+describe('backgroundTable', () => {
+  it("should give each variant's idle CPU in ms per second, every serving process and its own servers", () => {
+    const idle = { app: 0.02, lb: 0.001, postgres: 0.015, redis: 0.0005 };
+
+    expect(backgroundTable({ app: idle, 'app-fixed': { ...idle, app: 0.002 } }).split('\n')).toEqual([
+      'variant    idle CPU ms/s (own)',
+      '---------  -------------------',
+      'app                36.5 (20.0)',
+      'app-fixed           18.5 (2.0)',
+    ]);
   });
 });

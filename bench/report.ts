@@ -1,5 +1,6 @@
 import type { GoalResult } from './goals';
 import type { ScenarioSummary, VariantSummary } from './summary';
+import type { Role } from './serving-processes';
 import type { VariantName } from './variants';
 
 /** `db-replica-1` → `r1`, `db-primary` → `p`; a request served by two nodes shows both (`r1+p`). */
@@ -91,5 +92,16 @@ export function goalsTable(goals: GoalResult[]): string {
   return table(
     ['scenario', 'target', 'measured', 'goal', ''],
     goals.map((g) => [g.scenario, g.goal, g.shown, g.target, g.pass ? '✔ pass' : '✘ FAIL']),
+  );
+}
+
+/** Each variant's CPU with nothing under load, in ms per second: every serving process, its own servers in parentheses. */
+export function backgroundTable(cpuSecondsPerSecond: Partial<Record<VariantName, Record<Role, number>>>): string {
+  return table(
+    ['variant', 'idle CPU ms/s (own)'],
+    Object.entries(cpuSecondsPerSecond).map(([variant, byRole]) => {
+      const whole = Object.values(byRole).reduce((a, b) => a + b, 0);
+      return [variant, `${fixed(1)(whole * 1000)} (${fixed(1)(byRole.app * 1000)})`];
+    }),
   );
 }

@@ -15,7 +15,7 @@ import { down, missingPackages } from '../stack/native/stack';
 import { SERVICES } from '../stack/topology';
 import { ARTICLES, fillCeilingCache, seedArticles, signInBenchUsers } from './bench-data';
 import { evaluateGoals, GoalResult } from './goals';
-import { cpuByRole, cpuSecondsByRole, measure, MeasurementContext, RunResult, warmUp } from './measurement';
+import { cpuByRole, cpuSecondsByRole, measure, MeasurementContext, RunResult, warmUp, withoutBackground } from './measurement';
 import { installBenchServers, removeBenchServers } from './nginx-bench-servers';
 import { BenchOptions, parseOptions } from './options';
 import { prepareStack, waitForEligibleReplicas } from './prepared-stack';
@@ -25,7 +25,7 @@ import { HOT_ARTICLES, Scenario, scenarios } from './scenarios';
 import { StatementCounter } from './statement-counter';
 import { ScenarioSummary, summarize } from './summary';
 import type { Role } from './serving-processes';
-import { APP_BEHIND_NGINX, BENCH_SERVERS, startBenchServers, stopBenchServers, Variant, VARIANTS } from './variants';
+import { APP_BEHIND_NGINX, BENCH_SERVERS, startBenchServers, stopBenchServers, Variant, VariantName, VARIANTS } from './variants';
 
 const RESULTS_DIR = join(__dirname, 'results');
 const DB_NODES = SERVICES.filter((s) => s.kind.startsWith('postgres') && !s.optional).map((s) => s.name);
@@ -39,18 +39,20 @@ function assertPrerequisites(): void {
   if (missing.length) throw new Error(`missing Debian packages: ${missing.join(' ')}\n  install them with: apt-get install -y ${missing.join(' ')}`);
 }
 
-/** Statements, and each variant's CPU by role, per second while nothing is under load. */
-async function measureBackground(statements: StatementCounter, variants: readonly Variant[]): Promise<Pick<MeasurementContext, 'backgroundStatementsPerSecond' | 'backgroundCpu'>> {
+async function backgroundStatementsPerSecond(statements: StatementCounter): Promise<number> {
   const total = async () => Object.values(await statements.count()).reduce((a, b) => a + b, 0);
   const before = await total();
-  const cpuBefore = variants.map(cpuByRole);
   await sleep(BACKGROUND_SECONDS * 1000);
-  const cpuAfter = variants.map(cpuByRole);
+  return ((await total()) - before) / BACKGROUND_SECONDS;
+}
+
+/** Each variant's CPU seconds per second by role with nothing under load: after the runs, warmed up as they were. */
+async function idleCpuPerSecond(variants: readonly Variant[]): Promise<Partial<Record<VariantName, Record<Role, number>>>> {
+  const before = variants.map(cpuByRole);
+  await sleep(BACKGROUND_SECONDS * 1000);
+  const after = variants.map(cpuByRole);
   const perSecond = (cpu: Record<Role, number>) => Object.fromEntries(Object.entries(cpu).map(([role, seconds]) => [role, seconds / BACKGROUND_SECONDS])) as Record<Role, number>;
-  return {
-    backgroundStatementsPerSecond: ((await total()) - before) / BACKGROUND_SECONDS,
-    backgroundCpu: Object.fromEntries(variants.map((variant, i) => [variant.name, perSecond(cpuSecondsByRole(cpuBefore[i], cpuAfter[i]))])),
-  };
+  return Object.fromEntries(variants.map((variant, i) => [variant.name, perSecond(cpuSecondsByRole(before[i], after[i]))]));
 }
 
 /** At most this long, before each measured run. */
@@ -124,18 +126,16 @@ async function main(argv: string[]): Promise<void> {
       load: { connections: options.connections, threads: options.threads, durationSeconds: options.durationSeconds },
       signedIn: users.map((user) => user.accessToken),
       statements,
-      ...(await measureBackground(statements, [...new Set(selected.flatMap((s) => s.variants))].map((name) => VARIANTS[name]))),
+      backgroundStatementsPerSecond: await backgroundStatementsPerSecond(statements),
     };
 
-    const runs: RunResult[] = [];
-    const summaries: ScenarioSummary[] = [];
-    const goals: GoalResult[] = [];
-    for (const scenario of selected) {
-      runs.push(...(await runScenario(scenario, options, context, stopping.signal)));
-      const summary = summarize(scenario, runs);
-      summaries.push(summary);
-      goals.push(...evaluateGoals(scenario, summary));
-    }
+    const measured: RunResult[] = [];
+    for (const scenario of selected) measured.push(...(await runScenario(scenario, options, context, stopping.signal)));
+    progress(`· idle CPU, ${BACKGROUND_SECONDS} s`);
+    const idleCpu = await idleCpuPerSecond([...new Set(selected.flatMap((s) => s.variants))].map((name) => VARIANTS[name]));
+    const runs = measured.map((run) => withoutBackground(run, idleCpu[run.variant]));
+    const summaries: ScenarioSummary[] = selected.map((scenario) => summarize(scenario, runs));
+    const goals: GoalResult[] = selected.flatMap((scenario, i) => evaluateGoals(scenario, summaries[i]));
 
     const conditions =
       `${machine.cpus}-core machine, load average ${machine.loadAverageAtStart[0].toFixed(2)} at the start; ` +
@@ -144,12 +144,12 @@ async function main(argv: string[]): Promise<void> {
     const versusPeer = `The app against TypeORM's own replication (app-typeorm): medians, ratios of paired runs\n${versusTable(summaries, 'app-typeorm')}`;
     const edge = edgeTable(summaries);
     const edgeGain = edge.split('\n').length > 2 ? `\n\nnginx's edge cache: the same anonymous reads with it (app-edge) and each reaching an app (app)\n${edge}` : '';
-    const background = `Idle background, left out of CPU ms/req: CPU ms per second with nothing under load (${BACKGROUND_SECONDS} s before the scenarios)\n${backgroundTable(context.backgroundCpu)}`;
+    const background = `Idle background, left out of CPU ms/req: CPU ms per second with nothing under load (${BACKGROUND_SECONDS} s after the scenarios)\n${backgroundTable(idleCpu)}`;
     console.log(`\n${conditions}\n\n${resultsTable(summaries)}\n\n${background}\n\n${versusPeer}${edgeGain}\n\n${goalsTable(goals)}`);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     const finishedAt = new Date();
-    writeFileSync(file, JSON.stringify({ startedAt, finishedAt, conditions, machine: { ...machine, loadAverageAtEnd: loadavg() }, options, background: { statementsPerSecond: context.backgroundStatementsPerSecond, cpuSecondsPerSecond: context.backgroundCpu }, summaries, goals, runs }, null, 2) + '\n');
+    writeFileSync(file, JSON.stringify({ startedAt, finishedAt, conditions, machine: { ...machine, loadAverageAtEnd: loadavg() }, options, background: { statementsPerSecond: context.backgroundStatementsPerSecond, idleCpuSecondsPerSecond: idleCpu }, summaries, goals, runs }, null, 2) + '\n');
     progress(`\n${file} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
   } finally {
     await statements?.close();

@@ -23,7 +23,8 @@ export interface RunResult {
   cacheHitRatio: number | null;
   /** X-Edge-Cache: HIT ÷ every response: the share nginx answered from its edge cache. */
   edgeHitShare: number;
-  /** CPU seconds of each role during the run, less its idle background (see MeasurementContext). */
+  durationSeconds: number;
+  /** CPU seconds of each role during the run; less its idle background once withoutBackground() has been applied. */
   cpuSeconds: Record<Role, number>;
   cpuMsPerRequest: number;
   /** The highest peak RSS of the variant's server processes during the run. */
@@ -41,22 +42,23 @@ export interface MeasurementContext {
   statements: StatementCounter;
   /** Statements per second while nothing is under load (the lag monitors' probes). */
   backgroundStatementsPerSecond: number;
-  /**
-   * CPU seconds per second of each variant's processes, by role, while nothing is under load: the topology
-   * monitors' probes (the app's, and the PostgreSQL backends answering them), the pools' upkeep. They run at the
-   * same rate whatever the load, so a run's CPU per request is counted without them, as its statements are.
-   */
-  backgroundCpu: Partial<Record<VariantName, Record<Role, number>>>;
-}
-
-/** Each role's CPU seconds in a run of `seconds`, less what it spends idle in that time. */
-export function lessBackground(cpuSeconds: Record<Role, number>, idlePerSecond: Record<Role, number> | undefined, seconds: number): Record<Role, number> {
-  return Object.fromEntries(Object.entries(cpuSeconds).map(([role, used]) => [role, used - (idlePerSecond?.[role as Role] ?? 0) * seconds])) as Record<Role, number>;
 }
 
 export const urlOf = (variant: Variant) => `http://${PUBLIC_HOSTNAME}${variant.lbPort === 80 ? '' : `:${variant.lbPort}`}/`;
 
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
+
+/**
+ * The run without its idle background: each role's CPU seconds, less what it uses in as long with nothing under
+ * load (`idlePerSecond`, measured after every scenario). The app's topology monitor probes the nodes four times
+ * a second whatever the load: charged to the requests, it would weigh the more the fewer there were.
+ */
+export function withoutBackground(run: RunResult, idlePerSecond: Record<Role, number> | undefined): RunResult {
+  const cpuSeconds = Object.fromEntries(
+    Object.entries(run.cpuSeconds).map(([role, used]) => [role, used - (idlePerSecond?.[role as Role] ?? 0) * run.durationSeconds]),
+  ) as Record<Role, number>;
+  return { ...run, cpuSeconds, cpuMsPerRequest: (sum(Object.values(cpuSeconds)) * 1000) / run.requests };
+}
 
 export function cpuByRole(variant: Variant): Record<Role, CpuSnapshot> {
   const processes = servingProcesses(variant.pids());
@@ -85,7 +87,7 @@ export async function measure(scenario: Scenario, variant: Variant, round: numbe
   const pipelined = (await pipelinedPositionQueries(variant)) - pipelinedBefore;
   scenario.ran?.(report);
 
-  const cpuSeconds = lessBackground(cpuSecondsByRole(cpuBefore, cpuAfter), context.backgroundCpu[variant.name], report.durationSeconds);
+  const cpuSeconds = cpuSecondsByRole(cpuBefore, cpuAfter);
   const { HIT = 0, MISS = 0 } = report.cache;
   const background = context.backgroundStatementsPerSecond * report.durationSeconds;
   const statementsRun = statementsAfter - statementsBefore - background;
@@ -95,6 +97,7 @@ export async function measure(scenario: Scenario, variant: Variant, round: numbe
     round,
     requests: report.requests,
     requestsPerSecond: report.requestsPerSecond,
+    durationSeconds: report.durationSeconds,
     latencyMs: report.latencyMs,
     errors: report.statusErrors + report.socketErrors,
     servedBy: report.servedBy,

@@ -11,6 +11,7 @@ function run(overrides: Partial<RunResult>): RunResult {
     round: 1,
     requests: 1000,
     requestsPerSecond: 1000,
+    durationSeconds: 1,
     latencyMs: { p50: 10, p99: 50, max: 90 },
     errors: 0,
     servedBy: { 'db-replica-1': 500, 'db-replica-2': 500 },

@@ -50,8 +50,9 @@ const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0)
 
 /**
  * The run without its idle background: each role's CPU seconds, less what it uses in as long with nothing under
- * load (`idlePerSecond`, measured after every scenario). The app's topology monitor probes the nodes four times
- * a second whatever the load: charged to the requests, it would weigh the more the fewer there were.
+ * load (`idlePerSecond`, measured once, after the last scenario). The app's topology monitor probes each node once
+ * a second whatever the load: charged to the requests, it would weigh the more the fewer there were. Not clamped
+ * at 0: a role near idle (PostgreSQL in cached-get) may go slightly below, and a median needs its noise both ways.
  */
 export function withoutBackground(run: RunResult, idlePerSecond: Record<Role, number> | undefined): RunResult {
   const cpuSeconds = Object.fromEntries(

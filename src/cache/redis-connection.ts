@@ -27,7 +27,9 @@ export function redisOptions(config: AppConfig): { url?: string; options: RedisO
     // reconnect, and the Sentinels name the new one.
     reconnectOnError: (error) => error.message.includes('READONLY'),
     // Commands that concurrent requests issue in the same tick share one socket write: each write through the
-    // stack's network also delivers the packet, charged to the writer (a cached GET reads Redis twice).
+    // stack's network also delivers the packet, charged to the writer (a cached GET reads Redis twice). One batch
+    // is in flight at a time, and commandTimeout starts when a command is sent: while Redis stalls, a command can
+    // take up to twice it (docs/configuration.md).
     enableAutoPipelining: true,
     ...(config.REDIS_DB === undefined ? {} : { db: config.REDIS_DB }),
   };

@@ -16,6 +16,9 @@ const CONSISTENCY = Symbol('consistency');
  * - `'analytics'`: a report's reads, on an analytics replica (DB_ANALYTICS_HOSTS) under its long statement
  *   timeout, as fresh as that replica is; else on a replica; never on the primary (docs/analytics.md).
  * Writes and transactions always run on the primary.
+ *
+ * It applies its own interceptor, as a method's (or a class's) @UseInterceptors does: a route's guards, and any
+ * interceptor Nest runs before it (global ones, a class's before a method's), read without the requirement.
  */
 export const Consistency = (requirement: 'read-your-writes' | 'strong' | 'analytics' | { maxStalenessMs: number }) =>
   applyDecorators(

@@ -159,9 +159,9 @@ export class RedisCache implements OnApplicationShutdown {
   async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>, field?: string): Promise<T> {
     const context = RequestContext.current();
     const session = context?.session;
-    const { entry, lastWrite, invalidations } = await this.read<T>(key, field);
+    const read = await this.readEntry<T>(key, field);
     // A strong read never takes an entry, but may fill one (judged like any other).
-    const cached = session?.primaryReason() === 'primary:strong' ? undefined : entry;
+    const cached = session?.primaryReason() === 'primary:strong' ? undefined : read.entry;
     if (cached && !this.olderThanClient(cached, session)) {
       this.stats.hits++;
       if (context) context.cacheStatus = 'HIT';
@@ -171,6 +171,8 @@ export class RedisCache implements OnApplicationShutdown {
     if (cached) this.stats.bypassed++;
     this.stats.misses++;
     if (context) context.cacheStatus = 'MISS';
+    // A hit needs none of this: the key's last write and count are read only when there is a load to judge.
+    const { lastWrite, invalidations } = read.reachable ? await this.readJudge(key) : {};
     // Whoever reads the key while its last write is remembered reads at least that write, writer or not.
     if (lastWrite !== undefined) session?.requirePosition(lastWrite);
     const freshnessMatters = session?.freshnessMatters ?? false;
@@ -255,40 +257,40 @@ export class RedisCache implements OnApplicationShutdown {
     return entry;
   }
 
-  /**
-   * The entry, and (judged entries only) the position of the key's last write while its marker lives and
-   * the key's count of invalidations ('' for none).
-   */
-  private async read<T>(key: string, field?: string): Promise<{ entry?: Entry<T>; lastWrite?: Lsn; invalidations?: InvalidationCount }> {
-    if (this.markers.pending.has(key)) return {};
+  /** The entry, if there is one this app may serve; `reachable`: Redis answered (else judging is no use either). */
+  private async readEntry<T>(key: string, field?: string): Promise<{ entry?: Entry<T>; reachable: boolean }> {
+    if (this.markers.pending.has(key)) return { reachable: false };
     const validFrom = this.validFrom.current;
+    let raw: string | null;
+    try {
+      raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
+    } catch {
+      this.stats.errors++;
+      return { reachable: false };
+    }
+    if (raw === null) return { reachable: true };
+    const entry = JSON.parse(raw) as Entry<T>;
+    if (!this.judged) return { entry, reachable: true };
+    // Read before valid-from (or with no position at all): it may predate a write whose marker is gone. Read
+    // on another history: its rows may not exist on this one.
+    const usable = validFrom !== undefined && entry.lsn >= validFrom && entry.h !== undefined && entry.h === this.historyNow();
+    return usable ? { entry, reachable: true } : { reachable: true };
+  }
+
+  /**
+   * Judged entries only: the position of the key's last write while its marker lives, and the key's count of
+   * invalidations ('' for none), read before the load they judge.
+   */
+  private async readJudge(key: string): Promise<{ lastWrite?: Lsn; invalidations?: InvalidationCount }> {
+    if (!this.judged) return {};
     const connection = this.validFrom.connectionNumber;
     try {
-      if (!this.judged) {
-        const raw = field ? await this.redis.hget(key, field) : await this.redis.get(key);
-        return raw === null ? {} : { entry: JSON.parse(raw) as Entry<T> };
-      }
-      // One round trip for all three, and for a plain key one command.
-      const [raw, marker, count] = field ? await this.entryAndMarker(key, field) : await this.redis.mget(key, markerOf(key), invalidationsOf(key));
-      const lastWrite = marker ? BigInt(`0x${marker}`) : undefined;
-      const invalidations = { count: count ?? '', connection };
-      if (raw === null || validFrom === undefined) return { lastWrite, invalidations };
-      const entry = JSON.parse(raw) as Entry<T>;
-      // Read before valid-from (or with no position at all): it may predate a write whose marker is gone. Read
-      // on another history: its rows may not exist on this one.
-      const usable = entry.lsn >= validFrom && entry.h !== undefined && entry.h === this.historyNow();
-      return usable ? { entry, lastWrite, invalidations } : { lastWrite, invalidations };
+      const [marker, count] = await this.redis.mget(markerOf(key), invalidationsOf(key));
+      return { lastWrite: marker ? BigInt(`0x${marker}`) : undefined, invalidations: { count: count ?? '', connection } };
     } catch {
       this.stats.errors++;
       return {};
     }
-  }
-
-  private async entryAndMarker(key: string, field: string): Promise<(string | null)[]> {
-    const results = (await this.redis.pipeline().hget(key, field).get(markerOf(key)).get(invalidationsOf(key)).exec()) as [Error | null, string | null][];
-    const failed = results.find(([error]) => error);
-    if (failed) throw failed[0];
-    return results.map(([, value]) => value);
   }
 
   /**

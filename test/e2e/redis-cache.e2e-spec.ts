@@ -132,6 +132,34 @@ describe('RedisCache on the real Redis', () => {
     expect(await read(aware, base, 'unused')).toEqual({ value: 'v1', cache: 'HIT' });
   });
 
+  it("should read only the entry on a hit, and the key's last write and invalidation count only on a miss, before its load", async () => {
+    // The fill's script is then in Redis's script cache: one EVALSHA, no NOSCRIPT and EVAL after it.
+    const measured = key;
+    key = `${measured}:warm-up`;
+    await read(aware, base, 'v0');
+    key = measured;
+    const monitor = await redis.monitor();
+    const seen: string[] = [];
+    // What the app sends: MONITOR also shows the commands a script runs, from source 'lua'.
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args.some((arg) => arg.startsWith(measured))) seen.push(args.filter((arg) => !/^[0-9a-f]{40}$/.test(arg)).slice(0, 4).join(' ').toLowerCase());
+    });
+    try {
+      await read(aware, base, 'v1');
+      await until('the fill seen by MONITOR', async () => seen.some((line) => line.startsWith('evalsha')));
+      const miss = seen.splice(0);
+      await read(aware, base, 'unused');
+      await until('the hit seen by MONITOR', async () => seen.length >= 1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      expect(miss.slice(0, 2)).toEqual([`get ${key}`, `mget ${key}:invalidated-at ${key}:invalidations`]);
+      expect(miss.slice(2)).toEqual([`evalsha 5 ${key} ${key}:invalidated-at`]);
+      expect(seen).toEqual([`get ${key}`]);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   describe('a write whose position is unknown', () => {
     it('should keep a lagging replica from refilling a key that a write outside any request (a job) changed', async () => {
       await read(aware, base, 'v1');

@@ -16,6 +16,7 @@ import { RequestContext } from '../request-context/request-context';
 import { RecentReads } from '../status/recent-reads';
 import { checkJsonBody } from './json-body';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { TokenCookie } from './token-cookie';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -104,6 +105,7 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
   const recentReads = app.get(RecentReads);
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(fastifyCookie);
+  const tokenCookie = new TokenCookie(CONSISTENCY_TOKEN_COOKIE, tokens.ttlSeconds, (name, value, options) => fastify.serializeCookie(name, value, options));
 
   useJsonBodies(app);
 
@@ -129,14 +131,8 @@ export async function configureHttp(app: NestFastifyApplication): Promise<void> 
     const token = await tokens.issue(context);
     await sticking.remember(context, token);
     if (token) {
-      void reply.header('X-Consistency-Token', token).setCookie(CONSISTENCY_TOKEN_COOKIE, token, {
-        httpOnly: true,
-        // Secure when nginx (a trusted proxy, see main.ts) says the client came over https.
-        secure: 'auto',
-        sameSite: 'lax',
-        path: '/',
-        maxAge: tokens.ttlSeconds,
-      });
+      // Secure when nginx (a trusted proxy, see main.ts) says the client came over https.
+      void reply.header('X-Consistency-Token', token).header('Set-Cookie', tokenCookie.line(token, request.protocol === 'https'));
     }
   });
 
